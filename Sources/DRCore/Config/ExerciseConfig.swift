@@ -1,0 +1,127 @@
+/// Everything `longhorn-dr exercise` needs to know about one cluster's DR exercise.
+///
+/// Built only through `ConfigLoader`, which checks every field; a value of this type is valid.
+public struct ExerciseConfig: Sendable, Equatable {
+    public var cluster: Cluster
+    public var workload: Workload
+    public var sentinel: Sentinel
+    public var longhorn: LonghornTarget
+    public var budgets: Budgets
+    public var report: Report
+    public var notify: Notify
+    public var metrics: Metrics
+    /// Where the exercise journal is kept, outside the cluster; `nil` = the user's state dir.
+    public var stateDirectory: String?
+
+    public struct Cluster: Sendable, Equatable {
+        public var name: String
+        public var kubeconfig: KubeconfigSource
+        /// Context inside the kubeconfig; `nil` = its current context.
+        public var context: String?
+        /// Run to destroy the cluster, as an argument array (never through a shell).
+        public var destroy: [String]
+        /// Run to build the cluster again.
+        public var rebuild: [String]
+    }
+
+    /// Where the kubeconfig comes from; after a rebuild it is fetched again from the same place.
+    public enum KubeconfigSource: Sendable, Equatable {
+        case file(path: String)
+        /// A command whose standard output is the kubeconfig.
+        case command([String])
+        /// An AWS SSM parameter (SecureString), written to `path` with mode 0600.
+        case ssm(parameter: String, region: String?, profile: String?, path: String)
+    }
+
+    public struct Workload: Sendable, Equatable {
+        public var namespace: String
+        public var deployment: String
+        public var pvc: String
+        /// The Longhorn volume behind the PVC (a well-known name, so restores can find it).
+        public var volume: String
+        public var mountPath: String
+        public var size: ByteQuantity
+        public var storageClass: String
+        public var image: String
+    }
+
+    public struct Sentinel: Sendable, Equatable {
+        /// File name relative to the workload's mount path.
+        public var file: String
+        /// How many random bytes the sentinel holds.
+        public var size: ByteQuantity
+    }
+
+    public struct LonghornTarget: Sendable, Equatable {
+        public var namespace: String
+        /// The BackupTarget CR name (Longhorn 1.8+); `default` on older versions too.
+        public var backupTarget: String
+    }
+
+    public struct Budgets: Sendable, Equatable {
+        public var total: Duration
+        public var phases: [ExercisePhase: Duration]
+
+        public func budget(for phase: ExercisePhase) -> Duration { phases[phase] ?? total }
+    }
+
+    public enum ReportFormat: String, Sendable, CaseIterable, Codable {
+        case console, json, junit, markdown
+    }
+
+    public struct Report: Sendable, Equatable {
+        /// `nil` = `<state dir>/reports`.
+        public var directory: String?
+        public var formats: [ReportFormat]
+    }
+
+    public struct Notify: Sendable, Equatable {
+        public var webhook: Webhook?
+
+        /// The URL is a secret in most chat tools, so it may come from an environment variable.
+        public enum Webhook: Sendable, Equatable {
+            case url(String)
+            case urlFromEnvironment(String)
+        }
+    }
+
+    public struct Metrics: Sendable, Equatable {
+        /// A node-exporter textfile-collector path (`*.prom`).
+        public var textfile: String?
+        /// A Prometheus Pushgateway base URL.
+        public var pushgateway: String?
+    }
+}
+
+extension ExerciseConfig {
+    /// The plan's defaults, used for absent fields and documented in `docs/configuration.md`.
+    public enum Defaults {
+        public static let destroy = ["task", "tg:destroy-dev", "--", "-auto-approve"]
+        public static let rebuild = ["task", "tg:apply-dev", "--", "-auto-approve"]
+        public static let namespace = "dr-exercise"
+        public static let mountPath = "/data"
+        public static let size = ByteQuantity(bytes: 1 << 30)
+        public static let storageClass = "longhorn"
+        public static let image = "busybox:1.37"
+        public static let sentinelFile = "dr-sentinel.bin"
+        public static let sentinelSize = ByteQuantity(bytes: 64 << 10)
+        public static let longhornNamespace = "longhorn-system"
+        public static let backupTarget = "default"
+        public static let total: Duration = .seconds(45 * 60)
+        public static let phases: [ExercisePhase: Duration] = [
+            .preflight: .seconds(2 * 60),
+            .setup: .seconds(5 * 60),
+            .writeSentinel: .seconds(60),
+            .backup: .seconds(10 * 60),
+            .verifyBackupInStore: .seconds(5 * 60),
+            .destroy: .seconds(10 * 60),
+            .rebuild: .seconds(20 * 60),
+            .waitReady: .seconds(15 * 60),
+            .verify: .seconds(2 * 60),
+            .report: .seconds(60),
+        ]
+        public static let formats: [ReportFormat] = [.console, .json, .junit, .markdown]
+        public static func kubeconfigPath(cluster: String) -> String { "~/.kube/\(cluster).yaml" }
+        public static func ssmParameter(cluster: String) -> String { "/homelab/kubernetes/\(cluster)/kubeconfig" }
+    }
+}

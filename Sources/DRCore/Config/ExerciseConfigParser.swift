@@ -1,0 +1,242 @@
+/// Reads an `ExerciseConfig` out of a YAML mapping, filling documented defaults.
+struct ExerciseConfigParser {
+    let reader: ConfigReader
+    typealias Defaults = ExerciseConfig.Defaults
+
+    func parse(_ top: ConfigMapping) -> ExerciseConfig? {
+        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state"])
+        let cluster = parseCluster(top.mapping("cluster", required: true))
+        let workload = parseWorkload(top.mapping("workload"))
+        let sentinel = parseSentinel(top.mapping("sentinel"))
+        let longhorn = parseLonghorn(top.mapping("longhorn"))
+        let budgets = parseBudgets(top.mapping("budgets"))
+        let report = parseReport(top.mapping("report"))
+        let notify = parseNotify(top.mapping("notify"))
+        let metrics = parseMetrics(top.mapping("metrics"))
+        var stateDirectory: String?
+        if let state = top.mapping("state") {
+            state.rejectUnknownKeys(["directory"])
+            stateDirectory = state.string("directory")
+        }
+        if let workload, let sentinel, sentinel.size > workload.size {
+            reader.report("sentinel.size", at: top.mapping("sentinel")?.value("size"),
+                "expected at most the volume size (\(workload.size)), found \(sentinel.size)")
+        }
+        guard let cluster, let workload, let sentinel, let longhorn, let budgets, let report, let notify, let metrics else {
+            return nil
+        }
+        return ExerciseConfig(
+            cluster: cluster, workload: workload, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
+            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory)
+    }
+
+    private func parseCluster(_ map: ConfigMapping?) -> ExerciseConfig.Cluster? {
+        guard let map else { return nil }
+        map.rejectUnknownKeys(["name", "kubeconfig", "context", "destroy", "rebuild"])
+        let name = map.name("name", required: true, rule: { KubernetesName.labelProblem($0) })
+        let source = parseKubeconfig(map.mapping("kubeconfig"), cluster: name ?? "cluster")
+        let context = map.string("context")
+        let destroy = map.has("destroy") ? map.command("destroy") : Defaults.destroy
+        let rebuild = map.has("rebuild") ? map.command("rebuild") : Defaults.rebuild
+        if !map.has("destroy"), map.keys.contains("destroy") {
+            // `destroy:` written with no value: an empty command, not "use the default".
+            reader.report(map.childPath("destroy"), at: map.node, "expected a command (a non-empty list whose first item is the program), found null")
+            return nil
+        }
+        if !map.has("rebuild"), map.keys.contains("rebuild") {
+            reader.report(map.childPath("rebuild"), at: map.node, "expected a command (a non-empty list whose first item is the program), found null")
+            return nil
+        }
+        guard let name, let source, let destroy, let rebuild else { return nil }
+        return ExerciseConfig.Cluster(name: name, kubeconfig: source, context: context, destroy: destroy, rebuild: rebuild)
+    }
+
+    private func parseKubeconfig(_ map: ConfigMapping?, cluster: String) -> ExerciseConfig.KubeconfigSource? {
+        guard let map else {
+            return .ssm(parameter: Defaults.ssmParameter(cluster: cluster), region: nil, profile: nil,
+                path: Defaults.kubeconfigPath(cluster: cluster))
+        }
+        map.rejectUnknownKeys(["file", "command", "ssm"])
+        let given = ["file", "command", "ssm"].filter { map.has($0) }
+        guard given.count == 1 else {
+            reader.report(map.path, at: map.node,
+                given.isEmpty ? "expected one of file, command or ssm, found none"
+                    : "expected exactly one of file, command or ssm, found \(given.joined(separator: " and "))")
+            return nil
+        }
+        switch given[0] {
+        case "file":
+            return map.string("file").map { .file(path: $0) }
+        case "command":
+            return map.command("command").map { .command($0) }
+        default:
+            guard let ssm = map.mapping("ssm") else { return nil }
+            ssm.rejectUnknownKeys(["parameter", "region", "profile", "path"])
+            let parameter = ssm.string("parameter") ?? Defaults.ssmParameter(cluster: cluster)
+            if !parameter.hasPrefix("/") && parameter.contains("/") {
+                reader.report(ssm.childPath("parameter"), at: ssm.value("parameter"),
+                    "expected a parameter name like /homelab/kubernetes/\(cluster)/kubeconfig (hierarchical names start with '/'), found \"\(parameter)\"")
+            }
+            return .ssm(parameter: parameter, region: ssm.string("region"), profile: ssm.string("profile"),
+                path: ssm.string("path") ?? Defaults.kubeconfigPath(cluster: cluster))
+        }
+    }
+
+    private func parseWorkload(_ map: ConfigMapping?) -> ExerciseConfig.Workload? {
+        guard let map else {
+            return ExerciseConfig.Workload(
+                namespace: Defaults.namespace, deployment: Defaults.namespace, pvc: "\(Defaults.namespace)-data",
+                volume: "\(Defaults.namespace)-data", mountPath: Defaults.mountPath, size: Defaults.size,
+                storageClass: Defaults.storageClass, image: Defaults.image)
+        }
+        map.rejectUnknownKeys(["namespace", "deployment", "pvc", "volume", "mountPath", "size", "storageClass", "image"])
+        let namespace = map.name("namespace", rule: { KubernetesName.labelProblem($0) }) ?? (map.has("namespace") ? nil : Defaults.namespace)
+        let deployment = map.name("deployment", rule: KubernetesName.subdomainProblem) ?? (map.has("deployment") ? nil : Defaults.namespace)
+        let pvc = map.name("pvc", rule: KubernetesName.subdomainProblem) ?? (map.has("pvc") ? nil : "\(Defaults.namespace)-data")
+        let volume = map.name("volume", rule: { KubernetesName.labelProblem($0, maxLength: KubernetesName.longhornVolumeMaxLength) })
+            ?? (map.has("volume") ? nil : pvc)
+        let mountPath = map.string("mountPath") ?? (map.has("mountPath") ? nil : Defaults.mountPath)
+        if let mountPath, !mountPath.hasPrefix("/") {
+            reader.report(map.childPath("mountPath"), at: map.value("mountPath"), "expected an absolute path, found \"\(mountPath)\"")
+        }
+        let size = map.quantity("size") ?? (map.has("size") ? nil : Defaults.size)
+        let storageClass = map.name("storageClass", rule: KubernetesName.subdomainProblem) ?? (map.has("storageClass") ? nil : Defaults.storageClass)
+        let image = map.string("image") ?? (map.has("image") ? nil : Defaults.image)
+        guard let namespace, let deployment, let pvc, let volume, let mountPath, mountPath.hasPrefix("/"), let size,
+            let storageClass, let image
+        else { return nil }
+        return ExerciseConfig.Workload(
+            namespace: namespace, deployment: deployment, pvc: pvc, volume: volume, mountPath: mountPath, size: size,
+            storageClass: storageClass, image: image)
+    }
+
+    private func parseSentinel(_ map: ConfigMapping?) -> ExerciseConfig.Sentinel? {
+        guard let map else { return ExerciseConfig.Sentinel(file: Defaults.sentinelFile, size: Defaults.sentinelSize) }
+        map.rejectUnknownKeys(["file", "size"])
+        let file = map.string("file") ?? (map.has("file") ? nil : Defaults.sentinelFile)
+        if let file, file.hasPrefix("/") || file.split(separator: "/").contains("..") {
+            reader.report(map.childPath("file"), at: map.value("file"),
+                "expected a path relative to the workload's mount path, without '..', found \"\(file)\"")
+            return nil
+        }
+        let size = map.quantity("size") ?? (map.has("size") ? nil : Defaults.sentinelSize)
+        guard let file, let size else { return nil }
+        return ExerciseConfig.Sentinel(file: file, size: size)
+    }
+
+    private func parseLonghorn(_ map: ConfigMapping?) -> ExerciseConfig.LonghornTarget? {
+        guard let map else { return ExerciseConfig.LonghornTarget(namespace: Defaults.longhornNamespace, backupTarget: Defaults.backupTarget) }
+        map.rejectUnknownKeys(["namespace", "backupTarget"])
+        let namespace = map.name("namespace", rule: { KubernetesName.labelProblem($0) }) ?? (map.has("namespace") ? nil : Defaults.longhornNamespace)
+        let target = map.name("backupTarget", rule: KubernetesName.subdomainProblem) ?? (map.has("backupTarget") ? nil : Defaults.backupTarget)
+        guard let namespace, let target else { return nil }
+        return ExerciseConfig.LonghornTarget(namespace: namespace, backupTarget: target)
+    }
+
+    private func parseBudgets(_ map: ConfigMapping?) -> ExerciseConfig.Budgets? {
+        guard let map else { return ExerciseConfig.Budgets(total: Defaults.total, phases: Defaults.phases) }
+        map.rejectUnknownKeys(["total", "phases"])
+        let total = map.duration("total") ?? (map.has("total") ? nil : Defaults.total)
+        var phases = Defaults.phases
+        var ok = true
+        if let phaseMap = map.mapping("phases") {
+            let names = ExercisePhase.allCases.map(\.rawValue)
+            phaseMap.rejectUnknownKeys(names)
+            for phase in ExercisePhase.allCases where phaseMap.has(phase.rawValue) {
+                if let budget = phaseMap.duration(phase.rawValue) {
+                    phases[phase] = budget
+                    if let total, budget > total {
+                        reader.report(phaseMap.childPath(phase.rawValue), at: phaseMap.value(phase.rawValue),
+                            "expected at most the total budget (\(DurationText.format(total))), found \(DurationText.format(budget))",
+                            hint: "raise budgets.total or lower this phase's budget")
+                        ok = false
+                    }
+                } else {
+                    ok = false
+                }
+            }
+        }
+        // Defaults must not exceed a smaller total either: cap them silently, since the user
+        // asked for the smaller total and did not set these phases.
+        guard let total, ok else { return nil }
+        for (phase, budget) in phases where budget > total && map.mapping("phases")?.has(phase.rawValue) != true {
+            phases[phase] = total
+        }
+        return ExerciseConfig.Budgets(total: total, phases: phases)
+    }
+
+    private func parseReport(_ map: ConfigMapping?) -> ExerciseConfig.Report? {
+        guard let map else { return ExerciseConfig.Report(directory: nil, formats: Defaults.formats) }
+        map.rejectUnknownKeys(["directory", "formats"])
+        let directory = map.string("directory")
+        var formats = Defaults.formats
+        if let items = map.list("formats") {
+            formats = []
+            let allowed = ExerciseConfig.ReportFormat.allCases.map(\.rawValue)
+            for item in items {
+                guard let text = item.node.scalar?.string, let format = ExerciseConfig.ReportFormat(rawValue: text) else {
+                    reader.report(item.path, at: item.node, "expected one of \(allowed.joined(separator: ", ")), found \(ConfigReader.describe(item.node))")
+                    return nil
+                }
+                if formats.contains(format) {
+                    reader.report(item.path, at: item.node, "format \(text) is listed twice")
+                    return nil
+                }
+                formats.append(format)
+            }
+            if formats.isEmpty {
+                reader.report(map.childPath("formats"), at: map.value("formats"), "expected at least one format, found an empty list")
+                return nil
+            }
+        } else if map.keys.contains("formats") && !map.has("formats") {
+            reader.report(map.childPath("formats"), at: map.node, "expected a list of formats, found null")
+            return nil
+        }
+        return ExerciseConfig.Report(directory: directory, formats: formats)
+    }
+
+    private func parseNotify(_ map: ConfigMapping?) -> ExerciseConfig.Notify? {
+        guard let map else { return ExerciseConfig.Notify(webhook: nil) }
+        map.rejectUnknownKeys(["webhook"])
+        guard let hook = map.mapping("webhook") else { return ExerciseConfig.Notify(webhook: nil) }
+        hook.rejectUnknownKeys(["url", "urlFromEnv"])
+        switch (hook.string("url"), hook.string("urlFromEnv")) {
+        case (let url?, nil):
+            guard checkURL(url, at: hook, key: "url") else { return nil }
+            return ExerciseConfig.Notify(webhook: .url(url))
+        case (nil, let variable?):
+            guard variable.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                reader.report(hook.childPath("urlFromEnv"), at: hook.value("urlFromEnv"), "expected an environment variable name, found \"\(variable)\"")
+                return nil
+            }
+            return ExerciseConfig.Notify(webhook: .urlFromEnvironment(variable))
+        default:
+            reader.report(hook.path, at: hook.node, "expected exactly one of url or urlFromEnv",
+                hint: "chat webhook URLs are secrets: prefer urlFromEnv so the URL stays out of git")
+            return nil
+        }
+    }
+
+    private func parseMetrics(_ map: ConfigMapping?) -> ExerciseConfig.Metrics? {
+        guard let map else { return ExerciseConfig.Metrics(textfile: nil, pushgateway: nil) }
+        map.rejectUnknownKeys(["textfile", "pushgateway"])
+        let textfile = map.string("textfile")
+        if let textfile, !textfile.hasSuffix(".prom") {
+            reader.report(map.childPath("textfile"), at: map.value("textfile"),
+                "expected a file name ending in .prom (the textfile collector reads only those), found \"\(textfile)\"")
+            return nil
+        }
+        let pushgateway = map.string("pushgateway")
+        if let pushgateway, !checkURL(pushgateway, at: map, key: "pushgateway") { return nil }
+        return ExerciseConfig.Metrics(textfile: textfile, pushgateway: pushgateway)
+    }
+
+    private func checkURL(_ text: String, at map: ConfigMapping, key: String) -> Bool {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8 else {
+            reader.report(map.childPath(key), at: map.value(key), "expected an http(s) URL, found \"\(text)\"")
+            return false
+        }
+        return true
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// What the restore orchestrator restores, read from a ConfigMap kept in git.
+///
+/// Built only through `ConfigLoader`, which checks every field; a value of this type is valid.
+public struct RestoreConfig: Sendable, Equatable {
+    public var longhornNamespace: String
+    /// The BackupTarget CR whose backups are restored (`default` unless you run several).
+    public var backupTarget: String
+    /// How long to wait for the backup target's first sync before failing. Never "no backup"
+    /// on a timeout: an unsynced target proves nothing.
+    public var syncTimeout: Duration
+    /// How long one volume's restore may take.
+    public var restoreTimeout: Duration
+    /// How many volumes are restored at once.
+    public var concurrency: Int
+    /// The cluster-wide opt-out for fresh clusters.
+    public var skipFlag: SkipFlag
+    public var volumes: [Volume]
+
+    public struct SkipFlag: Sendable, Equatable {
+        public var namespace: String
+        public var configMap: String
+        public var key: String
+    }
+
+    /// A well-known volume: a fixed Longhorn volume name bound to a fixed PVC.
+    public struct Volume: Sendable, Equatable {
+        public var name: String
+        public var pvcNamespace: String
+        public var pvcName: String
+        public var size: ByteQuantity
+        public var replicas: Int
+        public var storageClass: String
+        public var fsType: FilesystemType
+        public var accessMode: AccessMode
+        public var restore: RestorePolicy
+        public var onMissingBackup: MissingBackupAction
+    }
+
+    public enum FilesystemType: String, Sendable, CaseIterable { case ext4, xfs }
+
+    public enum AccessMode: String, Sendable, CaseIterable {
+        case readWriteOnce = "ReadWriteOnce"
+        case readWriteOncePod = "ReadWriteOncePod"
+        case readWriteMany = "ReadWriteMany"
+
+        /// Longhorn's own spelling in `Volume.spec.accessMode`.
+        public var longhornValue: String {
+            switch self {
+            case .readWriteOnce, .readWriteOncePod: "rwo"
+            case .readWriteMany: "rwx"
+            }
+        }
+    }
+
+    /// Which backup a volume comes back from.
+    public enum RestorePolicy: Sendable, Equatable {
+        /// The newest Completed backup.
+        case latest
+        /// Exactly this Backup CR name; a missing one is an error, never a fallback.
+        case backup(String)
+        /// The newest Completed backup taken at or before this time.
+        case asOf(Date)
+    }
+
+    public enum MissingBackupAction: String, Sendable, CaseIterable {
+        /// Create an empty volume, but only once the target has synced and shows no backup.
+        case fresh
+        /// Fail the Job: this volume must never come up empty.
+        case fail
+    }
+}
+
+extension RestoreConfig {
+    public enum Defaults {
+        public static let longhornNamespace = "longhorn-system"
+        public static let backupTarget = "default"
+        public static let syncTimeout: Duration = .seconds(10 * 60)
+        public static let restoreTimeout: Duration = .seconds(30 * 60)
+        public static let concurrency = 4
+        public static let skipFlag = SkipFlag(namespace: "flux-system", configMap: "cluster-config", key: "skip_backup_restore")
+        public static let replicas = 3
+        public static let storageClass = "longhorn"
+        public static let fsType = FilesystemType.ext4
+        public static let accessMode = AccessMode.readWriteOnce
+        public static let onMissingBackup = MissingBackupAction.fresh
+        /// The ConfigMap data key that holds the restore config.
+        public static let configMapKey = "restore.yaml"
+    }
+}

@@ -1,0 +1,164 @@
+import DRCore
+import Foundation
+import Testing
+
+/// Loads `text` expecting failure and returns the issues (records a test failure if it loaded).
+func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> [ConfigIssue] {
+    do {
+        let loaded = try ConfigLoader.load(text, file: "test.yaml", expected: kind)
+        Issue.record("expected the config to be rejected, but it loaded as \(loaded.kind)", sourceLocation: sourceLocation)
+        return []
+    } catch {
+        return error.issues
+    }
+}
+
+@Suite struct ExerciseConfigTests {
+    @Test func minimalConfigTakesThePlansDefaults() throws {
+        let config = try ConfigLoader.loadExercise("""
+            apiVersion: longhorn-dr/v1
+            kind: ExerciseConfig
+            cluster:
+              name: dev
+            """, file: "min.yaml")
+        #expect(config.cluster.destroy == ["task", "tg:destroy-dev", "--", "-auto-approve"])
+        #expect(config.cluster.rebuild == ["task", "tg:apply-dev", "--", "-auto-approve"])
+        #expect(config.cluster.kubeconfig == .ssm(parameter: "/homelab/kubernetes/dev/kubeconfig", region: nil, profile: nil, path: "~/.kube/dev.yaml"))
+        #expect(config.workload.pvc == "dr-exercise-data")
+        #expect(config.workload.volume == "dr-exercise-data")
+        #expect(config.workload.mountPath == "/data")
+        #expect(config.workload.size.bytes == 1 << 30)
+        #expect(config.budgets.total == .seconds(2700))
+        #expect(config.budgets.budget(for: .rebuild) == .seconds(1200))
+        #expect(config.longhorn.namespace == "longhorn-system")
+        #expect(config.report.formats == [.console, .json, .junit, .markdown])
+    }
+
+    @Test func everyProblemIsReportedAtOnceWithLines() {
+        let found = issues("""
+            kind: ExerciseConfig
+            cluster:
+              name: Dev_Cluster
+              destroy: []
+            workload:
+              namspace: dr
+              size: 0Gi
+            budgets:
+              total: 10m
+              phases:
+                backup: 20m
+            """)
+        let paths = found.map(\.path)
+        #expect(paths.contains("cluster.name"))
+        #expect(paths.contains("cluster.destroy"))
+        #expect(paths.contains("workload.namspace"))
+        #expect(paths.contains("workload.size"))
+        #expect(paths.contains("budgets.phases.backup"))
+        #expect(found.first { $0.path == "workload.namspace" }?.hint == "did you mean 'namespace'?")
+        #expect(found.first { $0.path == "workload.namspace" }?.line == 6)
+        #expect(found.first { $0.path == "budgets.phases.backup" }?.line == 11)
+    }
+
+    @Test func commandGivenAsStringIsRefusedWithTheListForm() {
+        let found = issues("""
+            kind: ExerciseConfig
+            cluster:
+              name: dev
+              rebuild: task tg:apply-dev -- -auto-approve
+            """)
+        #expect(found.count == 1)
+        #expect(found[0].path == "cluster.rebuild")
+        #expect(found[0].hint?.contains("[task, tg:apply-dev, --, -auto-approve]") == true)
+    }
+
+    @Test func defaultPhaseBudgetsAreCappedBySmallerTotal() throws {
+        let config = try ConfigLoader.loadExercise("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            budgets: {total: 5m}
+            """, file: "t.yaml")
+        #expect(config.budgets.budget(for: .rebuild) == .seconds(300))
+        #expect(config.budgets.budget(for: .preflight) == .seconds(120))
+    }
+
+    @Test func errorTextNamesFileLineAndPath() {
+        do {
+            _ = try ConfigLoader.load("kind: ExerciseConfig\ncluster:\n  name: dev\n  destroy: nope nope\n", file: "dev.yaml")
+            Issue.record("should not load")
+        } catch {
+            let text = error.description
+            #expect(text.contains("dev.yaml:4:"))
+            #expect(text.contains("cluster.destroy"))
+            #expect(error.asDRError.status == .usage)
+        }
+    }
+}
+
+@Suite struct RestoreConfigTests {
+    @Test func volumesGetDefaults() throws {
+        let config = try ConfigLoader.loadRestore("""
+            kind: RestoreConfig
+            volumes:
+              - name: app-data
+                pvc: {namespace: app, name: app-data}
+                size: 5Gi
+              - name: pinned
+                pvc: {namespace: app, name: pinned}
+                size: 1Gi
+                restore: {backup: backup-abc}
+                onMissingBackup: fail
+              - name: dated
+                pvc: {namespace: app, name: dated}
+                size: 1Gi
+                restore: {asOf: "2026-11-20T10:00:00Z"}
+            """, file: "r.yaml")
+        #expect(config.syncTimeout == .seconds(600))
+        #expect(config.skipFlag == RestoreConfig.Defaults.skipFlag)
+        let first = config.volumes[0]
+        #expect(first.replicas == 3 && first.fsType == .ext4 && first.accessMode == .readWriteOnce)
+        #expect(first.restore == .latest && first.onMissingBackup == .fresh)
+        #expect(config.volumes[1].restore == .backup("backup-abc"))
+        #expect(config.volumes[1].onMissingBackup == .fail)
+        #expect(config.volumes[2].restore == .asOf(Date(timeIntervalSince1970: 1_795_168_800)))
+    }
+
+    @Test func configMapLinesPointIntoTheOuterFile() {
+        let found = issues("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: x}
+            data:
+              restore.yaml: |
+                kind: RestoreConfig
+                volumes:
+                  - name: a
+                    pvc: {namespace: n, name: a}
+                    size: 1Gi
+                    replicaz: 2
+            """)
+        #expect(found.count == 1)
+        #expect(found.first?.path == "data.restore.yaml: volumes[0].replicaz")
+        #expect(found.first?.line == 11)
+        #expect(found.first?.hint == "did you mean 'replicas'?")
+    }
+
+    @Test func configMapWithoutTheKeyIsRefused() {
+        let found = issues("apiVersion: v1\nkind: ConfigMap\ndata:\n  other.yaml: x\n")
+        #expect(found.first?.path == "data.restore.yaml")
+    }
+
+    @Test func emptyVolumeListIsAllowed() throws {
+        let config = try ConfigLoader.loadRestore("kind: RestoreConfig\nvolumes: []\n", file: "r.yaml")
+        #expect(config.volumes.isEmpty)
+    }
+
+    @Test func kindMismatchWithExpectedIsReported() {
+        let found = issues("kind: RestoreConfig\nvolumes: []\n", kind: .exercise)
+        #expect(found.first?.path == "kind")
+    }
+
+    @Test func kindIsInferredFromKeys() throws {
+        #expect(try ConfigLoader.load("volumes: []\n", file: "r.yaml").kind == .restore)
+        #expect(try ConfigLoader.load("cluster: {name: dev}\n", file: "e.yaml").kind == .exercise)
+    }
+}
