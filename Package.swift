@@ -19,6 +19,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // Pure domain: configuration model and validation, exit codes, errors. No I/O.
@@ -43,10 +50,53 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // Kubernetes wire types shared by the client and the simulator: JSON values, Status,
+        // selectors and patch semantics.
+        .target(
+            name: "KubeModels",
+            swiftSettings: strict
+        ),
+        // The Kubernetes client: kubeconfig and auth, REST verbs, watch, exec, logs.
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The simulated cluster: an in-memory Kubernetes API server with controllers, served
+        // over real HTTP(S) on loopback.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "KubeModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
                 "DRCore",
+                "KubeClient",
+                "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -54,6 +104,9 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
+        .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
     ]

@@ -1,0 +1,23 @@
+/// CRC-32 (IEEE 802.3, the gzip trailer's checksum).
+///
+/// zlib checks the trailer itself when a gzip stream ends, but CompressNIO returns quietly when the input
+/// runs out first; comparing the trailer with the output is how `CompressionMethod` notices truncation.
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { index in
+        var value = UInt32(index)
+        for _ in 0..<8 {
+            value = value & 1 == 1 ? (value >> 1) ^ 0xEDB8_8320 : value >> 1
+        }
+        return value
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { lookup in
+            for byte in bytes {
+                crc = lookup[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
+            }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

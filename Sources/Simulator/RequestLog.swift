@@ -1,0 +1,86 @@
+import Foundation
+
+/// What the simulated server received, request by request, so tests can assert on the wire
+/// (which content type kubectl sent, whether it asked for a Table, whether it fell back to SPDY).
+public actor RequestLog {
+    public struct Entry: Sendable, CustomStringConvertible {
+        public var method: String
+        public var path: String
+        public var query: String
+        public var accept: String?
+        public var contentType: String?
+        public var upgrade: String?
+        public var status: Int?
+
+        public var description: String {
+            "\(method) \(path)\(query.isEmpty ? "" : "?\(query)") accept=\(accept ?? "-") content-type=\(contentType ?? "-") upgrade=\(upgrade ?? "-") -> \(status.map(String.init) ?? "?")"
+        }
+    }
+
+    public private(set) var entries: [Entry] = []
+    let limit: Int
+
+    public init(limit: Int = 20_000) { self.limit = limit }
+
+    func append(_ entry: Entry) -> Int {
+        entries.append(entry)
+        if entries.count > limit { entries.removeFirst(entries.count - limit) }
+        return entries.count - 1
+    }
+
+    func setStatus(_ index: Int, _ status: Int) {
+        guard entries.indices.contains(index) else { return }
+        entries[index].status = status
+    }
+
+    public func clear() { entries.removeAll() }
+}
+
+/// Faults a test can switch on: failing requests, added latency.
+public actor FaultInjector {
+    public struct Rule: Sendable {
+        /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, or nil for any.
+        public var verb: String?
+        /// Plural resource name, or nil for any.
+        public var resource: String?
+        public var status: Int
+        public var remaining: Int
+        public var retryAfterSeconds: Int?
+
+        public init(verb: String? = nil, resource: String? = nil, status: Int, count: Int = 1, retryAfterSeconds: Int? = nil) {
+            self.verb = verb
+            self.resource = resource
+            self.status = status
+            self.remaining = count
+            self.retryAfterSeconds = retryAfterSeconds
+        }
+    }
+
+    private var rules: [Rule] = []
+    public private(set) var latency: Duration = .zero
+
+    public init() {}
+
+    /// Fails the next `count` requests matching `verb`/`resource` with `status`.
+    public func fail(verb: String? = nil, resource: String? = nil, status: Int, count: Int = 1, retryAfterSeconds: Int? = nil) {
+        rules.append(Rule(verb: verb, resource: resource, status: status, count: count, retryAfterSeconds: retryAfterSeconds))
+    }
+
+    public func setLatency(_ latency: Duration) { self.latency = latency }
+
+    public func reset() {
+        rules.removeAll()
+        latency = .zero
+    }
+
+    /// The rule that fires for this request, consuming one of its uses.
+    func match(verb: String, resource: String) -> Rule? {
+        guard let index = rules.firstIndex(where: { ($0.verb == nil || $0.verb == verb) && ($0.resource == nil || $0.resource == resource) && $0.remaining > 0 }) else {
+            return nil
+        }
+        rules[index].remaining -= 1
+        let rule = rules[index]
+        if rules[index].remaining == 0 { rules.remove(at: index) }
+        return rule
+    }
+}

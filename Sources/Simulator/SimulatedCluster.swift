@@ -1,0 +1,51 @@
+import Foundation
+import KubeModels
+
+/// A whole simulated cluster: the API store, the request log, fault switches, and the
+/// controllers a real cluster runs (namespace lifecycle, CRD registration, ...).
+public final class SimulatedCluster: Sendable {
+    public let store: ClusterStore
+    public let log: RequestLog
+    public let faults: FaultInjector
+    public let handler: APIHandler
+
+    public init(historyLimit: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }) async {
+        let store = ClusterStore(historyLimit: historyLimit, now: now)
+        self.store = store
+        self.log = RequestLog()
+        self.faults = FaultInjector()
+        self.handler = APIHandler(store: store, log: log, faults: faults)
+        await store.addAdmission(BuiltinDefaults())
+        await Self.seed(store)
+    }
+
+    /// What every fresh cluster has: the standard namespaces.
+    static func seed(_ store: ClusterStore) async {
+        guard let namespaces = await store.type(group: "", resource: "namespaces") else { return }
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            _ = try? await store.create(namespaces, namespace: nil, object: ["metadata": ["name": .string(name)]])
+        }
+    }
+
+    /// Runs the controllers until the calling task is cancelled.
+    public func runControllers() async {
+        await withTaskGroup(of: Void.self) { group in
+            for controller in Controllers.all(self) {
+                group.addTask { await controller.run() }
+            }
+        }
+    }
+
+    /// Runs `body` with the controllers going, then stops them.
+    public func withControllers<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await self.runControllers()
+                return nil
+            }
+            let result = try await body()
+            group.cancelAll()
+            return result
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
+import KubeModels
+import Logging
+import NIOCore
+import NIOSSL
+
+/// Serves a simulated cluster over real HTTP or HTTPS on loopback, so kubectl and our client
+/// talk to it exactly as they would to a kube-apiserver.
+public enum SimulatorServer {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 = any free port.
+        public var port = 0
+        public var tls = true
+        /// Bearer token accepted besides the client certificate; nil = a random one.
+        public var token: String?
+        /// Hummingbird's own log level; its shutdown chatter is noise in tests.
+        public var logLevel: Logger.Level = .critical
+        public init() {}
+    }
+
+    /// How to reach a running server; renders a kubeconfig for it.
+    public struct Endpoint: Sendable {
+        public var url: String
+        public var token: String
+        public var authority: CertificateAuthority?
+
+        /// A kubeconfig with two users: `admin` (client certificate) and `token` (bearer token).
+        public func kubeconfig(user: String = "admin", clusterName: String = "longhorn-dr-sim") -> String {
+            let b64: (String) -> String = { Data($0.utf8).base64EncodedString() }
+            var clusterLines = "    server: \(url)\n"
+            if let authority { clusterLines += "    certificate-authority-data: \(b64(authority.ca.certificatePEM))\n" }
+            var users = "- name: token\n  user:\n    token: \(token)\n"
+            if let authority {
+                users += "- name: admin\n  user:\n    client-certificate-data: \(b64(authority.client.certificatePEM))\n    client-key-data: \(b64(authority.client.privateKeyPEM))\n"
+            }
+            let chosen = authority == nil ? "token" : user
+            return """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: \(clusterName)
+                  cluster:
+                \(clusterLines.split(separator: "\n").map { "  \($0.dropFirst(2))" }.joined(separator: "\n"))
+                users:
+                \(users.split(separator: "\n").joined(separator: "\n"))
+                contexts:
+                - name: \(clusterName)
+                  context:
+                    cluster: \(clusterName)
+                    user: \(chosen)
+                    namespace: default
+                current-context: \(clusterName)
+
+                """
+        }
+    }
+
+    /// Runs the server until the calling task is cancelled; `onReady` gets the endpoint once it listens.
+    public static func run(
+        _ cluster: SimulatedCluster, options: Options = Options(), logger: Logger = Logger(label: "longhorn-dr.simulator"),
+        onReady: @escaping @Sendable (Endpoint) async -> Void
+    ) async throws {
+        let token = options.token ?? randomToken()
+        let authority = options.tls ? try CertificateAuthority() : nil
+        let handler = cluster.handler
+        let scheme = options.tls ? "https" : "http"
+        let responder = CallbackResponder<SimulatorRequestContext> { request, context in
+            try await respond(request, context: context, handler: handler, token: token, tls: options.tls)
+        }
+        let http = HTTPServerBuilder.http1WebSocketUpgrade { head, channel, logger in
+            await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
+        }
+        let server: HTTPServerBuilder
+        if let authority {
+            var tlsConfig = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(authority.server.certificatePEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(authority.server.privateKeyPEM.utf8), format: .pem)))
+            tlsConfig.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.ca.certificatePEM.utf8)))
+            // Either a client certificate or a bearer token authenticates; a presented certificate must verify.
+            tlsConfig.certificateVerification = .optionalVerification
+            server = try .tls(http, tlsConfiguration: tlsConfig)
+        } else {
+            server = http
+        }
+        var quietLogger = logger
+        quietLogger.logLevel = options.logLevel
+        let app = Application(
+            responder: responder, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? options.port
+                await onReady(Endpoint(url: "\(scheme)://\(options.host):\(port)", token: token, authority: authority))
+            },
+            logger: quietLogger)
+        try await app.runService(gracefulShutdownSignals: [])
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// Authenticates, converts to the library-independent request, and back.
+    static func respond(_ request: Request, context: SimulatorRequestContext, handler: APIHandler, token: String, tls: Bool) async throws -> Response {
+        let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
+        let authorized = await isAuthorized(headers: headers, channel: context.channel, token: token, tls: tls)
+        let body = try await request.body.collect(upTo: 64 << 20)
+        let apiRequest = APIRequest(
+            method: request.method.rawValue, path: request.uri.path,
+            query: APIRequest.parseQuery(request.uri.query ?? ""), headers: headers, body: Data(buffer: body))
+        let response = authorized ? await handler.handle(apiRequest) : .error(.unauthorized())
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: response.status)
+        switch response.body {
+        case .data(let data):
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        case .stream(let stream):
+            return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
+        }
+    }
+
+    /// A valid bearer token, or (over TLS) a client certificate that verified against our CA.
+    static func isAuthorized(headers: [String: String], channel: any Channel, token: String, tls: Bool) async -> Bool {
+        if let header = headers["authorization"] ?? headers["Authorization"], header == "Bearer \(token)" { return true }
+        guard tls else { return false }
+        let certificate = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
+        }.get()
+        return certificate != nil
+    }
+}
+
+/// Hummingbird's request context, plus the channel so we can ask TLS for the client certificate.
+public struct SimulatorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}

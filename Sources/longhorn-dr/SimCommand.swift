@@ -1,0 +1,85 @@
+import ArgumentParser
+import DRCore
+import Foundation
+import Simulator
+
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run the built-in simulated cluster.",
+        subcommands: [Serve.self])
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a simulated Kubernetes API on loopback until interrupted.",
+            discussion: """
+                Writes a kubeconfig (client certificate user `admin`, bearer-token user `token`) with mode 0600 \
+                and prints its path, so kubectl, Task and scripts can talk to the simulator: \
+                `KUBECONFIG=<path> kubectl get ns`.
+                """)
+
+        @Option(help: "Port to listen on (0 picks a free one).")
+        var port = 0
+
+        @Option(help: "Where to write the kubeconfig.")
+        var kubeconfig = "longhorn-dr-sim.kubeconfig"
+
+        @Flag(help: "Serve plain HTTP instead of HTTPS (token auth only).")
+        var insecureHTTP = false
+
+        @Option(help: "The bearer token to accept (default: a random one).")
+        var token: String?
+
+        func run() async throws {
+            let cluster = await SimulatedCluster()
+            let options: SimulatorServer.Options = {
+                var options = SimulatorServer.Options()
+                options.port = port
+                options.tls = !insecureHTTP
+                options.token = token
+                return options
+            }()
+            let path = kubeconfig
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await cluster.runControllers() }
+                group.addTask {
+                    try await SimulatorServer.run(cluster, options: options) { endpoint in
+                        do {
+                            try SecureFile.write(Data(endpoint.kubeconfig().utf8), to: path)
+                            // Written straight to the descriptor: scripts wait for these lines, and
+                            // stdout is block-buffered when it is a pipe.
+                            FileHandle.standardOutput.write(Data("serving \(endpoint.url)\nkubeconfig: \(path)\n".utf8))
+                        } catch {
+                            Terminal.error("sim serve: cannot write kubeconfig \(path): \(error)")
+                            Foundation.exit(ExitStatus.environment.rawValue)
+                        }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// Writes files that may hold secrets: created 0600, written to a temporary name and renamed,
+/// so a reader never sees half a file and nobody else can read it.
+enum SecureFile {
+    static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot create \(temporary.path)", hint: "check that the folder is writable")
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.close()
+        // rename(2) replaces the target atomically, whether or not it exists.
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot move the new file into place: \(reason)")
+        }
+    }
+}
