@@ -101,6 +101,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks: run through scripts/bench, never part of the tests.
+        .executableTarget(
+            name: "watch-latency-bench",
+            dependencies: ["KubeClient", "Simulator", "KubeModels"],
+            path: "Benchmarks/WatchLatency",
+            swiftSettings: strict
+        ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),

@@ -69,11 +69,15 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static func invalid(_ type: ResourceType, _ name: String, causes: [(field: String, reason: String, message: String)]) -> APIError {
         let text = causes.map { "\($0.field): \($0.message)" }
         let joined = text.count == 1 ? text[0] : "[\(text.joined(separator: ", "))]"
-        return APIError(code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(joined)",
-            details: details(type, name: name, causes: causes.map {
-                ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
-            }))
+        // Unlike other errors, Invalid names the kind (not the resource) in details, which kubectl
+        // prints as "The <Kind> "<name>" is invalid".
+        var details = details(type, name: name, causes: causes.map {
+            ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
+        })
+        details["kind"] = .string(type.kind)
+        return APIError(code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(joined)", details: details)
     }
+
 
     public static func badRequest(_ message: String) -> APIError {
         APIError(code: 400, reason: "BadRequest", message: message)

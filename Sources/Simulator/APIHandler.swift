@@ -270,8 +270,16 @@ public struct APIHandler: Sendable {
         }
         let version = request.parameter("resourceVersion").flatMap { Int64($0) }
         let sendInitial = request.parameter("sendInitialEvents") == "true"
-        let events = try await store.watch(type, namespace: namespace, fromRevision: version == 0 ? nil : version,
-            sendInitialEvents: sendInitial, filter: filter)
+        let events: AsyncStream<WatchEvent>
+        do {
+            events = try await store.watch(type, namespace: namespace, fromRevision: version == 0 ? nil : version,
+                sendInitialEvents: sendInitial, filter: filter)
+        } catch where error.code == 410 {
+            // The real server accepts the watch and then sends one ERROR event with the 410 Status.
+            var line = WatchEvent(.error, error.status).json.encoded()
+            line.append(0x0A)
+            return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .data(line))
+        }
         let table = TablePrinter.wantsTable(request)
         let includeObject = request.parameter("includeObject")
         let timeout = request.parameter("timeoutSeconds").flatMap { Int($0) }

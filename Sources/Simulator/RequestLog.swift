@@ -1,4 +1,5 @@
 import Foundation
+import KubeModels
 
 /// What the simulated server received, request by request, so tests can assert on the wire
 /// (which content type kubectl sent, whether it asked for a Table, whether it fell back to SPDY).
@@ -19,8 +20,18 @@ public actor RequestLog {
 
     public private(set) var entries: [Entry] = []
     let limit: Int
+    /// Where finished entries are also written, one JSON object per line, for scripts that check
+    /// what the server received (the kubectl conformance run).
+    private let sink: FileHandle?
 
-    public init(limit: Int = 20_000) { self.limit = limit }
+    public init(limit: Int = 20_000, sinkPath: String? = nil) {
+        self.limit = limit
+        if let sinkPath, FileManager.default.createFile(atPath: sinkPath, contents: nil) {
+            sink = FileHandle(forWritingAtPath: sinkPath)
+        } else {
+            sink = nil
+        }
+    }
 
     func append(_ entry: Entry) -> Int {
         entries.append(entry)
@@ -31,6 +42,16 @@ public actor RequestLog {
     func setStatus(_ index: Int, _ status: Int) {
         guard entries.indices.contains(index) else { return }
         entries[index].status = status
+        if let sink {
+            let entry = entries[index]
+            var line = JSONValue.object([
+                "method": .string(entry.method), "path": .string(entry.path), "query": .string(entry.query),
+                "accept": entry.accept.map { .string($0) } ?? .null, "contentType": entry.contentType.map { .string($0) } ?? .null,
+                "upgrade": entry.upgrade.map { .string($0) } ?? .null, "status": .number(Double(status)),
+            ]).encoded()
+            line.append(0x0A)
+            sink.write(line)
+        }
     }
 
     public func clear() { entries.removeAll() }

@@ -9,10 +9,10 @@ public final class SimulatedCluster: Sendable {
     public let faults: FaultInjector
     public let handler: APIHandler
 
-    public init(historyLimit: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }) async {
+    public init(historyLimit: Int = 10_000, requestLogPath: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) async {
         let store = ClusterStore(historyLimit: historyLimit, now: now)
         self.store = store
-        self.log = RequestLog()
+        self.log = RequestLog(sinkPath: requestLogPath)
         self.faults = FaultInjector()
         self.handler = APIHandler(store: store, log: log, faults: faults)
         await store.addAdmission(BuiltinDefaults())

@@ -30,8 +30,19 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "The bearer token to accept (default: a random one).")
         var token: String?
 
+        @Option(help: "Also write every request the server receives to this file, one JSON object per line.")
+        var requestLog: String?
+
+        @Option(help: "How many changes the watch history keeps; older resourceVersions get 410 Gone.")
+        var watchHistory = 10_000
+
+        func validate() throws {
+            guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1, got \(watchHistory)") }
+            guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
+        }
+
         func run() async throws {
-            let cluster = await SimulatedCluster()
+            let cluster = await SimulatedCluster(historyLimit: watchHistory, requestLogPath: requestLog)
             let options: SimulatorServer.Options = {
                 var options = SimulatorServer.Options()
                 options.port = port

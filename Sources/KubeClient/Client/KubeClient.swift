@@ -50,9 +50,10 @@ public final class KubeClient: Sendable {
     }
 
     /// Runs `body` with a client and always shuts it down.
-    public static func withClient<T: Sendable>(
-        _ cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(), _ body: (KubeClient) async throws -> T
-    ) async throws -> T {
+    public static func withClient<T>(
+        _ cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(), isolation: isolated (any Actor)? = #isolation,
+        _ body: (KubeClient) async throws -> sending T
+    ) async throws -> sending T {
         let client = try KubeClient(cluster: cluster, retry: retry)
         do {
             let result = try await body(client)

@@ -158,16 +158,25 @@ struct ExecCredentialProviderTests {
 
     @Test func pluginThatHangsIsKilledAtTheTimeout() async throws {
         try await withConfigTestDirectory { dir in
-            let script = try writeConfigTestFile(dir, "slow", "#!/bin/sh\necho 'waiting for browser login' >&2\nsleep 30\n", executable: true)
+            let pidFile = dir + "/pid"
+            let script = try writeConfigTestFile(
+                dir, "slow", "#!/bin/sh\necho $$ > \"\(pidFile)\"\necho 'waiting for browser login' >&2\nexec sleep 30\n", executable: true)
             let provider = ExecCredentialProvider(
                 plugin: .init(apiVersion: execV1, command: script), environment: baseEnvironment,
                 timeout: .milliseconds(500))
-            let clock = ContinuousClock()
-            let start = clock.now
             let error = await #expect(throws: KubeconfigError.self) { try await provider.credential() }
             #expect(error?.code == .execPluginTimedOut)
             #expect(error?.detail.contains("waiting for browser login") == true)
-            #expect(clock.now - start < .seconds(8))
+            // The plugin must be gone, not left running: kill(pid, 0) fails for a dead process.
+            // (`exec sleep` keeps the pid, so this is the sleeping process itself.)
+            let pid = Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(pid > 0)
+            var alive = kill(pid, 0) == 0
+            for _ in 0..<50 where alive {
+                try await Task.sleep(for: .milliseconds(100))
+                alive = kill(pid, 0) == 0
+            }
+            #expect(!alive, "the timed-out plugin (pid \(pid)) is still running")
         }
     }
 
