@@ -79,6 +79,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "KubeModels",
+                "Backupstore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
