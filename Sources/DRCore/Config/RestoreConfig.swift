@@ -36,6 +36,22 @@ public struct RestoreConfig: Sendable, Equatable {
         public var accessMode: AccessMode
         public var restore: RestorePolicy
         public var onMissingBackup: MissingBackupAction
+
+        public init(
+            name: String, pvcNamespace: String, pvcName: String, size: ByteQuantity, replicas: Int, storageClass: String,
+            fsType: FilesystemType, accessMode: AccessMode, restore: RestorePolicy, onMissingBackup: MissingBackupAction
+        ) {
+            self.name = name
+            self.pvcNamespace = pvcNamespace
+            self.pvcName = pvcName
+            self.size = size
+            self.replicas = replicas
+            self.storageClass = storageClass
+            self.fsType = fsType
+            self.accessMode = accessMode
+            self.restore = restore
+            self.onMissingBackup = onMissingBackup
+        }
     }
 
     public enum FilesystemType: String, Sendable, CaseIterable { case ext4, xfs }
