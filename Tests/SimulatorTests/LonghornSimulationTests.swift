@@ -214,4 +214,27 @@ import Testing
             #expect(later?[path: ["status", "state"]] == "attached")
         }
     }
+
+    @Test func aSimulatorBackupVerifiesBlockByBlockAndACorruptBlockIsNamed() async throws {
+        let folder = try Self.temporaryFolder()
+        _ = try await Self.withLonghorn("v1.10.2", store: folder) { try await Self.takeBackup($0, content: String(repeating: "data ", count: 10_000)) }
+        let objects = FileSystemObjectStore(root: folder.appendingPathComponent("backups"))
+        let reader = BackupReader(store: objects, layout: BackupstoreLayout(targetURL: "s3://backups@us-east-1/dev/"))
+        let result = try await reader.verify(volume: "dr-exercise-data", backup: "backup-0123456789abcdef")
+        #expect(result.blocksVerified > 0)
+        let config = try await reader.backupConfig(volume: "dr-exercise-data", backup: "backup-0123456789abcdef")
+        let block = try #require(config.blocks.last)
+        let layout = BackupstoreLayout(targetURL: "s3://backups@us-east-1/dev/")
+        let key = layout.blockKey(volume: "dr-exercise-data", checksum: block.blockChecksum)
+        var bytes = try await objects.get(key)
+        bytes[bytes.count - 1] ^= 0x01
+        try await objects.put(key, data: bytes)
+        do {
+            _ = try await reader.verify(volume: "dr-exercise-data", backup: "backup-0123456789abcdef")
+            Issue.record("a corrupted block verified")
+        } catch let error as BackupstoreError {
+            #expect(error.key == key)
+            #expect(error.blockOffset == block.offset)
+        }
+    }
 }
