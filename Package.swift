@@ -92,6 +92,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The restore orchestrator's application service: the decision table applied to every
+        // declared volume through a port the Longhorn adapter implements.
+        .target(
+            name: "RestoreOrchestrator",
+            dependencies: ["DRCore"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
@@ -112,6 +119,7 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
+        .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
