@@ -99,6 +99,12 @@ let package = Package(
             dependencies: ["DRCore"],
             swiftSettings: strict
         ),
+        // The DR exercise's application service: phases, budgets, journal, destroy gate, report.
+        .target(
+            name: "Exercise",
+            dependencies: ["DRCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
@@ -120,6 +126,7 @@ let package = Package(
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
+        .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore"], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
