@@ -91,6 +91,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Longhorn semantics over the Kubernetes client: models, version traits, and the waits and
+        // objects a restore or a backup needs, right for Longhorn v1.6 through v1.12.
+        .target(
+            name: "Longhorn",
+            dependencies: [
+                "KubeClient",
+                "KubeModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
@@ -113,6 +124,11 @@ let package = Package(
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
+        .testTarget(
+            name: "LonghornTests",
+            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
