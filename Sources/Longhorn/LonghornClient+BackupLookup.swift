@@ -38,13 +38,17 @@ extension LonghornClient {
         let backupVolumes = try await list(BackupVolume.self)
         let backups = try await list(Backup.self)
         return try Self.decideBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
-            backupTarget: backupTarget, backupVolumes: backupVolumes, backups: backups, namespace: namespace)
+            backupTarget: backupTarget, backupVolumes: backupVolumes, backups: backups, namespace: namespace,
+            requireBackupTargetName: version.hasMultipleBackupTargets)
     }
 
     /// The decision of `findBackup` on objects already read: no I/O, so every branch is testable.
+    /// - Parameter requireBackupTargetName: v1.8+: the restore webhook finds the BackupVolume through
+    ///   the Backup's `status.backupTargetName`, so a Completed Backup without it is not usable yet.
     public static func decideBackup(
         volume: String, target: String, selection: BackupSelection, syncedAfter: Date,
-        backupTarget: BackupTarget?, backupVolumes: [BackupVolume], backups: [Backup], namespace: String
+        backupTarget: BackupTarget?, backupVolumes: [BackupVolume], backups: [Backup], namespace: String,
+        requireBackupTargetName: Bool = false
     ) throws(LonghornError) -> BackupLookup {
         // Hop 1: the target must have been listed after the requested time.
         guard let backupTarget else { return .notSynced(.targetMissing(target: target)) }
@@ -74,6 +78,17 @@ extension LonghornClient {
         let pending = own.filter { !$0.isCompleted && !$0.hasFailed }
         let evidence = NoBackupEvidence(volume: volume, target: target, targetSyncedAt: targetSynced,
             backupVolume: backupVolume.name, backupVolumeSyncedAt: volumeSynced)
+        // Completed is not enough for a restore: the webhook also reads the URL, size and (v1.8+) target.
+        func usable(_ backup: Backup) -> BackupLookup {
+            var missing: [String] = []
+            if backup.status?.url?.isEmpty != false { missing.append("status.url") }
+            if backup.volumeSizeBytes == nil { missing.append("status.volumeSize") }
+            if requireBackupTargetName, backup.status?.backupTargetName?.isEmpty != false { missing.append("status.backupTargetName") }
+            guard missing.isEmpty else {
+                return .notSynced(.backupNotSynced(name: backup.name, state: "Completed without \(missing.joined(separator: ", "))"))
+            }
+            return .found(backup, backupVolume: backupVolume)
+        }
 
         switch selection {
         case .latest:
@@ -85,7 +100,7 @@ extension LonghornClient {
                     return .notSynced(.backupNotSynced(name: last, state: lastBackup.state))
                 }
             }
-            if let newest = completed.last { return .found(newest, backupVolume: backupVolume) }
+            if let newest = completed.last { return usable(newest) }
             if let waiting = pending.first { return .notSynced(.backupNotSynced(name: waiting.name, state: waiting.state)) }
             return .confirmedNone(evidence)
 
@@ -99,7 +114,7 @@ extension LonghornClient {
                 throw LonghornError(.conflict, subject: backup.subject, detail: "belongs to volume \(owner), not \(volume)",
                     hint: "pin a backup of \(volume)")
             }
-            if backup.isCompleted { return .found(backup, backupVolume: backupVolume) }
+            if backup.isCompleted { return usable(backup) }
             if backup.hasFailed {
                 throw LonghornError(.backupFailed, subject: backup.subject, detail: "is \(backup.state): \(backup.errorText)",
                     hint: "pin a Completed backup (`kubectl -n \(namespace) get backups.longhorn.io -l backup-volume=\(volume)`)")
@@ -108,7 +123,7 @@ extension LonghornClient {
 
         case .asOf(let time):
             if let chosen = completed.last(where: { ($0.pointInTime ?? .distantPast) <= time }) {
-                return .found(chosen, backupVolume: backupVolume)
+                return usable(chosen)
             }
             if let waiting = pending.first { return .notSynced(.backupNotSynced(name: waiting.name, state: waiting.state)) }
             if completed.isEmpty { return .confirmedNone(evidence) }

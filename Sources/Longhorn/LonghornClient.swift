@@ -45,13 +45,9 @@ public struct LonghornClient: Sendable {
         let subject = "\(LonghornResources.settings) \(namespace)/\(Setting.Name.currentLonghornVersion)"
         let object: JSONValue?
         do {
+            // A missing Setting and a missing CRD both read as nil here; the fallback below covers both.
             object = try await kube.getIfPresent(LonghornResources.settings, namespace: namespace, name: Setting.Name.currentLonghornVersion)
         } catch {
-            if error.code == .notFound {
-                // The CRD itself is missing: Longhorn is not installed.
-                throw LonghornError(.unsupportedVersion, subject: subject, detail: "Longhorn's CRDs are not installed: \(error.detail)",
-                    hint: "install Longhorn (its Helm chart or deploy/longhorn.yaml) before running this", underlying: error)
-            }
             throw LonghornError.kube(error, subject: subject)
         }
         if let object, let value = try Setting(json: object).value.nilIfEmpty {

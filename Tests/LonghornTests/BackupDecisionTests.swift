@@ -57,6 +57,21 @@ import Testing
         #expect(try decide(volumes: [Self.bv], backups: [Self.older, Self.newer, failed]) == .found(Self.newer, backupVolume: Self.bv))
     }
 
+    /// Completed is not enough: the restore webhook also needs the URL, the size and (v1.8+) the target.
+    @Test func completedButHalfSyncedIsNotSynced() throws {
+        var noSize = Self.newer
+        noSize.status?.volumeSize = ""
+        #expect(try decide(volumes: [Self.bv], backups: [Self.older, noSize])
+            == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "Completed without status.volumeSize")))
+        var noTarget = Self.newer
+        noTarget.status?.backupTargetName = nil
+        let lookup = try LonghornClient.decideBackup(volume: "dr-exercise-data", target: "default", selection: .latest, syncedAfter: Self.requested,
+            backupTarget: Fixtures.target(), backupVolumes: [Self.bv], backups: [Self.older, noTarget], namespace: Fixtures.namespace,
+            requireBackupTargetName: true)
+        #expect(lookup == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "Completed without status.backupTargetName")))
+        #expect(try decide(volumes: [Self.bv], backups: [Self.older, noTarget]) == .found(noTarget, backupVolume: Self.bv), "≤ v1.7 has no such field")
+    }
+
     @Test func syncedEmptyBackupVolumeIsConfirmedNone() throws {
         let empty = Fixtures.backupVolume("dr-exercise-data", volume: nil, lastBackup: nil)
         guard case .confirmedNone(let evidence) = try decide(volumes: [empty], backups: []) else {

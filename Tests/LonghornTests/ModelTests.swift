@@ -102,3 +102,18 @@ import Testing
         #expect(LonghornTime.format(Fixtures.time("2026-11-27T03:04:05Z")) == "2026-11-27T03:04:05Z")
     }
 }
+
+@Suite struct RecurringJobTests {
+    @Test func defaultGroupAppliesToUnlabelledVolumes() throws {
+        let job = try RecurringJob(json: ["apiVersion": "longhorn.io/v1beta2", "kind": "RecurringJob",
+            "metadata": ["name": "nightly", "namespace": "longhorn-system"],
+            "spec": ["name": "nightly", "groups": ["default"], "task": "backup", "cron": "0 2 * * *", "retain": 7, "concurrency": 1, "labels": [:],
+                     "parameters": ["full-backup-interval": "0"]]])
+        #expect(job.spec?.task == "backup")
+        #expect(job.applies(toVolumeLabels: [:]), "no recurring-job labels = default group")
+        #expect(job.applies(toVolumeLabels: ["app": "x"]))
+        #expect(!job.applies(toVolumeLabels: ["recurring-job-group.longhorn.io/weekly": "enabled"]))
+        #expect(job.applies(toVolumeLabels: ["recurring-job.longhorn.io/nightly": "enabled"]))
+        #expect(job.json[path: ["spec", "parameters"]] == ["full-backup-interval": "0"], "unknown fields survive")
+    }
+}
