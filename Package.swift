@@ -92,6 +92,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Longhorn semantics over the Kubernetes client: models, version traits, and the waits and
+        // objects a restore or a backup needs, right for Longhorn v1.6 through v1.12.
+        .target(
+            name: "Longhorn",
+            dependencies: [
+                "KubeClient",
+                "KubeModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The restore orchestrator's application service: the decision table applied to every
         // declared volume through a port the Longhorn adapter implements.
         .target(
@@ -129,6 +140,11 @@ let package = Package(
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore"], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
+        .testTarget(
+            name: "LonghornTests",
+            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
