@@ -123,13 +123,20 @@ let package = Package(
         // declared volume through a port the Longhorn adapter implements.
         .target(
             name: "RestoreOrchestrator",
-            dependencies: ["DRCore"],
+            dependencies: ["DRCore", "Longhorn", "KubeClient", "KubeModels"],
             swiftSettings: strict
         ),
         // The DR exercise's application service: phases, budgets, journal, destroy gate, report.
         .target(
             name: "Exercise",
             dependencies: ["DRCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // The exercise against the built-in simulated cluster (`exercise --simulate`).
+        .target(
+            name: "SimulatedExercise",
+            dependencies: ["Exercise", "RestoreOrchestrator", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore",
+                .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -141,6 +148,10 @@ let package = Package(
                 "AWS",
                 "Backupstore",
                 "BackupstoreS3",
+                "Longhorn",
+                "RestoreOrchestrator",
+                "Exercise",
+                "SimulatedExercise",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

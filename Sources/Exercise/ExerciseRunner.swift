@@ -84,6 +84,11 @@ public struct ExerciseRunner: Sendable {
                 log("  ✗ \(failure.message)")
                 try await journalStore.save(journal)
                 break
+            } catch let failure as DRError where failure.status == .verificationFailed {
+                journal.fail(phase, at: now(), reason: "verification-failed", message: failure.description)
+                log("  ✗ \(failure.description)")
+                try await journalStore.save(journal)
+                break
             } catch {
                 journal.fail(phase, at: now(), reason: "error", message: "\(error)")
                 log("  ✗ \(error)")

@@ -73,7 +73,8 @@ public enum SimulatorServer {
         let responder = CallbackResponder<SimulatorRequestContext> { request, context in
             try await respond(request, context: context, handler: handler, token: token, tls: options.tls)
         }
-        let http = HTTPServerBuilder.http1WebSocketUpgrade { head, channel, logger in
+        // The apiserver accepts large exec frames (kubectl sends stdin in 32 KiB chunks).
+        let http = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, channel, logger in
             await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
         }
         let server: HTTPServerBuilder

@@ -40,8 +40,8 @@ extension LonghornSimulation {
                 status["readyToUse"] = true
                 status["creationTime"] = .string(stamp)
                 status["userCreated"] = true
-                status["size"] = .string(String(size))
-                status["restoreSize"] = .string(String(size))
+                status["size"] = .number(Double(size))
+                status["restoreSize"] = .number(Double(size))
                 status["error"] = nil
             }
         }

@@ -52,9 +52,11 @@ public final class LonghornSimulation: Sendable {
     var personality: LonghornPersonality { options.personality }
     var namespace: String { options.namespace }
 
-    /// The folder holding a Longhorn volume's files (what pods see at the mount path).
+    /// The folder holding a Longhorn volume's files: the cluster's volume data keyed by the
+    /// volume name, which is the PV's `csi.volumeHandle`, so pods mounting the PV see these files.
     public func volumeDirectory(_ volume: String) -> URL {
-        options.dataRoot.appendingPathComponent("volumes").appendingPathComponent(volume)
+        (try? cluster.volumes.directory(volumeKey: volume))
+            ?? cluster.volumes.root.appendingPathComponent("volumes").appendingPathComponent(volume)
     }
 
     func snapshotDirectory(volume: String, snapshot: String) -> URL {
@@ -97,8 +99,21 @@ public final class LonghornSimulation: Sendable {
         try await installWorkloads()
     }
 
-    /// The manager and CSI workloads a readiness check looks at, reported rolled out.
+    /// The manager and CSI workloads a readiness check looks at: DaemonSets reported rolled out
+    /// (no DaemonSet controller here), and the CSI sidecar Deployments run by the workload
+    /// controllers and the kubelet like any other Deployment.
     private func installWorkloads() async throws {
+        if let deployments = await store.type(group: "apps", resource: "deployments") {
+            for name in ["csi-attacher", "csi-provisioner", "csi-resizer", "csi-snapshotter"] where await store.find(deployments, namespace: namespace, name: name) == nil {
+                let labels: JSONValue = ["app": .string(name)]
+                try await store.create(deployments, namespace: namespace, object: [
+                    "metadata": ["name": .string(name), "labels": labels],
+                    "spec": ["replicas": 1, "selector": ["matchLabels": labels],
+                        "template": ["metadata": ["labels": labels], "spec": ["containers": [["name": .string(name),
+                            "image": .string("longhornio/\(name):simulated"), "command": ["sleep", "infinity"]]]]]],
+                ])
+            }
+        }
         let labels: JSONValue = ["app": "longhorn-manager"]
         if let daemonSets = await store.type(group: "apps", resource: "daemonsets") {
             for name in ["longhorn-manager", "longhorn-csi-plugin"] where await store.find(daemonSets, namespace: namespace, name: name) == nil {

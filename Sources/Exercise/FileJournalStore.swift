@@ -1,0 +1,62 @@
+import DRCore
+import Foundation
+
+/// Keeps the journal in a file only its owner can read (0600), replaced atomically.
+public struct FileJournalStore: JournalStore {
+    public let path: URL
+
+    public init(path: URL) { self.path = path }
+
+    /// `$XDG_STATE_HOME/longhorn-dr` or `~/.local/state/longhorn-dr`, or the config's `state.directory`.
+    public static func stateDirectory(configured: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let configured { return URL(fileURLWithPath: (configured as NSString).expandingTildeInPath) }
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("longhorn-dr") }
+        return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".local/state/longhorn-dr")
+    }
+
+    public func load() async throws -> ExerciseJournal? {
+        guard let data = FileManager.default.contents(atPath: path.path) else { return nil }
+        return try ExerciseJournal.decode(data)
+    }
+
+    public func save(_ journal: ExerciseJournal) async throws {
+        try Self.writePrivate(try journal.encoded(), to: path)
+    }
+
+    /// Writes `data` to `url` with mode 0600 via a temporary file and rename(2).
+    public static func writePrivate(_ data: Data, to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot write \(temporary.path)", hint: "check that \(folder.path) is writable")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot move the new file into place: \(reason)")
+        }
+    }
+}
+
+/// Writes the report in each configured format next to each other in the report folder.
+public enum ReportWriter {
+    /// - Returns: the files written.
+    @discardableResult
+    public static func write(_ report: ExerciseReport, formats: [ExerciseConfig.ReportFormat], to folder: URL) throws -> [URL] {
+        var written: [URL] = []
+        for format in formats {
+            let (name, text): (String, String?) = switch format {
+            case .console: ("", nil)
+            case .json: ("\(report.runID).json", report.json())
+            case .junit: ("\(report.runID).junit.xml", report.junitXML())
+            case .markdown: ("\(report.runID).md", report.markdown())
+            }
+            guard let text else { continue }
+            let url = folder.appendingPathComponent(name)
+            try FileJournalStore.writePrivate(Data(text.utf8), to: url)
+            written.append(url)
+        }
+        return written
+    }
+}
