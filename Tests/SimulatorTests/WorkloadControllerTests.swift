@@ -82,6 +82,8 @@ import Testing
             #expect(finished[path: ["status", "succeeded"]] == 1)
             #expect(finished[path: ["status", "startTime"]] != nil && finished[path: ["status", "completionTime"]] != nil)
             #expect(condition(finished, "SuccessCriteriaMet")?["status"] == "True")
+            #expect(finished["status"]?.objectValue?.keys.contains("active") == false, "a finished job has no active field (not even null)")
+            #expect(finished["status"]?.objectValue?.keys.contains("failed") == false)
             let pods = try await sim.store.list(try await sim.type("", "pods"), namespace: "default").items
             #expect(pods.count == 1)
             #expect(pods.first?[path: ["metadata", "labels", "job-name"]] == "j")
