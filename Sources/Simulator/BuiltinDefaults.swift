@@ -32,6 +32,16 @@ struct BuiltinDefaults: AdmissionPlugin {
             setDefault(&object, ["spec", "backoffLimit"], 6)
             setDefault(&object, ["spec", "completionMode"], "NonIndexed")
             setDefault(&object, ["spec", "suspend"], false)
+            // Like the Job strategy: unless manualSelector, the selector is the job's uid, and the
+            // template carries the labels it selects (kubectl logs job/x finds pods through it).
+            if operation == .create, object[path: ["spec", "manualSelector"]]?.boolValue != true,
+                let uid = object[path: ["metadata", "uid"]]?.stringValue
+            {
+                object[path: ["spec", "selector"]] = ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]]
+                for (key, value) in ["batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name, "controller-uid": uid, "job-name": name] {
+                    object[path: ["spec", "template", "metadata", "labels", key]] = .string(value)
+                }
+            }
             if var template = object[path: ["spec", "template"]] {
                 defaultPodSpec(&template)
                 object[path: ["spec", "template"]] = template

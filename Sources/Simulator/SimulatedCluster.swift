@@ -13,6 +13,8 @@ public final class SimulatedCluster: Sendable {
     /// Dynamic provisioners by StorageClass `provisioner`; `driver.longhorn.io` is registered with a
     /// hook that manages the volume's data directory until a Longhorn simulation registers its own.
     public let provisioners: VolumeProvisioners
+    /// Set when the data root is a temporary directory this cluster made (and removes when it goes).
+    private let ownsDataRoot: Bool
     /// Where volume content lives on the host.
     public var volumes: VolumeDataStore { runtime.data }
 
@@ -25,6 +27,7 @@ public final class SimulatedCluster: Sendable {
         self.log = RequestLog(sinkPath: requestLogPath)
         self.faults = FaultInjector()
         let runtime = ContainerRuntime(store: store, data: dataRoot.map(VolumeDataStore.init(root:)) ?? .temporary(), now: now)
+        self.ownsDataRoot = dataRoot == nil
         self.runtime = runtime
         self.handler = APIHandler(store: store, log: log, faults: faults, pods: runtime)
         self.provisioners = VolumeProvisioners()
@@ -32,6 +35,10 @@ public final class SimulatedCluster: Sendable {
         await store.addAdmission(BuiltinDefaults())
         await store.addAdmission(StorageProtection.Admission())
         await Self.seed(store)
+    }
+
+    deinit {
+        if ownsDataRoot { try? FileManager.default.removeItem(at: runtime.data.root) }
     }
 
     /// What every fresh cluster has: the standard namespaces.

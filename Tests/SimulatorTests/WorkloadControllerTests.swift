@@ -82,9 +82,15 @@ import Testing
             #expect(finished[path: ["status", "succeeded"]] == 1)
             #expect(finished[path: ["status", "startTime"]] != nil && finished[path: ["status", "completionTime"]] != nil)
             #expect(condition(finished, "SuccessCriteriaMet")?["status"] == "True")
+            #expect(finished["status"]?.objectValue?.keys.contains("active") == false, "a finished job has no active field (not even null)")
+            #expect(finished["status"]?.objectValue?.keys.contains("failed") == false)
             let pods = try await sim.store.list(try await sim.type("", "pods"), namespace: "default").items
             #expect(pods.count == 1)
             #expect(pods.first?[path: ["metadata", "labels", "job-name"]] == "j")
+            // The defaulted selector (the job's uid) finds exactly the job's pods, as `kubectl logs job/j` needs.
+            let selector = try #require(finished[path: ["spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"]])
+            #expect(selector == finished[path: ["metadata", "uid"]])
+            #expect(pods.first?[path: ["metadata", "labels", "batch.kubernetes.io/controller-uid"]] == selector)
         }
     }
 

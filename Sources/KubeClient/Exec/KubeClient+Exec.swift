@@ -222,8 +222,11 @@ struct ExecConnection: Sendable {
                 hint: "the container may have been stopped; run the command again")
         }
         guard let code = ExecChannelProtocol.exitCode(fromStatus: status) else {
-            let message = status["message"]?.stringValue ?? status.jsonText
-            throw KubeClientError(.serverError, subject: subject, detail: message)
+            // A failure other than the command's exit (unknown container, completed pod): the Status
+            // carries the HTTP code it stands for.
+            var full = status
+            if full["kind"] == nil { full["kind"] = "Status" }
+            throw KubeClientError.from(status: status["code"]?.intValue ?? 500, body: full.encoded(), subject: subject)
         }
         var result = result
         result.exitCode = code

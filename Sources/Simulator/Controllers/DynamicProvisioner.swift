@@ -12,9 +12,8 @@ struct DynamicProvisioner: Controller {
     let interval: Duration
 
     func run() async {
-        while !Task.isCancelled {
+        await ControllerLoop(store: store, interval: interval).run {
             await sync()
-            try? await Task.sleep(for: interval)
         }
     }
 

@@ -10,9 +10,8 @@ struct JobController: Controller {
     let interval: Duration
 
     func run() async {
-        while !Task.isCancelled {
+        await ControllerLoop(store: store, interval: interval).run {
             await store.run { store in Self.sync(store) }
-            try? await Task.sleep(for: interval)
         }
     }
 

@@ -15,9 +15,8 @@ struct Kubelet: Controller {
     let interval: Duration
 
     func run() async {
-        while !Task.isCancelled {
+        await ControllerLoop(store: store, interval: interval, changes: runtime.changes).run {
             await sync()
-            try? await Task.sleep(for: interval)
         }
     }
 

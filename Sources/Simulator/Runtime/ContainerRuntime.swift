@@ -15,11 +15,13 @@ public final class ContainerInstance: Sendable {
     public let log: ContainerLog
     private let current: Mutex<State>
     private let processBox = Mutex<ContainerProcess?>(nil)
+    private let changes: ChangeCounter
 
-    init(name: String, log: ContainerLog, state: State) {
+    init(name: String, log: ContainerLog, state: State, changes: ChangeCounter) {
         self.name = name
         self.log = log
         self.current = Mutex(state)
+        self.changes = changes
     }
 
     var process: ContainerProcess? { processBox.withLock { $0 } }
@@ -30,6 +32,7 @@ public final class ContainerInstance: Sendable {
 
     func failed(_ message: String) {
         current.withLock { $0 = .failedToStart(message: message) }
+        changes.bump()
         log.append(Data("\(message)\n".utf8))
         log.finish()
     }
@@ -41,6 +44,7 @@ public final class ContainerInstance: Sendable {
             if case .running(let started) = state { state = .terminated(exitCode: code, startedAt: started, finishedAt: now) }
         }
         log.finish()
+        changes.bump()
     }
 }
 
@@ -54,6 +58,8 @@ public actor ContainerRuntime: PodRuntime {
     public let data: VolumeDataStore
     let store: ClusterStore
     let now: @Sendable () -> Date
+    /// Bumped when a container ends, so the kubelet reports it without polling idle clusters.
+    let changes = ChangeCounter()
     private var pods: [String: [String: ContainerInstance]] = [:]
     private var podMounts: [String: [String: [VolumeMount]]] = [:]
 
@@ -79,7 +85,7 @@ public actor ContainerRuntime: PodRuntime {
             let command = ((container["command"]?.arrayValue ?? []) + (container["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
             let log = ContainerLog()
             let started = now()
-            let instance = ContainerInstance(name: name, log: log, state: .running(startedAt: started))
+            let instance = ContainerInstance(name: name, log: log, state: .running(startedAt: started), changes: changes)
             instances[name] = instance
             guard !Self.isIdle(command) else { continue }
             var environment: [String: String] = ["HOSTNAME": pod[path: ["metadata", "name"]]?.stringValue ?? ""]
