@@ -12,7 +12,7 @@ import NIOSSL
 /// backoff on throttling, 5xx answers and broken connections. TLS certificates are always verified;
 /// a custom CA (Longhorn's `AWS_CERT`) is trusted *in addition to* the system roots, as Longhorn does.
 ///
-/// Create one with ``withClient(caPEM:logger:_:)`` or call ``shutdown()`` when done.
+/// Create one with ``withClient(caPEM:retry:logger:isolation:_:)`` or call ``shutdown()`` when done.
 public final class AWSHTTPClient: Sendable {
     let http: HTTPClient
     public let retry: AWSRetryPolicy
