@@ -44,10 +44,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // AWS request signing (SigV4); S3 and SSM clients build on it.
+        // AWS transport: SigV4 signing, an HTTP client (AsyncHTTPClient) with retries, S3 and SSM
+        // clients, credentials. Knows nothing of Longhorn's backup format.
         .target(
             name: "AWS",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The bridge between the two: Backupstore's ObjectStore over the AWS S3 client. Its own target,
+        // so neither depends on the other: format code stays testable without a network stack and
+        // transport code never learns Longhorn's layout.
+        .target(
+            name: "BackupstoreS3",
+            dependencies: ["AWS", "Backupstore"],
             swiftSettings: strict
         ),
         // Kubernetes wire types shared by the client and the simulator: JSON values, Status,
@@ -79,6 +95,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "KubeModels",
+                "Backupstore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -102,13 +119,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The restore orchestrator's application service: the decision table applied to every
+        // declared volume through a port the Longhorn adapter implements.
+        .target(
+            name: "RestoreOrchestrator",
+            dependencies: ["DRCore"],
+            swiftSettings: strict
+        ),
+        // The DR exercise's application service: phases, budgets, journal, destroy gate, report.
+        .target(
+            name: "Exercise",
+            dependencies: ["DRCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
                 "DRCore",
                 "KubeClient",
                 "Simulator",
+                "AWS",
+                "Backupstore",
+                "BackupstoreS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -122,6 +157,8 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
+        .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
+        .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore"], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
         .testTarget(
@@ -132,5 +169,22 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
+        // Against the real SeaweedFS (S3, SigV4 enforced) and moto (SSM) that scripts/test starts.
+        .testTarget(
+            name: "S3IntegrationTests",
+            dependencies: [
+                "AWS", "Backupstore", "BackupstoreS3",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // `scripts/bench`: seeds a large backup into the local S3 server and measures raw download
+        // throughput; the verify side is the real `longhorn-dr backup verify`.
+        .executableTarget(
+            name: "longhorn-dr-bench",
+            dependencies: ["AWS", "Backupstore", "BackupstoreS3"],
+            path: "Benchmarks/longhorn-dr-bench",
+            swiftSettings: strict
+        ),
     ]
 )

@@ -58,6 +58,12 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, CustomDebugStr
         public static let noRegion = Code("NoRegion")
         public static let invalidSecret = Code("InvalidSecret")
         public static let malformedResponse = Code("MalformedResponse")
+        /// The endpoint could not be reached: refused, reset, DNS, TLS or a timeout.
+        public static let endpointUnreachable = Code("EndpointUnreachable")
+        /// The `aws` CLI, used as a credential source, failed or is missing.
+        public static let credentialProcessFailed = Code("CredentialProcessFailed")
+        /// S3's own "the connection was idle too long" code.
+        public static let requestTimeout = Code("RequestTimeout")
 
         /// The code for a response that carried no AWS error body: `NotFound`, `Forbidden`,
         /// `PermanentRedirect`, or `HTTP<status>`.

@@ -119,6 +119,9 @@ public struct APIHandler: Sendable {
                 guard let pods, let name = path.name, let podNamespace = namespace else { throw .unknownResource }
                 return try await pods.logs(request, namespace: podNamespace, pod: name)
             case "exec":
+                if let pods, let name = path.name, let podNamespace = namespace {
+                    try await pods.validateExec(request, namespace: podNamespace, pod: name)
+                }
                 // WebSocket upgrades are taken by the HTTP layer before they get here; what is left
                 // is SPDY (which the simulator does not speak) or a plain request.
                 throw .badRequest("Upgrade request required: the simulator supports exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only")

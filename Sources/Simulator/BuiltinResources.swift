@@ -71,6 +71,11 @@ public enum BuiltinResources {
                 .string("\(d[path: ["status", "readyReplicas"]]?.intValue ?? 0)/\(d[path: ["spec", "replicas"]]?.intValue ?? 0)")
             }, TableColumn("Up-to-date", type: "integer") { $0[path: ["status", "updatedReplicas"]] ?? 0 },
             TableColumn("Available", type: "integer") { $0[path: ["status", "availableReplicas"]] ?? 0 }, age]),
+        ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true, shortNames: ["ds"],
+            categories: ["all"], subresources: ["status"],
+            columns: [name, .path("Desired", "status.desiredNumberScheduled", type: "integer"), .path("Current", "status.currentNumberScheduled", type: "integer"),
+                .path("Ready", "status.numberReady", type: "integer"), .path("Up-to-date", "status.updatedNumberScheduled", type: "integer"),
+                .path("Available", "status.numberAvailable", type: "integer"), age]),
         ResourceType(group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"],
             categories: ["all"], subresources: ["status", "scale"],
             columns: [name, .path("Desired", "spec.replicas", type: "integer"), .path("Current", "status.replicas", type: "integer"),

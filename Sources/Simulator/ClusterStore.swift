@@ -253,6 +253,9 @@ public actor ClusterStore {
         if let version = options.preconditionResourceVersion, version != old[path: ["metadata", "resourceVersion"]]?.stringValue {
             throw .conflict(type, name)
         }
+        if let graceful = gracefulPodDeletion(type, storageKey: storageKey, namespace: namespace, old: old, options: options) {
+            return graceful
+        }
         var finalizers = (old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue)
         switch options.propagation {
         case .foreground? where !finalizers.contains("foregroundDeletion"): finalizers.append("foregroundDeletion")
@@ -267,16 +270,40 @@ public actor ClusterStore {
         guard lingers else {
             return (remove(type, storageKey: storageKey, namespace: namespace, object: old), true)
         }
-        if old[path: ["metadata", "deletionTimestamp"]] != nil && finalizers == (old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue) {
+        var updated = old
+        if type.group.isEmpty, type.resource == "pods", options.gracePeriodSeconds == 0,
+            (old[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) > 0
+        {
+            // The kubelet is done; what is left waits for finalizers only.
+            updated[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
+        } else if old[path: ["metadata", "deletionTimestamp"]] != nil && finalizers == (old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue) {
             return (old, false)
         }
-        var updated = old
         updated[path: ["metadata", "finalizers"]] = .array(finalizers.map { .string($0) })
         if updated[path: ["metadata", "deletionTimestamp"]] == nil {
             updated[path: ["metadata", "deletionTimestamp"]] = .string(Self.timestamp(now()))
             updated[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
         }
         if type.resource == "namespaces" { updated[path: ["status", "phase"]] = "Terminating" }
+        return (commitUpdate(type, storageKey: storageKey, namespace: namespace, old: old, new: updated), false)
+    }
+
+    /// Pods on a node are not removed at once: they get a deletionTimestamp `grace` seconds ahead and the
+    /// kubelet finishes the delete (with grace 0) once the containers stopped. Pods that never ran or
+    /// already finished go at once, as in the real apiserver.
+    /// - Returns: nil when the ordinary delete path applies.
+    private func gracefulPodDeletion(
+        _ type: ResourceType, storageKey: String, namespace: String?, old: JSONValue, options: DeleteOptions
+    ) -> (object: JSONValue, gone: Bool)? {
+        guard type.group.isEmpty, type.resource == "pods", !options.dryRun else { return nil }
+        let phase = old[path: ["status", "phase"]]?.stringValue
+        let scheduled = !(old[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty
+        let grace = options.gracePeriodSeconds ?? old[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue ?? 30
+        guard scheduled, phase != "Succeeded", phase != "Failed", grace > 0 else { return nil }
+        if old[path: ["metadata", "deletionTimestamp"]] != nil { return (old, false) }
+        var updated = old
+        updated[path: ["metadata", "deletionTimestamp"]] = .string(Self.timestamp(now().addingTimeInterval(TimeInterval(grace))))
+        updated[path: ["metadata", "deletionGracePeriodSeconds"]] = .number(Double(grace))
         return (commitUpdate(type, storageKey: storageKey, namespace: namespace, old: old, new: updated), false)
     }
 
@@ -424,7 +451,9 @@ public actor ClusterStore {
         var new = new
         let finalizers = new[path: ["metadata", "finalizers"]]?.arrayValue ?? []
         let nsFinalizers = type.resource == "namespaces" ? (new[path: ["spec", "finalizers"]]?.arrayValue ?? []) : []
-        if new[path: ["metadata", "deletionTimestamp"]] != nil, finalizers.isEmpty, nsFinalizers.isEmpty {
+        // A pod in its grace period waits for the kubelet, not for finalizers.
+        let podInGrace = type.group.isEmpty && type.resource == "pods" && (new[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) > 0
+        if new[path: ["metadata", "deletionTimestamp"]] != nil, finalizers.isEmpty, nsFinalizers.isEmpty, !podInGrace {
             return remove(type, storageKey: storageKey, namespace: namespace, object: new)
         }
         revision += 1

@@ -8,7 +8,16 @@ protocol Controller: Sendable {
 
 enum Controllers {
     static func all(_ cluster: SimulatedCluster) -> [any Controller] {
-        [Sweeper(store: cluster.store, interval: .milliseconds(50))]
+        [
+            Sweeper(store: cluster.store, interval: .milliseconds(50)),
+            Kubelet(store: cluster.store, runtime: cluster.runtime, interval: .milliseconds(50)),
+            PersistentVolumeBinder(store: cluster.store, provisioners: cluster.provisioners, interval: .milliseconds(50)),
+            DynamicProvisioner(store: cluster.store, provisioners: cluster.provisioners, interval: .milliseconds(50)),
+            StorageProtection(store: cluster.store, interval: .milliseconds(50)),
+            JobController(store: cluster.store, interval: .milliseconds(50)),
+            ReplicaSetController(store: cluster.store, interval: .milliseconds(50)),
+            DeploymentController(store: cluster.store, interval: .milliseconds(50)),
+        ]
     }
 }
 

@@ -8,14 +8,29 @@ public final class SimulatedCluster: Sendable {
     public let log: RequestLog
     public let faults: FaultInjector
     public let handler: APIHandler
+    /// Runs pods' commands and serves logs and exec (the kubelet's container runtime).
+    public let runtime: ContainerRuntime
+    /// Dynamic provisioners by StorageClass `provisioner`; `driver.longhorn.io` is registered with a
+    /// hook that manages the volume's data directory until a Longhorn simulation registers its own.
+    public let provisioners: VolumeProvisioners
+    /// Where volume content lives on the host.
+    public var volumes: VolumeDataStore { runtime.data }
 
-    public init(historyLimit: Int = 10_000, requestLogPath: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) async {
+    /// - Parameters:
+    ///   - dataRoot: where pod volumes live on the host; a fresh temporary directory when nil.
+    ///   - requestLogPath: also write every request to this file, one JSON object per line.
+    public init(historyLimit: Int = 10_000, dataRoot: URL? = nil, requestLogPath: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) async {
         let store = ClusterStore(historyLimit: historyLimit, now: now)
         self.store = store
         self.log = RequestLog(sinkPath: requestLogPath)
         self.faults = FaultInjector()
-        self.handler = APIHandler(store: store, log: log, faults: faults)
+        let runtime = ContainerRuntime(store: store, data: dataRoot.map(VolumeDataStore.init(root:)) ?? .temporary(), now: now)
+        self.runtime = runtime
+        self.handler = APIHandler(store: store, log: log, faults: faults, pods: runtime)
+        self.provisioners = VolumeProvisioners()
+        await provisioners.register(driver: "driver.longhorn.io", hook: DirectoryVolumeHook(data: runtime.data))
         await store.addAdmission(BuiltinDefaults())
+        await store.addAdmission(StorageProtection.Admission())
         await Self.seed(store)
     }
 

@@ -9,7 +9,7 @@ struct LonghornDR: AsyncParsableCommand {
         commandName: "longhorn-dr",
         abstract: "Trustworthy Longhorn backups: a restore orchestrator for bootstrap and a DR exercise that proves it.",
         version: BuildInfo.version,
-        subcommands: [VersionCommand.self, ConfigCommand.self, SimCommand.self]
+        subcommands: [VersionCommand.self, ConfigCommand.self, SimCommand.self, BackupCommand.self, KubeconfigCommand.self]
     )
 
     /// Runs the command and maps every failure onto the exit-code table of `ExitStatus`.

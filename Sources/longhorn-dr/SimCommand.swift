@@ -36,7 +36,26 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "How many changes the watch history keeps; older resourceVersions get 410 Gone.")
         var watchHistory = 10_000
 
+        @Option(help: "The Longhorn version the simulated manager behaves like (\(LonghornPersonality.supported.map(\.description).joined(separator: ", "))), or `none`.")
+        var longhorn = LonghornPersonality.default.description
+
+        @Option(help: "The backup target BackupTarget/default starts with.")
+        var backupTarget = "s3://longhorn-dr-sim@us-east-1/"
+
+        @Option(help: "Folder standing in for the object store: each bucket of a target URL is a subfolder (kept between runs, so a backup outlives a rebuilt cluster).")
+        var backupstore = "longhorn-dr-sim-backupstore"
+
+        @Option(help: "Folder for volume contents and scratch images (default: a new temporary folder).")
+        var dataDir: String?
+
+        @Option(help: "How often backup targets re-read the store on their own (e.g. 300s, 10s).")
+        var pollInterval = "300s"
+
         func validate() throws {
+            if longhorn != "none", LonghornPersonality(longhorn) == nil {
+                throw ValidationError("--longhorn must be a version like v1.10.2 or `none`, got \(longhorn)")
+            }
+            guard DurationText.parse(pollInterval) != nil else { throw ValidationError("--poll-interval must be a duration like 300s, got \(pollInterval)") }
             guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1, got \(watchHistory)") }
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         }
@@ -51,8 +70,10 @@ struct SimCommand: AsyncParsableCommand {
                 return options
             }()
             let path = kubeconfig
+            let simulation = try await installLonghorn(cluster)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await cluster.runControllers() }
+                if let simulation { group.addTask { await simulation.run() } }
                 group.addTask {
                     try await SimulatorServer.run(cluster, options: options) { endpoint in
                         do {
@@ -70,6 +91,23 @@ struct SimCommand: AsyncParsableCommand {
                 group.cancelAll()
             }
         }
+    }
+}
+
+extension SimCommand.Serve {
+    /// Installs the simulated Longhorn manager, unless `--longhorn none`.
+    func installLonghorn(_ cluster: SimulatedCluster) async throws -> LonghornSimulation? {
+        guard let personality = LonghornPersonality(longhorn) else { return nil }
+        let storeRoot = URL(fileURLWithPath: (backupstore as NSString).expandingTildeInPath)
+        let data = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("longhorn-dr-sim-\(UUID().uuidString)")
+        var options = LonghornSimulation.Options(dataRoot: data, storeResolver: LonghornSimulation.Options.folderStores(root: storeRoot))
+        options.personality = personality
+        options.backupTargetURL = backupTarget
+        options.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
+        let simulation = LonghornSimulation(cluster: cluster, options: options)
+        try await simulation.install()
+        return simulation
     }
 }
 

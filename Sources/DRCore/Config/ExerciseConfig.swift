@@ -62,6 +62,11 @@ public struct ExerciseConfig: Sendable, Equatable {
         public var total: Duration
         public var phases: [ExercisePhase: Duration]
 
+        public init(total: Duration, phases: [ExercisePhase: Duration]) {
+            self.total = total
+            self.phases = phases
+        }
+
         public func budget(for phase: ExercisePhase) -> Duration { phases[phase] ?? total }
     }
 

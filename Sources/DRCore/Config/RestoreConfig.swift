@@ -18,10 +18,29 @@ public struct RestoreConfig: Sendable, Equatable {
     public var skipFlag: SkipFlag
     public var volumes: [Volume]
 
+    public init(
+        longhornNamespace: String, backupTarget: String, syncTimeout: Duration, restoreTimeout: Duration, concurrency: Int,
+        skipFlag: SkipFlag, volumes: [Volume]
+    ) {
+        self.longhornNamespace = longhornNamespace
+        self.backupTarget = backupTarget
+        self.syncTimeout = syncTimeout
+        self.restoreTimeout = restoreTimeout
+        self.concurrency = concurrency
+        self.skipFlag = skipFlag
+        self.volumes = volumes
+    }
+
     public struct SkipFlag: Sendable, Equatable {
         public var namespace: String
         public var configMap: String
         public var key: String
+
+        public init(namespace: String, configMap: String, key: String) {
+            self.namespace = namespace
+            self.configMap = configMap
+            self.key = key
+        }
     }
 
     /// A well-known volume: a fixed Longhorn volume name bound to a fixed PVC.
@@ -36,6 +55,22 @@ public struct RestoreConfig: Sendable, Equatable {
         public var accessMode: AccessMode
         public var restore: RestorePolicy
         public var onMissingBackup: MissingBackupAction
+
+        public init(
+            name: String, pvcNamespace: String, pvcName: String, size: ByteQuantity, replicas: Int, storageClass: String,
+            fsType: FilesystemType, accessMode: AccessMode, restore: RestorePolicy, onMissingBackup: MissingBackupAction
+        ) {
+            self.name = name
+            self.pvcNamespace = pvcNamespace
+            self.pvcName = pvcName
+            self.size = size
+            self.replicas = replicas
+            self.storageClass = storageClass
+            self.fsType = fsType
+            self.accessMode = accessMode
+            self.restore = restore
+            self.onMissingBackup = onMissingBackup
+        }
     }
 
     public enum FilesystemType: String, Sendable, CaseIterable { case ext4, xfs }

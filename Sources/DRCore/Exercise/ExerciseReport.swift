@@ -1,0 +1,146 @@
+import Foundation
+
+/// The outcome of an exercise, derived from its journal: verdict, per-phase timings, RTO and RPO.
+public struct ExerciseReport: Sendable, Equatable {
+    public enum Verdict: String, Sendable { case pass = "PASS", fail = "FAIL", incomplete = "INCOMPLETE" }
+
+    public struct PhaseLine: Sendable, Equatable {
+        public var phase: ExercisePhase
+        public var outcome: String
+        public var duration: Duration?
+        public var budget: Duration
+        public var reason: String
+        public var message: String
+    }
+
+    public var runID: String
+    public var cluster: String
+    public var verdict: Verdict
+    public var phases: [PhaseLine]
+    /// From the start of destroy until the data was verified back: the recovery time.
+    public var recoveryTime: Duration?
+    /// How old the restored data was at the moment of destruction: the recovery point.
+    public var recoveryPoint: Duration?
+    public var total: Duration?
+    public var failure: String?
+
+    public init(journal: ExerciseJournal, budgets: ExerciseConfig.Budgets, finishedAt: Date) {
+        runID = journal.runID
+        cluster = journal.cluster
+        phases = ExercisePhase.allCases.map { phase in
+            let record = journal.phases[phase]
+            return PhaseLine(phase: phase, outcome: record?.outcome.rawValue ?? "not run", duration: record?.duration,
+                budget: budgets.budget(for: phase), reason: record?.reason ?? "", message: record?.message ?? "")
+        }
+        let failed = ExercisePhase.allCases.first { journal.phases[$0]?.outcome == .failed }
+        let sentinelMatched = journal.evidence(.verify, "sentinelMatch") == "true"
+        if let failed {
+            verdict = .fail
+            failure = "\(failed): \(journal.phases[failed]?.message ?? "")"
+        } else if journal.nextPhase == nil || (journal.nextPhase == .report && sentinelMatched) {
+            verdict = sentinelMatched ? .pass : .fail
+            if !sentinelMatched { failure = "verify: the sentinel was not confirmed byte for byte" }
+        } else {
+            verdict = .incomplete
+            failure = journal.nextPhase.map { "stopped before \($0)" }
+        }
+        if let destroyStart = journal.phases[.destroy]?.startedAt, let verified = journal.phases[.verify]?.finishedAt,
+            journal.phases[.verify]?.outcome == .completed
+        {
+            recoveryTime = Self.duration(from: destroyStart, to: verified)
+        }
+        if let destroyStart = journal.phases[.destroy]?.startedAt,
+            let snapshotTime = journal.evidence(.backup, "snapshotCreatedAt").flatMap(Self.parseDate)
+        {
+            recoveryPoint = Self.duration(from: snapshotTime, to: destroyStart)
+        }
+        total = Self.duration(from: journal.startedAt, to: finishedAt)
+    }
+
+    static func duration(from start: Date, to end: Date) -> Duration {
+        .milliseconds(Int64((end.timeIntervalSince(start) * 1000).rounded()))
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    /// The exit code the CLI ends with.
+    public var exitStatus: ExitStatus {
+        switch verdict {
+        case .pass: .ok
+        case .fail: phases.contains { $0.outcome == "failed" && ($0.phase == .verify || $0.reason == "verification-failed") } ? .verificationFailed : .infrastructure
+        case .incomplete: .infrastructure
+        }
+    }
+
+    // MARK: - Renderings
+
+    static func text(_ duration: Duration?) -> String { duration.map(DurationText.format) ?? "-" }
+
+    public func consoleText() -> String {
+        var lines = ["DR exercise \(runID) on cluster \(cluster): \(verdict.rawValue)"]
+        for line in phases {
+            let mark = line.outcome == "completed" ? "ok  " : line.outcome == "failed" ? "FAIL" : "--  "
+            var text = "  \(mark) \(line.phase.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(Self.text(line.duration).padding(toLength: 9, withPad: " ", startingAt: 0)) (budget \(DurationText.format(line.budget)))"
+            if !line.message.isEmpty { text += "  \(line.message)" }
+            lines.append(text)
+        }
+        lines.append("  RTO \(Self.text(recoveryTime))   RPO \(Self.text(recoveryPoint))   total \(Self.text(total))")
+        if let failure { lines.append("  failure: \(failure)") }
+        return lines.joined(separator: "\n")
+    }
+
+    public func json() -> String {
+        func millis(_ duration: Duration?) -> Any { duration.map { Int($0.milliseconds) } ?? NSNull() }
+        let object: [String: Any] = [
+            "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(),
+            "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
+            "phases": phases.map { line -> [String: Any] in
+                ["phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
+                 "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message]
+            },
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public func junitXML() -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = phases.filter { $0.outcome == "failed" }.count
+        let skipped = phases.filter { $0.outcome != "failed" && $0.outcome != "completed" }.count
+        var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<testsuite name=\"dr-exercise \(escape(cluster))\" tests=\"\(phases.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">"]
+        for line in phases {
+            xml.append("  <testcase classname=\"dr-exercise\" name=\"\(line.phase.rawValue)\" time=\"\(seconds(line.duration))\">")
+            if line.outcome == "failed" {
+                xml.append("    <failure type=\"\(escape(line.reason))\" message=\"\(escape(line.message))\"/>")
+            } else if line.outcome != "completed" {
+                xml.append("    <skipped message=\"not run\"/>")
+            }
+            xml.append("  </testcase>")
+        }
+        xml.append("</testsuite>")
+        return xml.joined(separator: "\n") + "\n"
+    }
+
+    private func seconds(_ duration: Duration?) -> String {
+        String(format: "%.3f", Double(duration?.milliseconds ?? 0) / 1000)
+    }
+
+    public func markdown() -> String {
+        var lines = ["# DR exercise \(runID): \(verdict.rawValue)", "", "Cluster `\(cluster)`. RTO \(Self.text(recoveryTime)), RPO \(Self.text(recoveryPoint)), total \(Self.text(total)).", ""]
+        if let failure { lines += ["**Failure:** \(failure)", ""] }
+        lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
+        for line in phases {
+            lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(line.message.replacingOccurrences(of: "|", with: "\\|")) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,51 @@
+import DRCore
+import Foundation
+
+/// Everything the exercise does to the outside world, phase by phase. A real environment runs
+/// the configured commands and talks to the cluster; the simulated one drives the built-in
+/// simulated cluster. Each method is idempotent, so a resumed run may call it again.
+public protocol ExerciseEnvironment: Sendable {
+    /// Tools present, cluster reachable, Longhorn version known; returns facts for the journal.
+    func preflight() async throws -> [String: String]
+    /// Identifies the cluster now answering (e.g. API server URL + kube-system uid).
+    func clusterFingerprint() async throws -> String
+    /// Deploys the test workload and waits until its pod runs with the volume mounted.
+    func setUpWorkload() async throws -> [String: String]
+    /// Writes the sentinel bytes into the workload's volume; returns what the pod read back.
+    func writeSentinel(_ bytes: Data) async throws -> Data
+    /// Takes a snapshot and a backup of the workload's volume and waits for a final state.
+    func backUp() async throws -> BackupEvidence
+    /// Reads the backup straight from the store and verifies every block.
+    func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String]
+    /// Destroys the cluster.
+    func destroy() async throws
+    /// Builds the cluster again (the bootstrap runs the restore orchestrator).
+    func rebuild() async throws
+    /// Waits until the cluster, Longhorn, the restore and the workload are ready again.
+    func waitReady() async throws -> [String: String]
+    /// Reads the sentinel back from the workload's volume.
+    func readSentinel() async throws -> Data
+}
+
+/// What the backup phase proved.
+public struct BackupEvidence: Sendable, Equatable, Codable {
+    public var backupName: String
+    public var url: String
+    public var state: String
+    public var snapshotCreatedAt: String
+    public var volume: String
+
+    public init(backupName: String, url: String, state: String, snapshotCreatedAt: String, volume: String) {
+        self.backupName = backupName
+        self.url = url
+        self.state = state
+        self.snapshotCreatedAt = snapshotCreatedAt
+        self.volume = volume
+    }
+}
+
+/// Where the journal lives between runs (a 0600 file outside the cluster).
+public protocol JournalStore: Sendable {
+    func load() async throws -> ExerciseJournal?
+    func save(_ journal: ExerciseJournal) async throws
+}

@@ -1,0 +1,21 @@
+/// Switches that make the simulated Longhorn fail the way a real one can, for tests that must see FAIL.
+public actor LonghornFaults {
+    /// Backups end in state Error with this message.
+    public var backupError: String?
+    /// Snapshots never become readyToUse.
+    public var snapshotNeverReady = false
+    /// Restores start and never finish.
+    public var restoreStalls = false
+    /// Restores end with the volume faulted (condition Restore, reason RestoreFailure).
+    public var restoreFaults = false
+    /// The backup store cannot be reached: targets become unavailable.
+    public var storeUnreachable = false
+
+    public init() {}
+
+    public func set(backupError: String?) { self.backupError = backupError }
+    public func set(snapshotNeverReady: Bool) { self.snapshotNeverReady = snapshotNeverReady }
+    public func set(restoreStalls: Bool) { self.restoreStalls = restoreStalls }
+    public func set(restoreFaults: Bool) { self.restoreFaults = restoreFaults }
+    public func set(storeUnreachable: Bool) { self.storeUnreachable = storeUnreachable }
+}

@@ -1,0 +1,234 @@
+import Backupstore
+import Foundation
+import KubeModels
+
+/// Snapshots, user backups and the volume state machine with restores: the data path.
+extension LonghornSimulation {
+    func reconcileSnapshots() async throws {
+        let snapshots = try await type(LonghornCRDs.group, "snapshots")
+        let volumes = try await type(LonghornCRDs.group, "volumes")
+        for snapshot in try await store.list(snapshots, namespace: namespace).items {
+            guard let name = snapshot[path: ["metadata", "name"]]?.stringValue,
+                snapshot[path: ["status", "readyToUse"]]?.boolValue != true,
+                let volume = snapshot[path: ["spec", "volume"]]?.stringValue
+            else { continue }
+            guard snapshot[path: ["spec", "createSnapshot"]]?.boolValue == true else {
+                // Without createSnapshot the CR only mirrors an engine snapshot, and there is none.
+                if snapshot[path: ["status", "error"]] == nil {
+                    await setStatus(snapshots, name) { status in
+                        status["readyToUse"] = false
+                        status["error"] = "lost track of the corresponding snapshot info inside volume engine"
+                    }
+                }
+                continue
+            }
+            guard await store.find(volumes, namespace: namespace, name: volume) != nil, !(await faults.snapshotNeverReady) else { continue }
+            let source = volumeDirectory(volume), target = snapshotDirectory(volume: volume, snapshot: name)
+            do {
+                try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: source, to: target)
+            } catch {
+                let message = "cannot take the snapshot: \(error)"
+                await setStatus(snapshots, name) { $0["error"] = .string(message) }
+                continue
+            }
+            let stamp = now
+            let size = Self.folderSize(target)
+            await setStatus(snapshots, name) { status in
+                status["readyToUse"] = true
+                status["creationTime"] = .string(stamp)
+                status["userCreated"] = true
+                status["size"] = .string(String(size))
+                status["restoreSize"] = .string(String(size))
+                status["error"] = nil
+            }
+        }
+    }
+
+    static func folderSize(_ folder: URL) -> Int64 {
+        let items = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey])
+        var total: Int64 = 0
+        while let item = items?.nextObject() as? URL {
+            total += Int64((try? item.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+        }
+        return total
+    }
+
+    /// Uploads a user backup: the snapshot's files become an ext4 image cut into Longhorn blocks.
+    func performBackup(_ name: String) async {
+        guard let backups = await store.type(group: LonghornCRDs.group, resource: "backups"),
+            let snapshots = await store.type(group: LonghornCRDs.group, resource: "snapshots"),
+            let volumes = await store.type(group: LonghornCRDs.group, resource: "volumes"),
+            let backup = await store.find(backups, namespace: namespace, name: name)
+        else { return }
+        let snapshotName = backup[path: ["spec", "snapshotName"]]?.stringValue ?? ""
+        let volumeName = backup[path: ["metadata", "labels", "backup-volume"]]?.stringValue ?? ""
+        let targetName = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
+        func fail(_ message: String) async {
+            await setStatus(backups, name) { status in
+                status["state"] = "Error"
+                status["error"] = .string(message)
+            }
+        }
+        guard let volume = await store.find(volumes, namespace: namespace, name: volumeName) else {
+            return await fail("cannot find the corresponding volume \(volumeName)")
+        }
+        guard let snapshot = await store.find(snapshots, namespace: namespace, name: snapshotName),
+            snapshot[path: ["status", "readyToUse"]]?.boolValue == true
+        else {
+            await setStatus(backups, name) { $0["state"] = "Pending" }
+            return
+        }
+        await setStatus(backups, name) { status in
+            status["state"] = "InProgress"
+            status["progress"] = 0
+            status["snapshotName"] = .string(snapshotName)
+            status["volumeName"] = .string(volumeName)
+        }
+        if let message = await faults.backupError { return await fail(message) }
+        guard let url = await targetURL(targetName), let objects = await objectStore(for: url) else {
+            return await fail("backup target \(targetName) is unavailable: cannot reach the backup store")
+        }
+        let size = Int64(volume[path: ["spec", "size"]]?.stringValue ?? "") ?? 0
+        let scratch = options.dataRoot.appendingPathComponent("scratch").appendingPathComponent("\(name)-\(UUID().uuidString).img")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        do {
+            try FileManager.default.createDirectory(at: scratch.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Self.makeSparseFile(scratch, size: size)
+            try await ToolRunner.run("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-d", snapshotDirectory(volume: volumeName, snapshot: snapshotName).path,
+                "-E", "root_owner=0:0", scratch.path])
+            let compression = (try? CompressionMethod(parsing: volume[path: ["spec", "backupCompressionMethod"]]?.stringValue ?? "lz4")) ?? .lz4
+            var labels = (backup[path: ["spec", "labels"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            labels["longhorn.io/volume-access-mode"] = labels["longhorn.io/volume-access-mode"] ?? volume[path: ["spec", "accessMode"]]?.stringValue ?? "rwo"
+            let writer = BackupWriter(store: objects, layout: BackupstoreLayout(targetURL: url))
+            let result = try await writer.backup(
+                imageAt: scratch, volumeName: volumeName, backupName: name,
+                options: .init(compression: compression, snapshotName: snapshotName,
+                    snapshotCreatedAt: Self.date(snapshot[path: ["status", "creationTime"]]?.stringValue), labels: labels),
+                now: store.now())
+            let target = personality.labelsBackupVolumes ? targetName : nil
+            let stamp = now
+            await setStatus(backups, name) { status in
+                Self.fillStatus(&status, config: result.config, volumeSize: size, url: Self.backupURL(url, backup: name, volume: volumeName), target: target)
+                status["lastSyncedAt"] = .string(stamp)
+                status["newlyUploadDataSize"] = .string(String(result.bytesUploaded))
+            }
+            // Like Longhorn's backup controller: ask for a sync so the BackupVolume shows the backup soon.
+            if let targets = await store.type(group: LonghornCRDs.group, resource: "backuptargets") {
+                await setSpec(targets, targetName) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
+            }
+        } catch {
+            await fail("failed to upload the backup: \(error)")
+        }
+    }
+
+    static func makeSparseFile(_ url: URL, size: Int64) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(max(size, 16 << 20)))
+        try handle.close()
+    }
+
+    // MARK: - Volumes
+
+    func reconcileVolumes() async throws -> [Job] {
+        let volumes = try await type(LonghornCRDs.group, "volumes")
+        var jobs: [Job] = []
+        for volume in try await store.list(volumes, namespace: namespace).items {
+            guard let name = volume[path: ["metadata", "name"]]?.stringValue, volume[path: ["metadata", "deletionTimestamp"]] == nil else { continue }
+            let state = volume[path: ["status", "state"]]?.stringValue ?? ""
+            let restoring = volume[path: ["status", "restoreRequired"]]?.boolValue == true
+            let fromBackup = volume[path: ["spec", "fromBackup"]]?.stringValue ?? ""
+            switch state {
+            case "":
+                await setStatus(volumes, name) { status in
+                    status["state"] = "creating"
+                    status["robustness"] = "unknown"
+                    status["restoreRequired"] = false
+                    status["restoreInitiated"] = false
+                }
+            case "creating":
+                try? FileManager.default.createDirectory(at: volumeDirectory(name), withIntermediateDirectories: true)
+                let restore = !fromBackup.isEmpty
+                await setStatus(volumes, name) { status in
+                    // For a restore this `detached` comes before any data is back (longhorn-facts 4.4).
+                    status["state"] = "detached"
+                    status["restoreRequired"] = .bool(restore)
+                    status["restoreInitiated"] = .bool(restore)
+                    status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""]]
+                }
+            case "detached" where restoring:
+                await setStatus(volumes, name) { $0["state"] = "attaching" }
+            case "attaching" where restoring:
+                await setStatus(volumes, name) { status in
+                    status["state"] = "attached"
+                    status["robustness"] = "healthy"
+                    status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                        ["type": "Restore", "status": "True", "reason": "RestoreInProgress", "message": ""]]
+                }
+            case "attached" where restoring && volume[path: ["status", "robustness"]]?.stringValue != "faulted":
+                jobs.append(.restore(name))
+            case "detaching":
+                await setStatus(volumes, name) { status in
+                    status["state"] = "detached"
+                    status["robustness"] = "unknown"
+                }
+            default: break
+            }
+        }
+        return jobs
+    }
+
+    /// Reads the backup back from the store, verifying every block, and unpacks its files into the volume.
+    func performRestore(_ name: String) async {
+        guard let volumes = await store.type(group: LonghornCRDs.group, resource: "volumes"),
+            let volume = await store.find(volumes, namespace: namespace, name: name),
+            let fromBackup = volume[path: ["spec", "fromBackup"]]?.stringValue
+        else { return }
+        func fault(_ message: String) async {
+            await setStatus(volumes, name) { status in
+                status["robustness"] = "faulted"
+                status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                    ["type": "Restore", "status": "False", "reason": "RestoreFailure", "message": .string(message)]]
+            }
+        }
+        if await faults.restoreStalls {
+            // Holds the job open so the pass does not start it again; ends with the simulation.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return
+        }
+        if await faults.restoreFaults { return await fault("All replica restore failed and the volume became Faulted") }
+        let parts = fromBackup.split(separator: "?", maxSplits: 1)
+        let targetURL = String(parts.first ?? "")
+        let query = URLComponents(string: fromBackup)?.queryItems ?? []
+        guard let backupName = query.first(where: { $0.name == "backup" })?.value, let storeVolume = query.first(where: { $0.name == "volume" })?.value,
+            let objects = await objectStore(for: targetURL)
+        else { return await fault("cannot reach the backup store of \(targetURL)") }
+        let scratch = options.dataRoot.appendingPathComponent("scratch").appendingPathComponent("restore-\(name)-\(UUID().uuidString).img")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        do {
+            try FileManager.default.createDirectory(at: scratch.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let reader = BackupReader(store: objects, layout: BackupstoreLayout(targetURL: targetURL))
+            _ = try await reader.restore(volume: storeVolume, backup: backupName, to: scratch)
+            let folder = volumeDirectory(name)
+            try? FileManager.default.removeItem(at: folder)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let output = try await ToolRunner.run("debugfs", ["-R", "rdump / \(folder.path)", scratch.path])
+            if output.contains("rdump:") || output.contains("Bad magic") {
+                throw ToolRunner.Failure(command: ["debugfs", "rdump"], status: 1, output: output)
+            }
+        } catch {
+            return await fault("All replica restore failed and the volume became Faulted: \(error)")
+        }
+        await setStatus(volumes, name) { status in
+            status["restoreRequired"] = false
+            status["state"] = "detaching"
+            status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                ["type": "Restore", "status": "False", "reason": "", "message": ""]]
+        }
+    }
+}

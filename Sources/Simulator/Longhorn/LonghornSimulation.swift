@@ -1,0 +1,213 @@
+import Backupstore
+import Foundation
+import KubeModels
+
+/// A simulated Longhorn manager: installs Longhorn's CRDs and settings into a simulated cluster
+/// and runs its controllers with a chosen version's behaviour, over a real backup store in
+/// Longhorn's format. Volumes hold real files (a folder per volume); a backup turns that folder
+/// into an ext4 image (`mke2fs -d`) cut into blocks, a restore reads the blocks back, verifies
+/// them and unpacks the image (`debugfs rdump`).
+public final class LonghornSimulation: Sendable {
+    public struct Options: Sendable {
+        public var personality = LonghornPersonality.default
+        public var namespace = "longhorn-system"
+        /// The target `BackupTarget/default` starts with (Helm's `defaultBackupStore.backupTarget`).
+        public var backupTargetURL: String?
+        public var credentialSecret: String?
+        /// How often targets re-read the store on their own (Longhorn's default is 300 s).
+        public var pollInterval: Duration = .seconds(300)
+        /// Where volume contents, snapshots and scratch images live.
+        public var dataRoot: URL
+        /// The backup store behind a target URL (nil: unreachable).
+        public var storeResolver: @Sendable (String) -> (any ObjectStore)?
+
+        public init(dataRoot: URL, storeResolver: @escaping @Sendable (String) -> (any ObjectStore)?) {
+            self.dataRoot = dataRoot
+            self.storeResolver = storeResolver
+        }
+
+        /// Every target URL maps to a folder per bucket under `root` (what `sim serve --backupstore` uses).
+        public static func folderStores(root: URL) -> @Sendable (String) -> (any ObjectStore)? {
+            { url in
+                guard let schemeEnd = url.range(of: "://") else { return nil }
+                let rest = url[schemeEnd.upperBound...]
+                let bucket = rest.prefix { $0 != "/" && $0 != "@" && $0 != "?" }
+                guard !bucket.isEmpty else { return nil }
+                return FileSystemObjectStore(root: root.appendingPathComponent(String(bucket)))
+            }
+        }
+    }
+
+    public let cluster: SimulatedCluster
+    public let options: Options
+    public let faults = LonghornFaults()
+    let inFlight = InFlight()
+
+    public init(cluster: SimulatedCluster, options: Options) {
+        self.cluster = cluster
+        self.options = options
+    }
+
+    var store: ClusterStore { cluster.store }
+    var personality: LonghornPersonality { options.personality }
+    var namespace: String { options.namespace }
+
+    /// The folder holding a Longhorn volume's files (what pods see at the mount path).
+    public func volumeDirectory(_ volume: String) -> URL {
+        options.dataRoot.appendingPathComponent("volumes").appendingPathComponent(volume)
+    }
+
+    func snapshotDirectory(volume: String, snapshot: String) -> URL {
+        options.dataRoot.appendingPathComponent("snapshots").appendingPathComponent(volume).appendingPathComponent(snapshot)
+    }
+
+    // MARK: - Install
+
+    /// Creates the namespace, CRDs, settings, the default BackupTarget and Longhorn's workloads.
+    public func install() async throws {
+        try FileManager.default.createDirectory(at: options.dataRoot, withIntermediateDirectories: true)
+        await store.addAdmission(LonghornWebhook(personality: personality))
+        let namespaces = try await type("", "namespaces")
+        if await store.find(namespaces, namespace: nil, name: namespace) == nil {
+            try await store.create(namespaces, namespace: nil, object: ["metadata": ["name": .string(namespace)]])
+        }
+        let crds = try await type("apiextensions.k8s.io", "customresourcedefinitions")
+        for definition in LonghornCRDs.definitions where await store.find(crds, namespace: nil, name: "\(definition.plural).longhorn.io") == nil {
+            try await store.create(crds, namespace: nil, object: LonghornCRDs.crd(definition))
+        }
+        let settings = try await type(LonghornCRDs.group, "settings")
+        var values: [String: String] = [
+            "current-longhorn-version": personality.description, "backup-compression-method": "lz4",
+            "default-replica-count": personality.atLeast(1, 10) ? #"{"v1":"3","v2":"3"}"# : "3",
+        ]
+        if personality.targetInSettings {
+            values["backup-target"] = options.backupTargetURL ?? ""
+            values["backup-target-credential-secret"] = options.credentialSecret ?? ""
+            values["backupstore-poll-interval"] = String(options.pollInterval.components.seconds)
+        }
+        for (name, value) in values where await store.find(settings, namespace: namespace, name: name) == nil {
+            try await store.create(settings, namespace: namespace, object: ["metadata": ["name": .string(name)], "value": .string(value)])
+        }
+        let targets = try await type(LonghornCRDs.group, "backuptargets")
+        if await store.find(targets, namespace: namespace, name: "default") == nil {
+            var spec: JSONValue = ["backupTargetURL": .string(options.backupTargetURL ?? ""), "credentialSecret": .string(options.credentialSecret ?? ""),
+                "pollInterval": .string(Self.goDuration(options.pollInterval))]
+            try await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"], "spec": spec])
+        }
+        try await installWorkloads()
+    }
+
+    /// The manager and CSI workloads a readiness check looks at, reported rolled out.
+    private func installWorkloads() async throws {
+        let labels: JSONValue = ["app": "longhorn-manager"]
+        if let daemonSets = await store.type(group: "apps", resource: "daemonsets") {
+            for name in ["longhorn-manager", "longhorn-csi-plugin"] where await store.find(daemonSets, namespace: namespace, name: name) == nil {
+                try await store.create(daemonSets, namespace: namespace, object: [
+                    "metadata": ["name": .string(name), "labels": labels],
+                    "spec": ["selector": ["matchLabels": ["app": .string(name)]],
+                             "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": .string(name), "image": .string("longhornio/longhorn-manager:\(personality)")]]]]],
+                ])
+                try await store.patch(daemonSets, namespace: namespace, name: name, target: .status) { old throws(APIError) in
+                    var ready = old
+                    ready["status"] = ["desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberReady": 1, "numberAvailable": 1,
+                        "updatedNumberScheduled": 1, "observedGeneration": 1]
+                    return ready
+                }
+            }
+        }
+    }
+
+    /// Go's `time.Duration.String()`: `5m0s`, `1h0m0s`, `10s`.
+    static func goDuration(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(seconds % 60)s" }
+        return "\(seconds / 3600)h\((seconds % 3600) / 60)m\(seconds % 60)s"
+    }
+
+    func type(_ group: String, _ resource: String) async throws(APIError) -> ResourceType {
+        guard let type = await store.type(group: group, resource: resource) else {
+            throw APIError.internalError("\(resource).\(group) is not served; install() first")
+        }
+        return type
+    }
+
+    // MARK: - Run
+
+    /// Runs Longhorn's controllers until cancelled. Long work (uploads, restores) runs in child
+    /// tasks of this call, so cancelling it stops everything.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            while !Task.isCancelled {
+                for job in await reconcile() {
+                    group.addTask { await self.perform(job) }
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            group.cancelAll()
+        }
+    }
+
+    enum Job: Sendable, Hashable {
+        case backup(String)
+        case restore(String)
+    }
+
+    /// One level-triggered pass over every Longhorn object; returns long jobs to start.
+    func reconcile() async -> [Job] {
+        do {
+            try await reconcileTargets()
+            try await reconcileBackupVolumes()
+            var jobs = try await reconcileBackups()
+            try await reconcileSnapshots()
+            jobs += try await reconcileVolumes()
+            var started: [Job] = []
+            for job in jobs where await inFlight.start(job) { started.append(job) }
+            return started
+        } catch {
+            return []
+        }
+    }
+
+    func perform(_ job: Job) async {
+        switch job {
+        case .backup(let name): await performBackup(name)
+        case .restore(let name): await performRestore(name)
+        }
+        await inFlight.finish(job)
+    }
+
+    var now: String { ClusterStore.timestamp(store.now()) }
+
+    static func date(_ text: String?) -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        return ISO8601DateFormatter().date(from: text)
+    }
+
+    /// Patches status through the status subresource, ignoring objects that went away meanwhile.
+    func setStatus(_ type: ResourceType, _ name: String, _ change: @escaping @Sendable (inout JSONValue) -> Void) async {
+        _ = try? await store.patch(type, namespace: namespace, name: name, target: .status) { old throws(APIError) in
+            var new = old
+            var status = old["status"] ?? [:]
+            change(&status)
+            new["status"] = status
+            return new
+        }
+    }
+
+    func setSpec(_ type: ResourceType, _ name: String, _ change: @escaping @Sendable (inout JSONValue) -> Void) async {
+        _ = try? await store.patch(type, namespace: namespace, name: name) { old throws(APIError) in
+            var new = old
+            change(&new)
+            return new
+        }
+    }
+}
+
+/// Which long jobs are running, so a pass does not start one twice.
+actor InFlight {
+    private var running: Set<LonghornSimulation.Job> = []
+
+    func start(_ job: LonghornSimulation.Job) -> Bool { running.insert(job).inserted }
+    func finish(_ job: LonghornSimulation.Job) { running.remove(job) }
+}

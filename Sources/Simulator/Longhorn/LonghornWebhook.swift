@@ -1,0 +1,130 @@
+import Foundation
+import KubeModels
+
+/// Longhorn's mutating and validating webhooks for the rules that bite a DR tool
+/// (longhorn-facts.md sections 2.4, 3, 4.2, 4.3), per version personality.
+struct LonghornWebhook: AdmissionPlugin {
+    let personality: LonghornPersonality
+
+    func admit(_ object: inout JSONValue, operation: AdmissionOperation, type: ResourceType, old: JSONValue?, store: isolated ClusterStore) throws(APIError) {
+        guard type.group == LonghornCRDs.group, operation == .create else { return }
+        let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? ""
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+        switch type.resource {
+        case "volumes": try admitVolume(&object, name: name, namespace: namespace, store: store)
+        case "backups": try admitBackup(&object, name: name, namespace: namespace, store: store)
+        case "snapshots":
+            if let volume = object[path: ["spec", "volume"]]?.stringValue {
+                object[path: ["metadata", "labels", "longhornvolume"]] = .string(volume)
+            } else {
+                throw Self.denied("snapshots", name, "spec.volume is required")
+            }
+        default: break
+        }
+    }
+
+    /// The apiserver's answer when an admission webhook refuses an object.
+    static func denied(_ resource: String, _ name: String, _ message: String) -> APIError {
+        APIError(code: 400, reason: "BadRequest",
+            message: "admission webhook \"validator.longhorn.io\" denied the request: \(message)",
+            details: ["name": .string(name), "group": "longhorn.io", "kind": .string(resource)])
+    }
+
+    private func admitVolume(_ volume: inout JSONValue, name: String, namespace: String, store: isolated ClusterStore) throws(APIError) {
+        // Mutator defaults.
+        if volume[path: ["spec", "numberOfReplicas"]] == nil { volume[path: ["spec", "numberOfReplicas"]] = 3 }
+        if volume[path: ["spec", "dataEngine"]] == nil { volume[path: ["spec", "dataEngine"]] = "v1" }
+        if volume[path: ["spec", "backupCompressionMethod"]] == nil { volume[path: ["spec", "backupCompressionMethod"]] = "lz4" }
+        if volume[path: ["spec", "dataLocality"]] == nil { volume[path: ["spec", "dataLocality"]] = "disabled" }
+        if personality.atLeast(1, 8), volume[path: ["spec", "backupTargetName"]] == nil { volume[path: ["spec", "backupTargetName"]] = "default" }
+
+        if let url = volume[path: ["spec", "fromBackup"]]?.stringValue, !url.isEmpty {
+            let query = URLComponents(string: url)?.queryItems ?? []
+            let backupName = query.first { $0.name == "backup" }?.value ?? ""
+            let storeVolume = query.first { $0.name == "volume" }?.value ?? ""
+            guard let backups = store.type(group: LonghornCRDs.group, resource: "backups"),
+                let backup = store.find(backups, namespace: namespace, name: backupName)
+            else {
+                throw Self.denied("volumes", name, "cannot get backup \(backupName): backups.longhorn.io \"\(backupName)\" not found")
+            }
+            let targetName = backup[path: ["status", "backupTargetName"]]?.stringValue ?? ""
+            guard let backupVolumes = store.type(group: LonghornCRDs.group, resource: "backupvolumes") else { return }
+            let all = (try? store.list(backupVolumes, namespace: namespace).items) ?? []
+            let found: JSONValue?
+            if personality.labelsBackupVolumes {
+                found = targetName.isEmpty ? nil : all.first {
+                    $0[path: ["metadata", "labels", "backup-volume"]]?.stringValue == storeVolume
+                        && $0[path: ["metadata", "labels", "backup-target"]]?.stringValue == targetName
+                }
+            } else {
+                found = all.first { $0[path: ["metadata", "name"]]?.stringValue == storeVolume }
+            }
+            guard found != nil else {
+                throw Self.denied("volumes", name, "cannot get backup volume \(storeVolume) of backup target \(targetName.isEmpty ? "\"\"" : targetName): not found")
+            }
+            // The backup decides the size; an unsynced Backup has none, and size 0 is invalid.
+            volume[path: ["spec", "size"]] = backup[path: ["status", "volumeSize"]] ?? "0"
+            volume[path: ["metadata", "labels", "backup-volume"]] = .string(storeVolume)
+            if personality.atLeast(1, 8) { volume[path: ["metadata", "labels", "backup-target"]] = .string(targetName.isEmpty ? "default" : targetName) }
+            if volume[path: ["spec", "accessMode"]] == nil {
+                volume[path: ["spec", "accessMode"]] = backup[path: ["status", "labels", "longhorn.io/volume-access-mode"]] ?? "rwo"
+            }
+        }
+        if volume[path: ["spec", "accessMode"]] == nil { volume[path: ["spec", "accessMode"]] = "rwo" }
+
+        // Validator.
+        let standby = volume[path: ["spec", "Standby"]]?.boolValue ?? false
+        let frontend = volume[path: ["spec", "frontend"]]?.stringValue ?? ""
+        if !standby, !personality.allowedFrontends.contains(frontend) {
+            throw Self.denied("volumes", name, "invalid volume frontend specified: \(frontend)")
+        }
+        let size = Int64(volume[path: ["spec", "size"]]?.stringValue ?? "") ?? 0
+        if volume[path: ["spec", "size"]]?.stringValue == nil, volume[path: ["spec", "size"]] != nil {
+            throw Self.denied("volumes", name, "json: cannot unmarshal number into Go struct field VolumeSpec.spec.size of type string")
+        }
+        if size <= 0 { throw Self.denied("volumes", name, "invalid volume size \(size)") }
+        if (volume[path: ["spec", "numberOfReplicas"]]?.intValue ?? 0) <= 0 {
+            throw Self.denied("volumes", name, "invalid replica count \(volume[path: ["spec", "numberOfReplicas"]]?.jsonText ?? "0")")
+        }
+        if !["rwo", "rwx", "rwop"].contains(volume[path: ["spec", "accessMode"]]?.stringValue ?? "") {
+            throw Self.denied("volumes", name, "invalid access mode \(volume[path: ["spec", "accessMode"]]?.jsonText ?? "")")
+        }
+    }
+
+    private func admitBackup(_ backup: inout JSONValue, name: String, namespace: String, store: isolated ClusterStore) throws(APIError) {
+        var volumeName = backup[path: ["metadata", "labels", "backup-volume"]]?.stringValue
+        if volumeName == nil, !personality.backupNeedsVolumeLabel, let snapshotName = backup[path: ["spec", "snapshotName"]]?.stringValue,
+            let snapshots = store.type(group: LonghornCRDs.group, resource: "snapshots"),
+            let snapshot = store.find(snapshots, namespace: namespace, name: snapshotName)
+        {
+            volumeName = snapshot[path: ["spec", "volume"]]?.stringValue
+            backup[path: ["metadata", "labels", "backup-volume"]] = volumeName.map { .string($0) }
+        }
+        guard let volumeName else {
+            // Longhorn builds this refusal from a nil error (issue #13722); clients see the call fail.
+            throw APIError(code: 500, reason: "InternalError",
+                message: "Internal error occurred: failed calling webhook \"mutator.longhorn.io\": failed to call webhook: Post \"https://longhorn-admission-webhook.longhorn-system.svc:9502/v1/webhook/mutation?timeout=10s\": EOF")
+        }
+        if personality.atLeast(1, 8) {
+            let valid = name.first.map { $0.isLowercase || $0.isNumber } == true
+                && name.allSatisfy { $0.isLowercase || $0.isNumber || "_.-".contains($0) } && name.count > 1
+            if !valid { throw Self.denied("backups", name, "invalid name \(name)") }
+            if backup[path: ["metadata", "labels", "backup-target"]] == nil {
+                let volumes = store.type(group: LonghornCRDs.group, resource: "volumes")
+                let target = volumes.flatMap { store.find($0, namespace: namespace, name: volumeName) }?[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
+                backup[path: ["metadata", "labels", "backup-target"]] = .string(target)
+            }
+        }
+        if personality.backupNeedsAvailableTarget {
+            let targetName = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
+            let targets = store.type(group: LonghornCRDs.group, resource: "backuptargets")
+            let target = targets.flatMap { store.find($0, namespace: namespace, name: targetName) }
+            guard let target else { throw Self.denied("backups", name, "failed to get backup target \(targetName)") }
+            guard target[path: ["status", "available"]]?.boolValue == true else {
+                throw Self.denied("backups", name, "backup target \(targetName) is not available")
+            }
+        }
+        if backup[path: ["spec", "backupMode"]] == nil, personality.atLeast(1, 7) { backup[path: ["spec", "backupMode"]] = "incremental" }
+        backup[path: ["spec", "labels", "longhorn.io/volume-access-mode"]] = backup[path: ["spec", "labels", "longhorn.io/volume-access-mode"]] ?? "rwo"
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+
+/// The runtime cannot run container commands on this host: not root, or no `unshare`.
+public struct ContainerRuntimeError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Starts one real process for a container command or an exec: `unshare --mount --propagation private --
+/// mount-exec WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND...`, so each volume directory shows at its
+/// mountPath for that process only. Arguments are passed as an array; nothing is parsed by a shell
+/// except the fixed helper, which receives them as positional parameters.
+public final class ContainerProcess: Sendable {
+    public enum Output: Sendable, Equatable {
+        case stdout(Data)
+        case stderr(Data)
+        /// The process ended and both pipes are drained: the exit code (128 + signal when killed).
+        case exited(Int32)
+    }
+
+    /// `Process` and `FileHandle` are used only through thread-safe calls (terminate, write, close);
+    /// the box gives them a Sendable home tied to this object's lifetime.
+    private final class Handles: @unchecked Sendable {
+        let process: Process
+        let stdin: FileHandle?
+        init(process: Process, stdin: FileHandle?) {
+            self.process = process
+            self.stdin = stdin
+        }
+    }
+
+    private let handles: Handles
+    private let stdinClosed = Mutex(false)
+    public let output: AsyncStream<Output>
+
+    /// Where `unshare` lives, or an error saying what is missing. No fallback: without a mount
+    /// namespace the volumes would not be where the command expects them.
+    static func unsharePath() throws(ContainerRuntimeError) -> String {
+        guard geteuid() == 0 else {
+            throw ContainerRuntimeError(message: "the simulated kubelet runs container commands in Linux mount namespaces and must run as root (euid is \(geteuid())); run the simulator and its tests as root, e.g. in the project's dev container")
+        }
+        for candidate in ["/usr/bin/unshare", "/bin/unshare", "/usr/sbin/unshare"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        throw ContainerRuntimeError(message: "the simulated kubelet needs util-linux `unshare` to run container commands, and it is not in /usr/bin or /bin; install util-linux (apt-get install util-linux)")
+    }
+
+    /// Starts `command` with `mounts` visible; output arrives on ``output``.
+    public init(
+        command: [String], mounts: [VolumeMount], workingDirectory: String = "/", environment: [String: String] = [:],
+        helper: URL, withStdin: Bool, sink: (@Sendable (Output) -> Void)? = nil
+    ) throws(ContainerRuntimeError) {
+        guard let executable = command.first, !executable.isEmpty else {
+            throw ContainerRuntimeError(message: "no command to run: the container has neither command nor args")
+        }
+        let unshare = try Self.unsharePath()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: unshare)
+        var arguments = ["--mount", "--propagation", "private", "--", helper.path, workingDirectory, String(mounts.count)]
+        for mount in mounts { arguments += [mount.source, mount.target, mount.readOnly ? "ro" : "rw"] }
+        process.arguments = arguments + command
+        var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let stdoutPipe = Pipe(), stderrPipe = Pipe()
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        var stdinHandle: FileHandle?
+        if withStdin {
+            let stdinPipe = Pipe()
+            process.standardInput = stdinPipe
+            stdinHandle = stdinPipe.fileHandleForWriting
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        let (stream, streamContinuation) = AsyncStream.makeStream(of: Output.self, bufferingPolicy: .unbounded)
+        self.output = stream
+        // With a sink (container main processes) output goes straight there, no reader task needed.
+        let emit: @Sendable (Output) -> Void = { item in
+            if let sink { sink(item) } else { streamContinuation.yield(item) }
+            if case .exited = item { streamContinuation.finish() }
+        }
+        // Three things must happen before `exited` is sent: stdout EOF, stderr EOF, termination.
+        let pending = ExitTracker()
+        let finishOne: @Sendable (Int32?) -> Void = { status in
+            let done = pending.state.withLock { state -> Int32? in
+                if let status { state.status = status }
+                state.left -= 1
+                return state.left == 0 ? state.status : nil
+            }
+            if let done { emit(.exited(done)) }
+        }
+        var readers: [Thread] = []
+        // One blocking reader thread per pipe: readabilityHandler on Linux was seen to miss EOF, and
+        // a missed EOF would leave an exec waiting forever. The threads end at EOF, so with the process.
+        for (pipe, isError) in [(stdoutPipe, false), (stderrPipe, true)] {
+            let reader = ReaderHandle(pipe.fileHandleForReading)
+            let thread = Thread {
+                while true {
+                    let chunk = reader.handle.availableData
+                    if chunk.isEmpty { break }
+                    emit(isError ? .stderr(chunk) : .stdout(chunk))
+                }
+                finishOne(nil)
+            }
+            thread.name = "container-output"
+            readers.append(thread)
+        }
+        process.terminationHandler = { process in
+            let code = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+            finishOne(code)
+        }
+        do {
+            try process.run()
+        } catch {
+            throw ContainerRuntimeError(message: "cannot start \(unshare) for command \(command): \(error)")
+        }
+        for reader in readers { reader.start() }
+        self.handles = Handles(process: process, stdin: stdinHandle)
+    }
+
+    public func writeStdin(_ data: Data) {
+        guard let stdin = handles.stdin, !stdinClosed.withLock({ $0 }) else { return }
+        try? stdin.write(contentsOf: data)
+    }
+
+    public func closeStdin() {
+        guard let stdin = handles.stdin else { return }
+        let wasClosed = stdinClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        if !wasClosed { try? stdin.close() }
+    }
+
+    /// SIGTERM now; SIGKILL if it is still there shortly after (a container's grace period, shortened).
+    public func terminate() {
+        closeStdin()
+        let handles = self.handles
+        guard handles.process.isRunning else { return }
+        handles.process.terminate()
+        let pid = handles.process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            if handles.process.isRunning { kill(pid, SIGKILL) }
+        }
+    }
+
+    public var isRunning: Bool { handles.process.isRunning }
+
+    /// A pipe's read end, handed to its reader thread.
+    private final class ReaderHandle: @unchecked Sendable {
+        let handle: FileHandle
+        init(_ handle: FileHandle) { self.handle = handle }
+    }
+
+    /// Counts down stdout EOF, stderr EOF and termination; a class because closures cannot capture a Mutex.
+    private final class ExitTracker: Sendable {
+        let state = Mutex((left: 3, status: Int32(0)))
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import KubeModels
+import Synchronization
+
+/// One started container: its state as the kubelet reports it, and its log.
+public final class ContainerInstance: Sendable {
+    public enum State: Sendable, Equatable {
+        case running(startedAt: Date)
+        case terminated(exitCode: Int32, startedAt: Date, finishedAt: Date)
+        /// The command could not be started (e.g. no `unshare`); the message says why.
+        case failedToStart(message: String)
+    }
+
+    public let name: String
+    public let log: ContainerLog
+    private let current: Mutex<State>
+    private let processBox = Mutex<ContainerProcess?>(nil)
+
+    init(name: String, log: ContainerLog, state: State) {
+        self.name = name
+        self.log = log
+        self.current = Mutex(state)
+    }
+
+    var process: ContainerProcess? { processBox.withLock { $0 } }
+
+    func attach(_ process: ContainerProcess) {
+        processBox.withLock { $0 = process }
+    }
+
+    func failed(_ message: String) {
+        current.withLock { $0 = .failedToStart(message: message) }
+        log.append(Data("\(message)\n".utf8))
+        log.finish()
+    }
+
+    public var state: State { current.withLock { $0 } }
+
+    func exited(_ code: Int32, now: Date) {
+        current.withLock { state in
+            if case .running(let started) = state { state = .terminated(exitCode: code, startedAt: started, finishedAt: now) }
+        }
+        log.finish()
+    }
+}
+
+/// The simulated container runtime behind the kubelet stand-in: runs each container's command as a
+/// real process (see ``ContainerProcess``), keeps its log, and serves `logs` and `exec`.
+///
+/// Commands that only wait forever (no command at all, since images are not run, or `sleep infinity`)
+/// are modelled as idle running containers without a process: they behave the same for every client
+/// and cost nothing.
+public actor ContainerRuntime: PodRuntime {
+    public let data: VolumeDataStore
+    let store: ClusterStore
+    let now: @Sendable () -> Date
+    private var pods: [String: [String: ContainerInstance]] = [:]
+    private var podMounts: [String: [String: [VolumeMount]]] = [:]
+
+    public init(store: ClusterStore, data: VolumeDataStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.data = data
+        self.now = now
+    }
+
+    /// True for commands the runtime models without a process.
+    static func isIdle(_ command: [String]) -> Bool {
+        command.isEmpty || command == ["sleep", "infinity"] || command == ["/bin/sleep", "infinity"] || command == ["tail", "-f", "/dev/null"]
+    }
+
+    /// Starts every container of `pod` that is not started yet; returns the pod's containers.
+    @discardableResult
+    func start(pod: JSONValue, mounts: [String: [VolumeMount]]) -> [String: ContainerInstance] {
+        guard let uid = pod[path: ["metadata", "uid"]]?.stringValue else { return [:] }
+        podMounts[uid] = mounts
+        var instances = pods[uid] ?? [:]
+        for container in pod[path: ["spec", "containers"]]?.arrayValue ?? [] {
+            guard let name = container["name"]?.stringValue, instances[name] == nil else { continue }
+            let command = ((container["command"]?.arrayValue ?? []) + (container["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
+            let log = ContainerLog()
+            let started = now()
+            let instance = ContainerInstance(name: name, log: log, state: .running(startedAt: started))
+            instances[name] = instance
+            guard !Self.isIdle(command) else { continue }
+            var environment: [String: String] = ["HOSTNAME": pod[path: ["metadata", "name"]]?.stringValue ?? ""]
+            for variable in container["env"]?.arrayValue ?? [] {
+                if let key = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[key] = value }
+            }
+            let clock = now
+            do {
+                let helper = try data.mountHelper()
+                let process = try ContainerProcess(
+                    command: command, mounts: mounts[name] ?? [], workingDirectory: container["workingDir"]?.stringValue ?? "/",
+                    environment: environment, helper: helper, withStdin: false,
+                    sink: { output in
+                        switch output {
+                        case .stdout(let chunk), .stderr(let chunk): log.append(chunk)
+                        case .exited(let code): instance.exited(code, now: clock())
+                        }
+                    })
+                instance.attach(process)
+            } catch let error as ContainerRuntimeError {
+                instance.failed(error.message)
+            } catch {
+                instance.failed("cannot write the mount helper under \(data.root.path): \(error)")
+            }
+        }
+        pods[uid] = instances
+        return instances
+    }
+
+    /// The containers started for a pod, by name.
+    public func containers(podUID: String) -> [String: ContainerInstance] {
+        pods[podUID] ?? [:]
+    }
+
+    /// Stops a pod's processes (SIGTERM, then SIGKILL).
+    func stop(podUID: String) {
+        for instance in (pods[podUID] ?? [:]).values { instance.process?.terminate() }
+    }
+
+    /// Stops and forgets a pod, including its emptyDirs.
+    func remove(podUID: String) {
+        stop(podUID: podUID)
+        for instance in (pods[podUID] ?? [:]).values { instance.log.finish() }
+        pods[podUID] = nil
+        podMounts[podUID] = nil
+        data.removePod(uid: podUID)
+    }
+
+    /// The uids the runtime holds, so the kubelet can drop pods that vanished from the store.
+    var knownPods: [String] { Array(pods.keys) }
+
+    // MARK: - Serving logs and exec
+
+    /// Resolves `container` (or the default one) of a stored pod, with the API server's error wording.
+    func resolve(namespace: String, pod name: String, container: String?) async throws(APIError) -> (pod: JSONValue, container: String) {
+        guard let podType = await store.type(group: "", resource: "pods") else { throw .unknownResource }
+        let pod = try await store.get(podType, namespace: namespace, name: name)
+        let names = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        let chosen: String
+        if let container, !container.isEmpty {
+            guard names.contains(container) else { throw .badRequest("container \(container) is not valid for pod \(name)") }
+            chosen = container
+        } else if let annotated = pod[path: ["metadata", "annotations", "kubectl.kubernetes.io/default-container"]]?.stringValue, names.contains(annotated) {
+            chosen = annotated
+        } else if names.count == 1, let only = names.first {
+            chosen = only
+        } else {
+            throw .badRequest("a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]")
+        }
+        return (pod, chosen)
+    }
+
+    public func logs(_ request: APIRequest, namespace: String, pod name: String) async throws(APIError) -> APIResponse {
+        let (pod, container) = try await resolve(namespace: namespace, pod: name, container: request.parameter("container"))
+        guard let uid = pod[path: ["metadata", "uid"]]?.stringValue, let instance = pods[uid]?[container] else {
+            throw .badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: ContainerCreating")
+        }
+        if request.parameter("previous") == "true" {
+            throw .badRequest("previous terminated container \"\(container)\" in pod \"\(name)\" not found")
+        }
+        let tail = request.parameter("tailLines").flatMap { Int($0) }
+        let limit = request.parameter("limitBytes").flatMap { Int($0) }
+        let headers = [("Content-Type", "text/plain")]
+        if request.parameter("follow") == "true" {
+            var stream = instance.log.follow(tailLines: tail)
+            if let limit { stream = Self.limited(stream, to: limit) }
+            return APIResponse(status: 200, headers: headers, body: .stream(stream))
+        }
+        return APIResponse(status: 200, headers: headers, body: .data(instance.log.read(tailLines: tail, limitBytes: limit)))
+    }
+
+    /// Cuts a followed log after `limit` bytes, as limitBytes does.
+    private static func limited(_ stream: AsyncStream<Data>, to limit: Int) -> AsyncStream<Data> {
+        AsyncStream { continuation in
+            // Bounded by the source stream: ends when it ends or the limit is reached.
+            let task = Task {
+                var left = limit
+                for await chunk in stream {
+                    let part = chunk.prefix(left)
+                    left -= part.count
+                    if !part.isEmpty { continuation.yield(part) }
+                    if left <= 0 { break }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The running container an exec goes to.
+    private func execTarget(namespace: String, pod name: String, container: String?) async throws(APIError) -> (uid: String, container: String) {
+        let (pod, chosen) = try await resolve(namespace: namespace, pod: name, container: container)
+        let phase = pod[path: ["status", "phase"]]?.stringValue ?? "Pending"
+        if phase == "Succeeded" || phase == "Failed" {
+            throw .badRequest("cannot exec into a container in a completed pod; current phase is \(phase)")
+        }
+        guard let uid = pod[path: ["metadata", "uid"]]?.stringValue, let instance = pods[uid]?[chosen], case .running = instance.state else {
+            throw .badRequest("container \(chosen) is not running in pod \(name); current phase is \(phase)")
+        }
+        return (uid, chosen)
+    }
+
+    public func validateExec(_ request: APIRequest, namespace: String, pod: String) async throws(APIError) {
+        _ = try await execTarget(namespace: namespace, pod: pod, container: request.parameter("container"))
+        if (request.query["command"] ?? []).isEmpty { throw .badRequest("you must specify at least one command for the container") }
+    }
+
+    /// Runs `command` in a running container of a pod, with the container's volumes mounted.
+    /// - Throws: BadRequest for an unknown container or a pod that is not running.
+    public func exec(namespace: String, pod name: String, container: String?, command: [String], stdin: Bool) async throws(APIError) -> ContainerProcess {
+        let (uid, chosen) = try await execTarget(namespace: namespace, pod: name, container: container)
+        guard !command.isEmpty else { throw .badRequest("you must specify at least one command for the container") }
+        do {
+            return try ContainerProcess(command: command, mounts: podMounts[uid]?[chosen] ?? [], helper: try data.mountHelper(), withStdin: stdin)
+        } catch let error as ContainerRuntimeError {
+            throw .internalError("exec in pod \(namespace)/\(name) container \(chosen): \(error.message)")
+        } catch {
+            throw .internalError("exec in pod \(namespace)/\(name): cannot write the mount helper under \(data.root.path): \(error)")
+        }
+    }
+}

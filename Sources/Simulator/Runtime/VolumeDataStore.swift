@@ -1,0 +1,187 @@
+import Foundation
+import KubeModels
+
+/// Where the simulated cluster keeps volume content on the host. Everything lives under one data
+/// root chosen when the cluster starts (a temporary directory unless the caller picks one):
+///
+/// - `volumes/<key>/`: a persistent volume's content, keyed by the PV's `csi.volumeHandle` (or the
+///   PV name when it has none), so a Longhorn simulation can find the data of the volume it manages;
+/// - `pods/<uid>/<volume>/`: a pod's emptyDir volumes, gone with the pod;
+/// - `bin/mount-exec`: the fixed helper that bind-mounts volumes inside a mount namespace.
+public struct VolumeDataStore: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    /// A fresh data root under the system temporary directory.
+    public static func temporary() -> VolumeDataStore {
+        VolumeDataStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-sim-\(UUID().uuidString.lowercased())"))
+    }
+
+    /// The key under which a PV's content is stored: its CSI volume handle, else its name.
+    public static func volumeKey(forPersistentVolume pv: JSONValue) -> String? {
+        pv[path: ["spec", "csi", "volumeHandle"]]?.stringValue ?? pv[path: ["metadata", "name"]]?.stringValue
+    }
+
+    /// The directory holding the content of the volume stored under `key` (created on first use).
+    public func directory(volumeKey key: String) throws -> URL {
+        try ensure(root.appendingPathComponent("volumes").appendingPathComponent(Self.safe(key)))
+    }
+
+    /// Removes a volume's content, as deleting the backing storage would.
+    public func removeVolume(volumeKey key: String) {
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("volumes").appendingPathComponent(Self.safe(key)))
+    }
+
+    /// A pod's emptyDir volume (created on first use).
+    public func emptyDir(podUID: String, volume: String) throws -> URL {
+        try ensure(root.appendingPathComponent("pods").appendingPathComponent(Self.safe(podUID)).appendingPathComponent(Self.safe(volume)))
+    }
+
+    /// Drops everything a pod had on the host (its emptyDirs).
+    public func removePod(uid: String) {
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("pods").appendingPathComponent(Self.safe(uid)))
+    }
+
+    /// Writes the mount helper (always the same fixed text) and returns its path.
+    func mountHelper() throws -> URL {
+        let bin = try ensure(root.appendingPathComponent("bin"))
+        let helper = bin.appendingPathComponent("mount-exec")
+        if !FileManager.default.fileExists(atPath: helper.path) {
+            try Data(Self.helperScript.utf8).write(to: helper)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+        }
+        return helper
+    }
+
+    /// Runs inside `unshare --mount --propagation private`, so the binds are private to the command.
+    /// Every value arrives as a positional argument; nothing from a pod is ever parsed as shell text.
+    static let helperScript = """
+        #!/bin/sh
+        # Usage: mount-exec WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND [ARG]...
+        # Bind-mounts each SOURCE onto TARGET (read-only when MODE is ro), then execs COMMAND in WORKDIR.
+        set -eu
+        workdir=$1
+        count=$2
+        shift 2
+        while [ "$count" -gt 0 ]; do
+          mkdir -p "$2"
+          mount --bind "$1" "$2"
+          if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+          shift 3
+          count=$((count - 1))
+        done
+        mkdir -p "$workdir"
+        cd "$workdir"
+        exec "$@"
+
+        """
+
+    private func ensure(_ url: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Keys and uids become single path components; anything else is replaced.
+    static func safe(_ component: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        let mapped = String(component.map { allowed.contains($0) ? $0 : "_" })
+        return mapped.isEmpty || mapped == "." || mapped == ".." ? "_\(mapped)" : mapped
+    }
+}
+
+/// One directory of the host made visible inside a container.
+public struct VolumeMount: Sendable, Hashable {
+    public var source: String
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool = false) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
+/// Resolves what a pod's containers mount: PVC-backed volumes through their bound PV, emptyDirs
+/// per pod. Other volume kinds (configMap, secret, hostPath, ...) are not materialised.
+enum PodVolumes {
+    /// Why a pod cannot start yet, naming the claim.
+    struct NotReady: Error {
+        var message: String
+    }
+
+    /// Claims the pod mounts that are not Bound yet (missing, Pending or Lost), as a message; nil when all are Bound.
+    static func unboundClaims(of pod: JSONValue, store: isolated ClusterStore) -> String? {
+        guard let claims = store.type(group: "", resource: "persistentvolumeclaims") else { return nil }
+        let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
+        for volume in pod[path: ["spec", "volumes"]]?.arrayValue ?? [] {
+            guard let claimName = volume[path: ["persistentVolumeClaim", "claimName"]]?.stringValue else { continue }
+            guard let claim = store.find(claims, namespace: namespace, name: claimName) else {
+                return "persistentvolumeclaim \"\(claimName)\" not found"
+            }
+            if claim[path: ["metadata", "deletionTimestamp"]] != nil, claim[path: ["status", "phase"]]?.stringValue != "Bound" {
+                return "persistentvolumeclaim \"\(claimName)\" is being deleted"
+            }
+            if claim[path: ["status", "phase"]]?.stringValue != "Bound" {
+                return "pod has unbound immediate PersistentVolumeClaims: persistentvolumeclaim \"\(claimName)\" is \(claim[path: ["status", "phase"]]?.stringValue ?? "Pending")"
+            }
+        }
+        return nil
+    }
+
+    /// The host directories each container of `pod` sees, by container name.
+    static func mounts(of pod: JSONValue, store: isolated ClusterStore, data: VolumeDataStore) throws(NotReady) -> [String: [VolumeMount]] {
+        let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
+        let uid = pod[path: ["metadata", "uid"]]?.stringValue ?? "unknown"
+        var sources: [String: String] = [:]
+        for volume in pod[path: ["spec", "volumes"]]?.arrayValue ?? [] {
+            guard let name = volume["name"]?.stringValue else { continue }
+            do {
+                if let claimName = volume[path: ["persistentVolumeClaim", "claimName"]]?.stringValue {
+                    guard let claims = store.type(group: "", resource: "persistentvolumeclaims"),
+                        let volumes = store.type(group: "", resource: "persistentvolumes"),
+                        let claim = store.find(claims, namespace: namespace, name: claimName),
+                        let pvName = claim[path: ["spec", "volumeName"]]?.stringValue,
+                        let pv = store.find(volumes, namespace: nil, name: pvName),
+                        let key = VolumeDataStore.volumeKey(forPersistentVolume: pv)
+                    else { throw NotReady(message: "volume \"\(name)\": persistentvolumeclaim \"\(claimName)\" has no bound persistent volume") }
+                    sources[name] = try data.directory(volumeKey: key).path
+                } else if volume["emptyDir"] != nil {
+                    sources[name] = try data.emptyDir(podUID: uid, volume: name).path
+                }
+            } catch let error as NotReady {
+                throw error
+            } catch {
+                throw NotReady(message: "volume \"\(name)\": cannot prepare its directory under \(data.root.path): \(error)")
+            }
+        }
+        var result: [String: [VolumeMount]] = [:]
+        for list in ["initContainers", "containers"] {
+            for container in pod[path: ["spec", list]]?.arrayValue ?? [] {
+                guard let containerName = container["name"]?.stringValue else { continue }
+                var mounts: [VolumeMount] = []
+                for mount in container["volumeMounts"]?.arrayValue ?? [] {
+                    guard let volume = mount["name"]?.stringValue, let path = mount["mountPath"]?.stringValue,
+                        var source = sources[volume]
+                    else { continue }
+                    guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                        throw NotReady(message: "container \"\(containerName)\": mountPath \"\(path)\" must be an absolute path without '..'")
+                    }
+                    if let subPath = mount["subPath"]?.stringValue, !subPath.isEmpty {
+                        guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
+                            throw NotReady(message: "container \"\(containerName)\": subPath \"\(subPath)\" must be relative without '..'")
+                        }
+                        source += "/" + subPath
+                        try? FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+                    }
+                    mounts.append(VolumeMount(source: source, target: path, readOnly: mount["readOnly"]?.boolValue ?? false))
+                }
+                result[containerName] = mounts
+            }
+        }
+        return result
+    }
+}

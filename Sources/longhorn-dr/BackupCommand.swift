@@ -1,0 +1,167 @@
+import AWS
+import ArgumentParser
+import Backupstore
+import BackupstoreS3
+import DRCore
+import Foundation
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Work with Longhorn backups in their backup store.",
+        subcommands: [BackupVerifyCommand.self])
+}
+
+/// `longhorn-dr backup verify`: reads a backup straight from S3, through a path that does not
+/// depend on the cluster that wrote it, and checks every block.
+struct BackupVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a Longhorn backup straight from its S3 backup store.",
+        discussion: """
+            Reads volume.cfg and the backup cfg, fetches every listed block (bounded parallelism), \
+            decompresses it and checks its SHA-512 against its name, and rebuilds the volume image as a \
+            sparse temporary file. With --file, extracts that file from the image's ext4 filesystem \
+            (e2fsprogs debugfs) and prints its SHA-256. Without --backup the newest completed backup is used.
+            Exit status: 0 verified, 1 verification failed (missing, truncated or corrupt block; \
+            no such backup or file), 2 bad arguments, 3 credentials or tools missing, 4 store unreachable.
+            """)
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @Option(help: ArgumentHelp("The Longhorn backup target.", valueName: "s3://bucket@region/path/"))
+    var target: String
+
+    @Option(help: "The Longhorn volume name (the backup volume).")
+    var volume: String
+
+    @Option(help: "The backup name (default: the newest completed backup).")
+    var backup: String?
+
+    @Option(help: ArgumentHelp("A file inside the volume's ext4 filesystem whose SHA-256 to print.", valueName: "path"))
+    var file: String?
+
+    @Option(help: "text or json.")
+    var output: OutputFormat = .text
+
+    @Option(help: "Blocks fetched and checked at once; memory use is about this many blocks.")
+    var parallelism = 8
+
+    @Option(help: ArgumentHelp("A custom S3 endpoint (default: the Secret's or environment's AWS_ENDPOINTS).", valueName: "url"))
+    var endpoint: String?
+
+    @Option(help: ArgumentHelp("Where the temporary image is rebuilt (default: $TMPDIR).", valueName: "dir"))
+    var workDir: String?
+
+    @OptionGroup var aws: AWSOptions
+    @OptionGroup var secretOptions: SecretOptions
+
+    func validate() throws {
+        guard (1...64).contains(parallelism) else {
+            throw ValidationError("--parallelism must be between 1 and 64; got \(parallelism)")
+        }
+        if let file { try Ext4FileExtractor.validate(file) }
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        do {
+            let report = try await verify()
+            let elapsed = ContinuousClock.now - started
+            render(report, elapsed: elapsed)
+        } catch {
+            let failure = FailureMapping.drError(error)
+            if output == .json {
+                print(VerifyReport.failureJSON(failure, error: error, target: target, volume: volume, backup: backup))
+            }
+            throw failure
+        }
+    }
+
+    private func verify() async throws -> VerifyReport {
+        let location = try S3Location(parsing: target)
+        let secret = try await secretOptions.load()
+        let chain = aws.chain(secret: secret)
+        let region = try aws.resolveRegion(fallback: location.region, chain: chain)
+        let credentials = try await aws.resolveCredentials(secret: secret)
+        let environment = ProcessInfo.processInfo.environment
+        let customEndpoint = endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
+        let addressing = try S3Addressing(
+            region: region, customEndpoint: customEndpoint,
+            virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"])
+        // Fail before a long download when the tool for --file is missing.
+        if file != nil { _ = try Ext4FileExtractor.locateDebugfs() }
+
+        let folder = try makeWorkFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let caPEM = try aws.caPEM(secret: secret)
+        return try await AWSHTTPClient.withClient(caPEM: caPEM) { (http: AWSHTTPClient) async throws -> VerifyReport in
+            let client = S3Client(http: http, addressing: addressing, credentials: credentials)
+            return try await verify(client: client, location: location, folder: folder, credentialsSource: credentials.source)
+        }
+    }
+
+    private func verify(client: S3Client, location: S3Location, folder: URL, credentialsSource: String) async throws -> VerifyReport {
+        let store = S3ObjectStore(client: client, bucket: location.bucket)
+        let reader = BackupReader(store: store, layout: BackupstoreLayout(prefix: location.prefix))
+        let config: BackupConfig
+        if let backup {
+            config = try await reader.backupConfig(volume: volume, backup: backup)
+        } else {
+            config = try await reader.latestCompletedBackup(volume: volume)
+        }
+        let progress = ProgressLine(label: "verifying \(volume)/\(config.name)")
+        let image = folder.appendingPathComponent("volume.img")
+        let verifyStarted = ContinuousClock.now
+        let callback: (@Sendable (BackupReader.Progress) -> Void)?
+        if progress.isEnabled {
+            callback = { progress.update($0) }
+        } else {
+            callback = nil
+        }
+        let result = try await reader.restore(
+            volume: volume, backup: config.name, to: image, parallelism: parallelism, progress: callback)
+        let verifySeconds = (ContinuousClock.now - verifyStarted).seconds
+        progress.finish()
+        var extracted: Ext4FileExtractor.Extracted?
+        if let file {
+            extracted = try await Ext4FileExtractor.extract(path: file, from: image, into: folder)
+        }
+        return VerifyReport(
+            target: location.description, volume: volume, backup: config.name, createdTime: config.createdTime,
+            compression: config.compressionMethod.rawValue, result: result, verifySeconds: verifySeconds,
+            credentialsSource: credentialsSource, file: extracted)
+    }
+
+    private func makeWorkFolder() throws -> URL {
+        let base = workDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            ?? FileManager.default.temporaryDirectory
+        let folder = base.appendingPathComponent("longhorn-dr-verify-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DRError(.environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
+                hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)")
+        }
+        return folder
+    }
+
+    private func render(_ report: VerifyReport, elapsed: Duration) {
+        switch output {
+        case .json:
+            print(report.json(elapsed: elapsed))
+        case .text:
+            print(report.text(elapsed: elapsed))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}

@@ -1,0 +1,108 @@
+import DRCore
+import Foundation
+import RestoreOrchestrator
+import Testing
+
+/// A hand-written fake with scripted answers and a record of what was done.
+actor ScriptedRestorePort: RestorePort {
+    var existing: Set<String> = []
+    var skip = false
+    var target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0))
+    var backups: [String: VolumeObservation.Backups] = [:]
+    var restoreErrors: [String: String] = [:]
+    var stuck: Set<String> = []
+    private(set) var actions: [String] = []
+
+    init(existing: Set<String> = [], skip: Bool = false, target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0)),
+        backups: [String: VolumeObservation.Backups] = [:], restoreErrors: [String: String] = [:], stuck: Set<String> = [])
+    {
+        self.existing = existing
+        self.skip = skip
+        self.target = target
+        self.backups = backups
+        self.restoreErrors = restoreErrors
+        self.stuck = stuck
+    }
+
+    func longhornVolumeExists(_ name: String) async throws -> Bool { existing.contains(name) }
+    func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool { skip }
+    func requestTargetSync(_ target: String) async throws -> Date {
+        actions.append("sync \(target)")
+        return Date(timeIntervalSince1970: 0)
+    }
+    func targetState(_ target: String, syncedAfter since: Date, timeout: Duration) async throws -> VolumeObservation.Target { self.target }
+    func findBackup(for volume: RestoreConfig.Volume, target: String) async throws -> VolumeObservation.Backups {
+        backups[volume.name] ?? .confirmedNone
+    }
+    func restore(_ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws {
+        if stuck.contains(volume.name) {
+            try await Task.sleep(for: timeout)
+            throw StubError(message: "restore of \(volume.name) still running after \(timeout)")
+        }
+        if let message = restoreErrors[volume.name] { throw StubError(message: message) }
+        progress("attached, restoring")
+        actions.append("restore \(volume.name) \(backup.name)")
+    }
+    func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws { actions.append("fresh \(volume.name)") }
+    func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws { actions.append("pv \(volume.name)") }
+}
+
+struct StubError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+@Suite struct RestoreOrchestratorTests {
+    static func config(_ names: [String], onMissing: RestoreConfig.MissingBackupAction = .fresh, restoreTimeout: Duration = .seconds(5)) -> RestoreConfig {
+        RestoreConfig(longhornNamespace: "longhorn-system", backupTarget: "default", syncTimeout: .seconds(1), restoreTimeout: restoreTimeout,
+            concurrency: 2, skipFlag: RestoreConfig.Defaults.skipFlag,
+            volumes: names.map { RestoreConfig.Volume(name: $0, pvcNamespace: "app", pvcName: $0, size: ByteQuantity(bytes: 1 << 30), replicas: 3,
+                storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce, restore: .latest, onMissingBackup: onMissing) })
+    }
+
+    static func backup(_ name: String) -> VolumeObservation.Backups {
+        .found(BackupReference(name: name, url: "s3://b@r/?backup=\(name)&volume=v", snapshotCreatedAt: Date(timeIntervalSinceNow: -3600), volumeSize: 1 << 30))
+    }
+
+    @Test func restoresFreshensAndKeepsPerVolume() async {
+        let port = ScriptedRestorePort(existing: ["kept"], backups: ["restored": Self.backup("backup-1")])
+        let outcomes = await RestoreOrchestrator(config: Self.config(["restored", "empty", "kept"]), port: port).run()
+        #expect(outcomes.map(\.decision) == ["restore", "fresh", "keep-existing"])
+        #expect(outcomes.allSatisfy { $0.succeeded })
+        let actions = await port.actions
+        #expect(actions.contains("restore restored backup-1") && actions.contains("fresh empty") && actions.contains("pv kept"))
+        #expect(RestoreOrchestrator.exitStatus(outcomes) == .ok)
+        #expect(outcomes[0].backupAge != nil)
+    }
+
+    @Test func anUnsyncedTargetFailsEveryVolumeAndCreatesNothing() async {
+        let port = ScriptedRestorePort(target: .notReady("BackupTarget default: available=false"))
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a", "b"]), port: port).run()
+        #expect(outcomes.allSatisfy { !$0.succeeded && $0.decision == "fail" })
+        #expect(outcomes.first?.message.contains("refusing to guess") == true)
+        #expect(await port.actions == ["sync default"], "nothing was created")
+        #expect(RestoreOrchestrator.exitStatus(outcomes) == .infrastructure)
+    }
+
+    @Test func skipFlagMakesFreshVolumesWithoutLookingForBackups() async {
+        let port = ScriptedRestorePort(skip: true, target: .notReady("never synced"), backups: ["a": Self.backup("backup-1")])
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a"]), port: port).run()
+        #expect(outcomes.first?.decision == "fresh" && outcomes.first?.succeeded == true)
+    }
+
+    @Test func oneStuckVolumeDoesNotHideTheOthers() async {
+        let port = ScriptedRestorePort(backups: ["stuck": Self.backup("backup-1"), "fine": Self.backup("backup-2"), "broken": Self.backup("backup-3")],
+            restoreErrors: ["broken": "Restore condition RestoreFailure: All replica restore failed"], stuck: ["stuck"])
+        let outcomes = await RestoreOrchestrator(config: Self.config(["stuck", "fine", "broken"], restoreTimeout: .milliseconds(200)), port: port).run()
+        #expect(outcomes.map(\.succeeded) == [false, true, false])
+        #expect(outcomes[0].message.contains("still running"))
+        #expect(outcomes[2].message.contains("RestoreFailure"))
+    }
+
+    @Test func missingBackupWithOnMissingFailFails() async {
+        let port = ScriptedRestorePort()
+        let outcomes = await RestoreOrchestrator(config: Self.config(["must"], onMissing: .fail), port: port).run()
+        #expect(outcomes.first?.succeeded == false)
+        #expect(await port.actions.contains { $0.hasPrefix("fresh") } == false)
+    }
+}

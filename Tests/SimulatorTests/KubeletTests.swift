@@ -1,0 +1,168 @@
+import Foundation
+import KubeModels
+import Testing
+
+@testable import Simulator
+
+/// The kubelet stand-in: scheduling, status, container commands, volumes, graceful deletion, logs.
+@Suite struct KubeletTests {
+    @Test func podGoesRunningWithKubeletStatus() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            try await sim.store.create(pods, namespace: "default", object: podObject("p"))
+            let pod = try #require(try await sim.waitFor("", "pods", name: "p", "Running") {
+                phase("Running")($0) && condition($0, "Ready")?["status"] == "True"
+            })
+            #expect(pod[path: ["spec", "nodeName"]] == "sim-node-1")
+            #expect(pod[path: ["status", "podIP"]]?.stringValue?.hasPrefix("127.0.0.") == true)
+            #expect(pod[path: ["status", "startTime"]] != nil)
+            for type in ["PodScheduled", "Initialized", "ContainersReady", "Ready"] {
+                #expect(condition(pod, type)?["status"] == "True", "\(type)")
+            }
+            let status = try #require(pod[path: ["status", "containerStatuses"]]?.arrayValue?.first)
+            #expect(status["name"] == "main" && status["image"] == "busybox:1.36")
+            #expect(status["ready"] == true && status["started"] == true && status["restartCount"] == 0)
+            #expect(status[path: ["state", "running", "startedAt"]] != nil)
+        }
+    }
+
+    @Test func podStaysPendingWhileItsClaimIsUnbound() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            let claims = try await sim.type("", "persistentvolumeclaims")
+            try await sim.store.create(claims, namespace: "default", object: [
+                "metadata": ["name": "data"],
+                "spec": ["storageClassName": "nothing-provisions-this", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+            ])
+            try await sim.store.create(pods, namespace: "default", object: podObject("p",
+                volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]]], mounts: [["name": "v", "mountPath": "/data"]]))
+            let pod = try #require(try await sim.waitFor("", "pods", name: "p", "unschedulable") {
+                condition($0, "PodScheduled")?["reason"] == "Unschedulable"
+            })
+            #expect(pod[path: ["status", "phase"]] == "Pending")
+            #expect(condition(pod, "PodScheduled")?["status"] == "False")
+            #expect(condition(pod, "PodScheduled")?["message"]?.stringValue?.contains("\"data\"") == true)
+            #expect(pod[path: ["spec", "nodeName"]] == nil)
+        }
+    }
+
+    @Test func finishedCommandsDecideSucceededOrFailed() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            try await sim.store.create(pods, namespace: "default", object: podObject("ok", command: ["sh", "-c", "echo one; echo two >&2"], restartPolicy: "Never"))
+            try await sim.store.create(pods, namespace: "default", object: podObject("bad", command: ["sh", "-c", "exit 3"], restartPolicy: "Never"))
+            let ok = try await sim.waitFor("", "pods", name: "ok", "Succeeded", phase("Succeeded"))
+            let bad = try await sim.waitFor("", "pods", name: "bad", "Failed", phase("Failed"))
+            #expect(ok?[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "terminated", "exitCode"]] == 0)
+            #expect(bad?[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "terminated", "exitCode"]] == 3)
+            #expect(bad?[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "terminated", "reason"]] == "Error")
+            let logs = await sim.cluster.handler.handle(APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods/ok/log"))
+            #expect(logs.status == 200)
+            let text = String(decoding: await logs.collect(), as: UTF8.self)
+            #expect(text.contains("one\n") && text.contains("two\n"))
+        }
+    }
+
+    @Test func gracefulDeletionIsFinishedByTheKubelet() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            try await sim.store.create(pods, namespace: "default", object: podObject("p"))
+            try await sim.waitFor("", "pods", name: "p", "Running", phase("Running"))
+            let result = try await sim.store.delete(pods, namespace: "default", name: "p")
+            #expect(result.gone == false)
+            #expect(result.object[path: ["metadata", "deletionTimestamp"]] != nil)
+            #expect(result.object[path: ["metadata", "deletionGracePeriodSeconds"]] == 30)
+            try await sim.waitFor("", "pods", name: "p", "deleted", absent)
+        }
+    }
+
+    @Test func containersSeeTheirVolumesAtTheirMountPaths() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            let pvs = try await sim.type("", "persistentvolumes")
+            let claims = try await sim.type("", "persistentvolumeclaims")
+            try await sim.store.create(pvs, namespace: nil, object: ["metadata": ["name": "pv-a"],
+                "spec": ["capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "csi": ["driver": "driver.longhorn.io", "volumeHandle": "vol-a"]]])
+            try await sim.store.create(claims, namespace: "default", object: ["metadata": ["name": "data"],
+                "spec": ["storageClassName": "", "volumeName": "pv-a", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]])
+            let dataPath = uniqueMountPath(), scratchPath = uniqueMountPath()
+            try await sim.store.create(pods, namespace: "default", object: podObject("writer",
+                command: ["sh", "-c", "echo persisted > \(dataPath)/file && echo scratch > \(scratchPath)/file && cat \(dataPath)/file"],
+                restartPolicy: "Never",
+                volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]], ["name": "tmp", "emptyDir": [:]]],
+                mounts: [["name": "v", "mountPath": .string(dataPath)], ["name": "tmp", "mountPath": .string(scratchPath)]]))
+            try await sim.waitFor("", "pods", name: "writer", "Succeeded", phase("Succeeded"))
+            let stored = try sim.cluster.volumes.directory(volumeKey: "vol-a").appendingPathComponent("file")
+            #expect(String(decoding: try Data(contentsOf: stored), as: UTF8.self) == "persisted\n")
+            // The bind was private to the container: the host's mount point stays empty.
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: dataPath))?.isEmpty ?? true)
+            try? FileManager.default.removeItem(atPath: dataPath)
+            try? FileManager.default.removeItem(atPath: scratchPath)
+        }
+    }
+
+    @Test func logsHonourTailLimitAndFollow() async throws {
+        try await SimTestCluster.run { sim in
+            let pods = try await sim.type("", "pods")
+            try await sim.store.create(pods, namespace: "default", object: podObject("p", command: ["sh", "-c", "printf 'a\\nb\\nc\\n'; sleep 0.3; echo d"], restartPolicy: "Never"))
+            try await sim.waitFor("", "pods", name: "p", "started") { $0?[path: ["status", "phase"]]?.stringValue != "Pending" }
+            let handler = sim.cluster.handler
+            let path = "/api/v1/namespaces/default/pods/p/log"
+            let follow = await handler.handle(APIRequest(method: "GET", path: path, query: ["follow": ["true"]]))
+            #expect(String(decoding: await follow.collect(), as: UTF8.self) == "a\nb\nc\nd\n", "follow streams until the container ends")
+            let tail = await handler.handle(APIRequest(method: "GET", path: path, query: ["tailLines": ["2"]]))
+            #expect(String(decoding: await tail.collect(), as: UTF8.self) == "c\nd\n")
+            let limited = await handler.handle(APIRequest(method: "GET", path: path, query: ["limitBytes": ["3"]]))
+            #expect(String(decoding: await limited.collect(), as: UTF8.self) == "a\nb")
+            let wrong = await handler.handle(APIRequest(method: "GET", path: path, query: ["container": ["nope"]]))
+            #expect(wrong.status == 400)
+            let status = try JSONValue(parsing: await wrong.collect())
+            #expect(status["message"] == "container nope is not valid for pod p")
+        }
+    }
+
+    @Test func logsOfAContainerNotStartedYetSayItIsWaiting() async throws {
+        let cluster = await SimulatedCluster()
+        let pods = try #require(await cluster.store.type(group: "", resource: "pods"))
+        try await cluster.store.create(pods, namespace: "default", object: podObject("p"))
+        let response = await cluster.handler.handle(APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods/p/log"))
+        #expect(response.status == 400)
+        let status = try JSONValue(parsing: await response.collect())
+        #expect(status["message"] == "container \"main\" in pod \"p\" is waiting to start: ContainerCreating")
+    }
+
+    @Test func tailSelection() {
+        let data = Data("1\n2\n3\n".utf8)
+        #expect(ContainerLog.select(data, tailLines: 1, limitBytes: nil) == Data("3\n".utf8))
+        #expect(ContainerLog.select(data, tailLines: 5, limitBytes: nil) == data)
+        #expect(ContainerLog.select(data, tailLines: 0, limitBytes: nil).isEmpty)
+        #expect(ContainerLog.select(Data("x\ny".utf8), tailLines: 1, limitBytes: nil) == Data("y".utf8))
+        #expect(ContainerLog.select(data, tailLines: nil, limitBytes: 2) == Data("1\n".utf8))
+    }
+
+    @Test func runtimePrerequisitesArePresent() throws {
+        // The runtime refuses to run without root and `unshare`; this host must have both.
+        _ = try ContainerProcess.unsharePath()
+    }
+}
+
+/// Exec processes straight from the runtime (no WebSocket): every run must report its output and exit.
+@Suite struct ContainerProcessTests {
+    @Test func manyShortProcessesAllReportOutputAndExit() async throws {
+        let data = VolumeDataStore.temporary()
+        for round in 0..<30 {
+            let process = try ContainerProcess(command: ["echo", "r\(round)"], mounts: [], helper: try data.mountHelper(), withStdin: false)
+            var output = Data()
+            var code: Int32?
+            for await item in process.output {
+                switch item {
+                case .stdout(let chunk): output.append(chunk)
+                case .stderr: break
+                case .exited(let status): code = status
+                }
+            }
+            #expect(String(decoding: output, as: UTF8.self) == "r\(round)\n")
+            #expect(code == 0)
+        }
+    }
+}
