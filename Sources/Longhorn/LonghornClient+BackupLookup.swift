@@ -25,7 +25,7 @@ extension LonghornClient {
     /// from "confirmed: no backup".
     /// - Parameter syncedAfter: the time a sync was requested (see `waitUntilReadyForRestore`);
     ///   only syncs at or after it count as evidence.
-    /// - Throws: `.notFound` for a pinned backup (name, or as-of time) that does not exist after a
+    /// - Throws: `.backupNotFound` for a pinned backup (name, or as-of time) that does not exist after a
     ///   confirmed sync, `.backupFailed` for a pinned backup that failed, `.ambiguous` for duplicate BackupVolumes.
     public func findBackup(
         volume: String, target: String = LonghornResources.defaultBackupTarget, selection: BackupSelection = .latest, syncedAfter: Date
@@ -59,7 +59,7 @@ extension LonghornClient {
         // Hop 2: the volume's folder. None after a fresh listing means the store has none.
         guard let backupVolume = try matchingBackupVolume(volume: volume, target: target, in: backupVolumes, namespace: namespace) else {
             if case .named(let name) = selection {
-                throw LonghornError(.notFound, subject: "backup \(name) of volume \(volume)",
+                throw LonghornError(.backupNotFound, subject: "backup \(name) of volume \(volume)",
                     detail: "backup target \(target) (synced \(LonghornTime.format(targetSynced))) has no backup volume for \(volume) at all",
                     hint: "check the pinned backup name and the backup target URL; a pinned restore never falls back to another backup")
             }
@@ -106,7 +106,7 @@ extension LonghornClient {
 
         case .named(let name):
             guard let backup = backups.first(where: { $0.name == name }) else {
-                throw LonghornError(.notFound, subject: Backup.subject(namespace, name),
+                throw LonghornError(.backupNotFound, subject: Backup.subject(namespace, name),
                     detail: "does not exist, though BackupVolume \(backupVolume.name) synced at \(LonghornTime.format(volumeSynced)); its backups: \(describe(own))",
                     hint: "check the pinned backup name; a pinned restore never falls back to another backup")
             }
@@ -127,7 +127,7 @@ extension LonghornClient {
             }
             if let waiting = pending.first { return .notSynced(.backupNotSynced(name: waiting.name, state: waiting.state)) }
             if completed.isEmpty { return .confirmedNone(evidence) }
-            throw LonghornError(.notFound, subject: "backups of volume \(volume)",
+            throw LonghornError(.backupNotFound, subject: "backups of volume \(volume)",
                 detail: "no Completed backup was taken at or before \(LonghornTime.format(time)); the oldest is \(completed[0].name) at \(completed[0].status?.snapshotCreatedAt ?? "?")",
                 hint: "choose a later as-of time or pin a backup by name; a pinned restore never falls back to a newer backup")
         }

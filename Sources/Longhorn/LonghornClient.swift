@@ -145,8 +145,11 @@ public struct LonghornClient: Sendable {
         let subject = M.subject(namespace, name)
         let decodeAndJudge: @Sendable (JSONValue?) -> Verdict<M> = { object in
             guard let object else { return judge(nil) }
-            guard let model = try? M(json: object) else { return .waiting("has a shape this tool cannot read") }
-            return judge(model)
+            do {
+                return judge(try M(json: object))
+            } catch {
+                return .waiting("it has a shape this tool cannot read (\(error))")
+            }
         }
         let seen: JSONValue?
         do {

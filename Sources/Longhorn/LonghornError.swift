@@ -8,8 +8,11 @@ public struct LonghornError: Error, Sendable, CustomStringConvertible {
         let name: String
         public var description: String { name }
 
-        /// The object (or the backup a pin names) does not exist.
+        /// The object does not exist.
         public static let notFound = Code(name: "NotFound")
+        /// The backup a restore policy pins (by name or as-of time) does not exist after a
+        /// confirmed sync. Never answered by falling back to another backup.
+        public static let backupNotFound = Code(name: "BackupNotFound")
         /// More than one object matches where Longhorn itself expects exactly one.
         public static let ambiguous = Code(name: "Ambiguous")
         /// A wait ran out of time; the detail says what the object looked like last.

@@ -33,8 +33,8 @@ public enum LonghornManifests {
 
     /// A Volume restoring `backup`: `fromBackup` is the Backup's `status.url` verbatim, the size is
     /// its `status.volumeSize` (quoted), `frontend: blockdev`, `dataEngine: v1`.
-    /// - Throws: `.invalidArgument` for a bad name or options; `.notFound`-like `.invalidArgument`
-    ///   when the Backup is not Completed or lacks its URL or size (the webhook would refuse it).
+    /// - Throws: `.invalidArgument` for a bad name or options, and when the Backup is not
+    ///   Completed or lacks its URL or size (the webhook would refuse it).
     public static func restoreVolume(
         name: String, namespace: String, backup: Backup, options: VolumeOptions = VolumeOptions(), version: LonghornVersion
     ) throws(LonghornError) -> Volume {

@@ -41,8 +41,6 @@ public struct Snapshot: LonghornModel, Hashable {
         public var creationTime: String?
         public var markRemoved: Bool?
         public var userCreated: Bool?
-        public var size: Int64?
-        public var restoreSize: Int64?
 
         public init(readyToUse: Bool? = nil, error: String? = nil, creationTime: String? = nil, markRemoved: Bool? = nil) {
             self.readyToUse = readyToUse

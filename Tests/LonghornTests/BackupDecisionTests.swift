@@ -92,11 +92,11 @@ import Testing
         let missing = #expect(throws: LonghornError.self) {
             try decide(.named("backup-00000000000000ff"), volumes: [Self.bv], backups: [Self.older, Self.newer])
         }
-        #expect(missing?.code == .notFound)
+        #expect(missing?.code == .backupNotFound)
         #expect(missing?.detail.contains("backup-0000000000000001 (Completed), backup-0000000000000002 (Completed)") == true)
         #expect(missing?.hint?.contains("never falls back") == true)
         let noFolder = #expect(throws: LonghornError.self) { try decide(.named("backup-0000000000000001"), volumes: [], backups: []) }
-        #expect(noFolder?.code == .notFound)
+        #expect(noFolder?.code == .backupNotFound)
         let failed = Fixtures.backup("backup-0000000000000009", state: "Error")
         let failure = #expect(throws: LonghornError.self) { try decide(.named("backup-0000000000000009"), volumes: [Self.bv], backups: [failed]) }
         #expect(failure?.code == .backupFailed)
@@ -113,7 +113,7 @@ import Testing
         let tooEarly = #expect(throws: LonghornError.self) {
             try decide(.asOf(Fixtures.time("2026-01-01T00:00:00Z")), volumes: [Self.bv], backups: [Self.older, Self.newer])
         }
-        #expect(tooEarly?.code == .notFound)
+        #expect(tooEarly?.code == .backupNotFound)
         // Backup time falls back to backupCreatedAt when the snapshot time is missing.
         var uploadOnly = Fixtures.backup("backup-0000000000000005", snapshotAt: nil)
         uploadOnly.status?.backupCreatedAt = "2026-11-21T00:00:00Z"

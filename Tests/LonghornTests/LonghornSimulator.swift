@@ -27,9 +27,11 @@ struct LonghornSimulator: Sendable {
         let cluster = await SimulatedCluster()
         let recorder = CreationRecorder()
         await cluster.store.addAdmission(recorder)
-        // DaemonSets are not among the simulator's built-in kinds (yet); serve them plainly.
-        await cluster.store.register(ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet",
-            namespaced: true, shortNames: ["ds"], subresources: ["status"]))
+        // Older simulators did not serve DaemonSets; serve them plainly there.
+        if await cluster.store.type(group: "apps", resource: "daemonsets") == nil {
+            await cluster.store.register(ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet",
+                namespaced: true, shortNames: ["ds"], subresources: ["status"]))
+        }
         let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

@@ -1,0 +1,138 @@
+import Foundation
+import KubeClient
+import KubeModels
+import Simulator
+import Testing
+@testable import Longhorn
+
+/// The client against the project's simulated Longhorn manager (its webhooks, three sync hops
+/// and real data path), served over HTTPS: a backup taken in one cluster is found and restored
+/// in a brand-new one on each version personality.
+@Suite(.serialized) struct LonghornManagerSimulationTests {
+    static let targetURL = "s3://backups@us-east-1/dev/"
+
+    struct Running: Sendable {
+        let longhorn: LonghornClient
+        let manager: LonghornSimulation
+        let recorder: CreationRecorder
+    }
+
+    /// One cluster with the simulated manager installed over the store folder `store`.
+    static func withManager<T: Sendable>(
+        _ personality: String, store: URL, _ body: @Sendable (Running) async throws -> T
+    ) async throws -> T {
+        let cluster = await SimulatedCluster()
+        let recorder = CreationRecorder()
+        await cluster.store.addAdmission(recorder)
+        var options = LonghornSimulation.Options(
+            dataRoot: FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lhc-\(UUID().uuidString)"),
+            storeResolver: LonghornSimulation.Options.folderStores(root: store))
+        options.personality = try #require(LonghornPersonality(personality))
+        options.backupTargetURL = targetURL
+        let manager = LonghornSimulation(cluster: cluster, options: options)
+        try await manager.install()
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await cluster.runControllers(); return nil }
+            group.addTask { await manager.run(); return nil }
+            group.addTask {
+                try await SimulatorServer.run(cluster, options: SimulatorServer.Options()) { readyContinuation.yield($0) }
+                return nil
+            }
+            var iterator = ready.makeAsyncIterator()
+            guard let endpoint = await iterator.next() else { throw SimulatorFailure(message: "the simulator never started") }
+            defer { group.cancelAll() }
+            let kube = try LonghornSimulator.client(endpoint)
+            do {
+                let longhorn = try await LonghornClient.connect(kube: kube)
+                let result = try await body(Running(longhorn: longhorn, manager: manager, recorder: recorder))
+                try await kube.shutdown()
+                return result
+            } catch {
+                try? await kube.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// The reference CRDs closest to a personality (v1.9.0 is checked against v1.9.2's).
+    static func crdRelease(_ personality: String) -> String {
+        personality == "v1.9.0" ? "v1.9.2" : personality
+    }
+
+    @Test(arguments: ["v1.7.3", "v1.9.0", "v1.9.2", "v1.10.2", "v1.12.1"])
+    func backupThenRestoreInANewCluster(personality: String) async throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lhc-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        let sentinel = "sentinel for \(personality) \(UUID().uuidString)"
+        let crds = try LonghornCRDs.load(Self.crdRelease(personality))
+
+        // Source cluster: a fresh volume with a sentinel, a snapshot, a backup.
+        let backupName = try await Self.withManager(personality, store: store) { run in
+            let longhorn = run.longhorn
+            #expect(longhorn.version.description == personality)
+            let requested = try await longhorn.requestBackupTargetSync()
+            _ = try await longhorn.waitForBackupTarget(syncedAfter: requested, timeout: .seconds(30))
+            _ = try await longhorn.createFreshVolume(name: "dr-exercise-data", sizeBytes: 64 << 20)
+            try await longhorn.kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
+                timeout: .seconds(30), until: "detached") { $0?[path: ["status", "state"]] == "detached" }
+            try Data(sentinel.utf8).write(to: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"))
+            let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data")
+            _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(60))
+            let backup = try await longhorn.createBackup(snapshot: snapshot.name, volume: "dr-exercise-data")
+            let done = try await longhorn.waitForBackup(backup.name, timeout: .seconds(120))
+            #expect(done.isCompleted)
+            #expect(done.status?.url == "\(Self.targetURL)?backup=\(backup.name)&volume=dr-exercise-data")
+            try Self.expectValid(run.recorder, crds)
+            return backup.name
+        }
+
+        // A brand-new cluster over the same store.
+        try await Self.withManager(personality, store: store) { run in
+            let longhorn = run.longhorn
+            let requested = try await longhorn.requestBackupTargetSync()
+            _ = try await longhorn.waitForBackupTarget(syncedAfter: requested, timeout: .seconds(30))
+            let lookup = try await longhorn.waitForBackupDecision(volume: "dr-exercise-data", syncedAfter: requested, timeout: .seconds(60))
+            guard case .found(let backup, let backupVolume) = lookup else {
+                Issue.record("expected the backup made in the first cluster, got \(lookup)")
+                return
+            }
+            #expect(backup.name == backupName)
+            if let expected = longhorn.version.expectedBackupVolumeName(volume: "dr-exercise-data") {
+                #expect(backupVolume.name == expected)
+            }
+            #expect(try await longhorn.findBackup(volume: "never-backed-up", syncedAfter: requested)
+                == .confirmedNone(NoBackupEvidence(volume: "never-backed-up", target: "default",
+                    targetSyncedAt: try #require(try await longhorn.get(BackupTarget.self, "default")?.lastSyncedAt))))
+
+            _ = try await longhorn.createRestoreVolume(name: "dr-exercise-data", from: backup)
+            let phases = Collector<RestoreProgress.Phase>()
+            let restored = try await longhorn.waitForRestore("dr-exercise-data", timeout: .seconds(120)) { phases.appendChange($0.phase) }
+            #expect(restored.spec.size == 64 << 20)
+            #expect(phases.values.last == .done)
+            let content = try String(contentsOf: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"), encoding: .utf8)
+            #expect(content == sentinel)
+
+            let outcome = try await longhorn.ensurePersistentVolume(PersistentVolumeRequest(volumeName: "dr-exercise-data", capacityBytes: 64 << 20,
+                storageClassName: "longhorn", claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data")))
+            #expect(outcome == .created)
+            try Self.expectValid(run.recorder, crds)
+        }
+    }
+
+    /// Creations by the client (volumes, snapshots, user backups) against the real schema.
+    static func expectValid(_ recorder: CreationRecorder, _ crds: LonghornCRDs, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for (plural, kind) in [("volumes", "Volume"), ("snapshots", "Snapshot"), ("backups", "Backup")] {
+            let schema = try #require(crds.schema(plural), sourceLocation: sourceLocation)
+            // Backups pulled from the store by the manager carry no snapshotName: not ours.
+            for object in recorder.created(plural) where plural != "backups" || object[path: ["spec", "snapshotName"]] != nil {
+                var sent = object
+                for field in ["uid", "creationTimestamp", "generation", "resourceVersion", "managedFields", "finalizers", "ownerReferences"] {
+                    sent[path: ["metadata", field]] = nil
+                }
+                let problems = StructuralSchemaValidator(schema: schema).problems(in: sent, kind: kind)
+                #expect(problems.isEmpty, "\(kind) on \(crds.release): \(problems)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+}
