@@ -64,7 +64,7 @@ public actor LonghornRestorePort: RestorePort {
         }
         switch result {
         case .failure(let error):
-            guard error.code == .notFound else { throw error }
+            guard error.code == .backupNotFound || error.code == .notFound else { throw error }
             return .noMatch(error.description)
         case .success(let lookup):
             switch lookup {
