@@ -15,7 +15,7 @@ struct BackupVerifySecretTests {
         let kubeconfig = folder.appendingPathComponent("sim.kubeconfig").path
         let process = Process()
         process.executableURL = try CLIRunner.binary()
-        process.arguments = ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig]
+        process.arguments = ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig, "--longhorn", "none"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
