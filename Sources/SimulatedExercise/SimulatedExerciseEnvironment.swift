@@ -315,25 +315,13 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
 
     // MARK: - Tools
 
-    static func which(_ tool: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static func which(_ tool: String) -> String? { ToolRunner.locate(tool) }
 
     static func run(_ tool: String, _ arguments: [String]) async throws -> String {
-        guard let path = which(tool) else { throw DRError(.environment, subject: "tool \(tool)", detail: "not found on PATH") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DRError(.environment, subject: "\(tool)", detail: "exited \(process.terminationStatus): \(output.suffix(400))")
+        do {
+            return try await ToolRunner.run(tool, arguments)
+        } catch {
+            throw DRError(.environment, subject: tool, detail: "\(error)")
         }
-        return output
     }
 }

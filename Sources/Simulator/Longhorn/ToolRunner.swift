@@ -2,15 +2,15 @@ import Foundation
 
 /// Runs e2fsprogs and friends with argument arrays (never a shell string) and reports their
 /// output when they fail.
-enum ToolRunner {
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var status: Int32
-        var output: String
-        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output.suffix(600))" }
+public enum ToolRunner {
+    public struct Failure: Error, CustomStringConvertible {
+        public var command: [String]
+        public var status: Int32
+        public var output: String
+        public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output.suffix(600))" }
     }
 
-    static func locate(_ name: String) -> String? {
+    public static func locate(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for folder in (path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
             let candidate = "\(folder)/\(name)"
@@ -20,7 +20,7 @@ enum ToolRunner {
     }
 
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+    public static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
         guard let executable = locate(tool) else {
             throw Failure(command: [tool] + arguments, status: 127, output: "\(tool) not found on PATH (Debian: apt-get install e2fsprogs)")
         }
