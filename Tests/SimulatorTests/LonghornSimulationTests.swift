@@ -40,7 +40,7 @@ import Testing
     /// Waits for a Longhorn object to satisfy `predicate`; fails the test with what it saw last.
     @discardableResult
     static func eventually(
-        _ longhorn: LonghornSimulation, _ resource: String, _ name: String, timeout: Duration = .seconds(20),
+        _ longhorn: LonghornSimulation, _ resource: String, _ name: String, timeout: Duration = .seconds(60),
         sourceLocation: SourceLocation = #_sourceLocation, _ predicate: (JSONValue) -> Bool
     ) async throws -> JSONValue? {
         let type = try await longhorn.type("longhorn.io", resource)
@@ -52,7 +52,7 @@ import Testing
             if let last, predicate(last) { return last }
             try await Task.sleep(for: .milliseconds(25))
         }
-        Issue.record("\(resource)/\(name) never matched; last seen: \(last?.jsonText.prefix(600) ?? "nothing")", sourceLocation: sourceLocation)
+        Issue.record("\(resource)/\(name) never matched; last seen: \(last?.jsonText.prefix(600) ?? "nothing"); last controller error: \(await longhorn.lastError ?? "none")", sourceLocation: sourceLocation)
         return nil
     }
 

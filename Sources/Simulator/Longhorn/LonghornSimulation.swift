@@ -157,7 +157,8 @@ public final class LonghornSimulation: Sendable {
                 for job in await reconcile() {
                     group.addTask { await self.perform(job) }
                 }
-                try? await Task.sleep(for: .milliseconds(50))
+                // Level-triggered: a short period keeps restores snappy without busy CPU.
+                try? await Task.sleep(for: .milliseconds(100))
             }
             group.cancelAll()
         }
@@ -170,19 +171,20 @@ public final class LonghornSimulation: Sendable {
 
     /// One level-triggered pass over every Longhorn object; returns long jobs to start.
     func reconcile() async -> [Job] {
-        do {
-            try await reconcileTargets()
-            try await reconcileBackupVolumes()
-            var jobs = try await reconcileBackups()
-            try await reconcileSnapshots()
-            jobs += try await reconcileVolumes()
-            var started: [Job] = []
-            for job in jobs where await inFlight.start(job) { started.append(job) }
-            return started
-        } catch {
-            return []
-        }
+        // Each controller runs on its own: one failing must not stop the others.
+        var jobs: [Job] = []
+        do { try await reconcileTargets() } catch { await inFlight.note("backup targets: \(error)") }
+        do { try await reconcileBackupVolumes() } catch { await inFlight.note("backup volumes: \(error)") }
+        do { jobs += try await reconcileBackups() } catch { await inFlight.note("backups: \(error)") }
+        do { try await reconcileSnapshots() } catch { await inFlight.note("snapshots: \(error)") }
+        do { jobs += try await reconcileVolumes() } catch { await inFlight.note("volumes: \(error)") }
+        var started: [Job] = []
+        for job in jobs where await inFlight.start(job) { started.append(job) }
+        return started
     }
+
+    /// The last error a controller pass hit, for tests and debugging.
+    public var lastError: String? { get async { await inFlight.lastError } }
 
     func perform(_ job: Job) async {
         switch job {
@@ -222,6 +224,9 @@ public final class LonghornSimulation: Sendable {
 /// Which long jobs are running, so a pass does not start one twice.
 actor InFlight {
     private var running: Set<LonghornSimulation.Job> = []
+    private(set) var lastError: String?
+
+    func note(_ error: String) { lastError = error }
 
     func start(_ job: LonghornSimulation.Job) -> Bool { running.insert(job).inserted }
     func finish(_ job: LonghornSimulation.Job) { running.remove(job) }
