@@ -57,6 +57,9 @@ enum ExecWebSocket {
             // The pod changed between the check and now: report it on the error channel like the kubelet.
             try await outbound.writeBinaryMessage(frame(3, error.status.encoded()))
             try await outbound.close(.normalClosure, reason: nil)
+            // Wait (briefly) for the client's side of the close, so closing the connection cannot
+            // reset it while the Status is still in flight.
+            await drain(inbound, within: .seconds(2))
             return
         }
         // Whatever ends the session (the command, the client leaving), the process does not outlive it.
@@ -89,6 +92,15 @@ enum ExecWebSocket {
     }
 
     /// The channel-3 Status: Success, or NonZeroExitCode with the code as an ExitCode cause.
+    static func drain(_ inbound: WebSocketInboundStream, within limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { do { for try await _ in inbound {} } catch {} }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     static func status(exitCode: Int32) -> JSONValue {
         guard exitCode != 0 else { return ["metadata": [:], "status": "Success"] }
         return [

@@ -26,7 +26,7 @@ struct SimTestCluster: Sendable {
     /// Waits, by watching, until `predicate` holds for the object (nil = absent).
     @discardableResult
     func waitFor(
-        _ group: String, _ resource: String, namespace: String? = "default", name: String, timeout: Duration = .seconds(5),
+        _ group: String, _ resource: String, namespace: String? = "default", name: String, timeout: Duration = .seconds(30),
         _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool
     ) async throws -> JSONValue? {
         let type = try await type(group, resource)

@@ -26,7 +26,7 @@ import Testing
                     "volumeMounts": [["name": "v", "mountPath": .string(mountPath)]]]]
             }
             _ = try await client.create(.pods, namespace: "default", object: pod)
-            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(5), until: "Running") {
+            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
                 $0?[path: ["status", "phase"]] == "Running"
             }
             try await body(client, cluster)
@@ -88,7 +88,7 @@ import Testing
         try await SimulatorHarness.withClient { client, _, _ in
             _ = try await client.create(.pods, namespace: "default", object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "done"],
                 "spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox", "command": ["true"]]]]])
-            try await client.waitFor(.pods, namespace: "default", name: "done", timeout: .seconds(5), until: "Succeeded") {
+            try await client.waitFor(.pods, namespace: "default", name: "done", timeout: .seconds(30), until: "Succeeded") {
                 $0?[path: ["status", "phase"]] == "Succeeded"
             }
             let error = await expectKubeError { _ = try await client.exec(namespace: "default", pod: "done", command: ["true"]) }
