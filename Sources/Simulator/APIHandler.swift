@@ -21,7 +21,7 @@ public struct APIHandler: Sendable {
         let query = request.query.flatMap { key, values in values.map { "\(key)=\($0)" } }.sorted().joined(separator: "&")
         let index = await log.append(RequestLog.Entry(
             method: request.method, path: request.path, query: query, accept: request.header("accept"),
-            contentType: request.header("content-type"), upgrade: request.header("upgrade")))
+            contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader)))
         let response = await route(request)
         await log.setStatus(index, response.status)
         return response
@@ -124,6 +124,9 @@ public struct APIHandler: Sendable {
                 }
                 // WebSocket upgrades are taken by the HTTP layer before they get here; what is left
                 // is SPDY (which the simulator does not speak) or a plain request.
+                if let refused = request.header(APIRequest.refusedUpgradeHeader) {
+                    throw .badRequest("exec over \(refused) is not supported by the simulator: it speaks WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS or set it to true")
+                }
                 throw .badRequest("Upgrade request required: the simulator supports exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only")
             case "scale": throw .methodNotAllowed("the scale subresource is not supported by the simulator")
             case "finalize":

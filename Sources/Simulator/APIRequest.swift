@@ -3,6 +3,9 @@ import KubeModels
 
 /// An HTTP request as the API handler sees it, independent of the HTTP server library.
 public struct APIRequest: Sendable {
+    /// Where the HTTP layer keeps an `Upgrade` header it did not act on (anything but WebSocket).
+    public static let refusedUpgradeHeader = "x-simulator-refused-upgrade"
+
     public var method: String
     public var path: String
     public var query: [String: [String]]

@@ -74,8 +74,12 @@ public enum SimulatorServer {
             try await respond(request, context: context, handler: handler, token: token, tls: options.tls)
         }
         // The apiserver accepts large exec frames (kubectl sends stdin in 32 KiB chunks).
-        let http = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, channel, logger in
-            await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
+        let http = HTTPServerBuilder { responder in
+            ForeignUpgradeChannel(base: HTTP1WebSocketUpgradeChannel(
+                responder: responder, configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+            ) { head, channel, logger in
+                await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
+            })
         }
         let server: HTTPServerBuilder
         if let authority {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import Foundation
+import Logging
 import Simulator
 
 struct SimCommand: AsyncParsableCommand {
@@ -33,6 +34,9 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "Also write every request the server receives to this file, one JSON object per line.")
         var requestLog: String?
 
+        @Option(help: "How much the HTTP layer logs to standard error: trace, debug, info, notice, warning, error or critical.")
+        var logLevel = "critical"
+
         @Option(help: "How many changes the watch history keeps; older resourceVersions get 410 Gone.")
         var watchHistory = 10_000
 
@@ -57,6 +61,9 @@ struct SimCommand: AsyncParsableCommand {
             }
             guard DurationText.parse(pollInterval) != nil else { throw ValidationError("--poll-interval must be a duration like 300s, got \(pollInterval)") }
             guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1, got \(watchHistory)") }
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(logLevel)")
+            }
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         }
 
@@ -67,6 +74,8 @@ struct SimCommand: AsyncParsableCommand {
                 options.port = port
                 options.tls = !insecureHTTP
                 options.token = token
+                options.logLevel = Logger.Level(rawValue: logLevel) ?? .critical
+                if options.logLevel < .critical { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
                 return options
             }()
             let path = kubeconfig

@@ -97,6 +97,40 @@ import Testing
         }
     }
 
+    /// kubectl falls back to SPDY when WebSocket fails (or when told to); the simulator must answer
+    /// that with a Status, not drop the connection (checklist item 52). Plain HTTP on a raw socket,
+    /// because HTTP clients refuse to send an Upgrade they cannot follow.
+    @Test(arguments: ["SPDY/3.1", "h2c"]) func foreignUpgradeGetsAStatusNotADroppedConnection(_ upgrade: String) async throws {
+        try await SimulatorHarness.withServer(tls: false) { endpoint, _ in
+            let port = try #require(URL(string: endpoint.url)?.port)
+            let request = "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(endpoint.token)\r\nConnection: Upgrade\r\nUpgrade: \(upgrade)\r\n"
+                + "X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n"
+            let reply = try await RawHTTP.exchange(port: port, request: request)
+            #expect(reply.hasPrefix("HTTP/1.1 404"), "\(reply)")  // no pod p yet: the request reached the API
+            #expect(reply.contains("\"kind\":\"Status\""), "\(reply)")
+        }
+    }
+
+    @Test func spdyExecOnARunningPodIsRefusedNamingWebSocket() async throws {
+        try await SimulatorHarness.withServer(tls: false) { endpoint, cluster in
+            let client = try SimulatorHarness.client(endpoint)
+            defer { Task { try? await client.shutdown() } }
+            _ = try await client.create(.pods, namespace: "default", object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"],
+                "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]]])
+            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
+                $0?[path: ["status", "phase"]] == "Running"
+            }
+            let port = try #require(URL(string: endpoint.url)?.port)
+            let request = "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(endpoint.token)\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n"
+            let reply = try await RawHTTP.exchange(port: port, request: request)
+            #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
+            #expect(reply.contains("SPDY/3.1 is not supported by the simulator"), "\(reply)")
+            #expect(reply.contains("WebSocket only"), "\(reply)")
+        }
+    }
+
     @Test func timeoutNamesPodAndCommand() async throws {
         try await withRunningPod { client, _ in
             let error = await expectKubeError { _ = try await client.exec(namespace: "default", pod: "p", command: ["sleep", "5"], timeout: .milliseconds(300)) }
