@@ -57,13 +57,21 @@ public struct APIHandler: Sendable {
             return .error(.unknownResource)
         }
         let verb = Self.verb(request, path)
-        // The simulator speaks JSON only. A 415 for protobuf (or CBOR) bodies makes client-go
-        // resend the same request as JSON, which is how real clients treat servers without protobuf.
-        if let contentType = request.header("content-type"), !request.body.isEmpty,
-            contentType.contains("protobuf") || contentType.contains("cbor")
-        {
-            return .error(APIError(code: 415, reason: "UnsupportedMediaType",
-                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"))
+        var request = request
+        if let contentType = request.header("content-type"), !request.body.isEmpty {
+            // kubectl's generators (`kubectl create namespace|secret|deployment ...`) send protobuf
+            // and do not fall back to JSON on a 415, so the kinds they make are decoded here.
+            if contentType.contains("protobuf") {
+                do {
+                    request.body = try KubeProtobuf.decode(request.body).encoded()
+                    request.headers["content-type"] = "application/json"
+                } catch {
+                    return .error(APIError(code: 415, reason: "UnsupportedMediaType", message: "the protobuf body could not be decoded: \(error)"))
+                }
+            } else if contentType.contains("cbor") {
+                return .error(APIError(code: 415, reason: "UnsupportedMediaType",
+                    message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf"))
+            }
         }
         if let fault = await faults.match(verb: verb, resource: path.resource) {
             var response = APIResponse.error(APIError(code: fault.status, reason: Self.reason(for: fault.status), message: "injected fault: \(verb) \(path.resource)"))

@@ -93,6 +93,13 @@ struct BuiltinDefaults: AdmissionPlugin {
                 if container["terminationMessagePath"] == nil { container["terminationMessagePath"] = "/dev/termination-log" }
                 if container["terminationMessagePolicy"] == nil { container["terminationMessagePolicy"] = "File" }
                 if container["resources"] == nil { container["resources"] = [:] }
+                if let ports = container["ports"]?.arrayValue {
+                    container["ports"] = .array(ports.map { port in
+                        var port = port
+                        if port["protocol"] == nil { port["protocol"] = "TCP" }
+                        return port
+                    })
+                }
                 if container["imagePullPolicy"] == nil {
                     let image = container["image"]?.stringValue ?? ""
                     let tag = image.split(separator: "/").last?.split(separator: ":").dropFirst().first
