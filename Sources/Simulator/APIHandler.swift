@@ -42,7 +42,12 @@ public struct APIHandler: Sendable {
         case "/openapi/v3":
             return await openAPIIndex()
         case "/openapi/v2":
-            return .error(APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+            // kubectl reads v2 (protobuf only) to validate `kind: List` files client-side. A document
+            // with no definitions lets it through: it checks only kinds it finds there, and each
+            // item is then created with fieldValidation=Strict, so the server still checks them.
+            // The one field set is `swagger: "2.0"` (openapi_v2.Document field 1).
+            return APIResponse(status: 200, headers: [("Content-Type", "application/octet-stream")],
+                body: .data(Data([0x0a, 0x03]) + Data("2.0".utf8)))
         default: break
         }
         if request.path.hasPrefix("/openapi/v3/") {

@@ -162,4 +162,17 @@ import Testing
         let status = try JSONValue(parsing: await refused.collect())
         #expect(status["reason"] == "UnsupportedMediaType")
     }
+
+    /// kubectl validates `kind: List` files with OpenAPI v2, which it reads as protobuf only.
+    @Test func openAPIv2IsAnEmptySwagger2DocumentInProtobuf() async throws {
+        let cluster = await SimulatedCluster()
+        let response = await cluster.handler.handle(APIRequest(method: "GET", path: "/openapi/v2", query: [:],
+            headers: ["accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"]))
+        #expect(response.status == 200)
+        var reader = ProtobufReader(ArraySlice(await response.collect()))
+        let first = try reader.next()
+        #expect(first?.field == 1)
+        #expect(first?.value == .bytes(ArraySlice("2.0".utf8)))
+        #expect(try reader.next() == nil)
+    }
 }
