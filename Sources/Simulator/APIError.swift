@@ -1,68 +1,47 @@
 import KubeModels
 
-/// A failed API request, carried as the Kubernetes `Status` object the real server would send.
+/// A failed API request: the Kubernetes `Status` the real server would send (`KubeStatus`, the
+/// same type the client decodes), thrown as a typed error through the simulator's handlers.
 public struct APIError: Error, Sendable, CustomStringConvertible {
-    public var code: Int
-    public var reason: String
-    public var message: String
-    public var details: JSONValue?
+    public var status: KubeStatus
 
-    public init(code: Int, reason: String, message: String, details: JSONValue? = nil) {
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details
+    public init(_ status: KubeStatus) {
+        self.status = status
     }
 
+    public init(code: Int, reason: String, message: String, details: KubeStatus.Details? = nil) {
+        self.status = KubeStatus(message: message, reason: KubeStatus.Reason(rawValue: reason), details: details, code: code)
+    }
+
+    public var code: Int { status.code }
+    public var reason: String { status.reason.rawValue }
+    public var message: String { status.message }
     public var description: String { "\(code) \(reason): \(message)" }
 
-    /// The `Status` body.
-    public var status: JSONValue {
-        var status: JSONValue = [
-            "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
-            "message": .string(message), "reason": .string(reason), "code": .number(Double(code)),
-        ]
-        if let details { status["details"] = details }
-        return status
-    }
-
-    static func details(_ type: ResourceType?, name: String?, causes: [JSONValue] = []) -> JSONValue {
-        var details: JSONValue = [:]
-        if let name { details["name"] = .string(name) }
-        if let type {
-            details["kind"] = .string(type.resource)
-            if !type.group.isEmpty { details["group"] = .string(type.group) }
-        }
-        if !causes.isEmpty { details["causes"] = .array(causes) }
-        return details
-    }
-
-    static func qualified(_ type: ResourceType) -> String {
-        type.group.isEmpty ? type.resource : "\(type.resource).\(type.group)"
+    static func details(_ type: ResourceType?, name: String?, causes: [KubeStatus.Cause] = []) -> KubeStatus.Details {
+        KubeStatus.Details(name: name, group: type.map(\.group), kind: type.map(\.resource), causes: causes)
     }
 
     // MARK: - The server's error shapes
 
     public static func notFound(_ type: ResourceType, _ name: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "\(qualified(type)) \"\(name)\" not found", details: details(type, name: name))
+        APIError(.notFound(resource: type.resource, group: type.group, name: name))
     }
 
     public static func namespaceNotFound(_ namespace: String) -> APIError {
         APIError(code: 404, reason: "NotFound", message: "namespaces \"\(namespace)\" not found",
-            details: ["name": .string(namespace), "kind": "namespaces"])
+            details: KubeStatus.Details(name: namespace, kind: "namespaces"))
     }
 
     public static let unknownResource = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource",
-        details: ["causes": [["reason": "UnexpectedServerResponse", "message": "404 page not found"]]])
+        details: KubeStatus.Details(causes: [KubeStatus.Cause(reason: "UnexpectedServerResponse", message: "404 page not found")]))
 
     public static func alreadyExists(_ type: ResourceType, _ name: String) -> APIError {
-        APIError(code: 409, reason: "AlreadyExists", message: "\(qualified(type)) \"\(name)\" already exists", details: details(type, name: name))
+        APIError(.alreadyExists(resource: type.resource, group: type.group, name: name))
     }
 
     public static func conflict(_ type: ResourceType, _ name: String) -> APIError {
-        APIError(code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(qualified(type)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
-            details: details(type, name: name))
+        APIError(.conflict(resource: type.resource, group: type.group, name: name))
     }
 
     /// 422 with one cause per field, formatted like the apiserver's field errors.
@@ -72,15 +51,15 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         // Unlike other errors, Invalid names the kind (not the resource) in details, which kubectl
         // prints as "The <Kind> "<name>" is invalid".
         var details = details(type, name: name, causes: causes.map {
-            ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
+            KubeStatus.Cause(reason: $0.reason, message: $0.message, field: $0.field)
         })
-        details["kind"] = .string(type.kind)
+        details.kind = type.kind
         return APIError(code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(joined)", details: details)
     }
 
 
     public static func badRequest(_ message: String) -> APIError {
-        APIError(code: 400, reason: "BadRequest", message: message)
+        APIError(.badRequest(message))
     }
 
     public static func forbidden(_ message: String, _ type: ResourceType? = nil, name: String? = nil) -> APIError {
@@ -96,7 +75,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func expired(_ message: String) -> APIError {
-        APIError(code: 410, reason: "Expired", message: message)
+        APIError(.expired(message))
     }
 
     public static func unauthorized() -> APIError {

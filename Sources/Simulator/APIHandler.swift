@@ -295,7 +295,7 @@ public struct APIHandler: Sendable {
                 sendInitialEvents: sendInitial, filter: filter)
         } catch where error.code == 410 {
             // The real server accepts the watch and then sends one ERROR event with the 410 Status.
-            var line = WatchEvent(.error, error.status).json.encoded()
+            var line = WatchEvent(.error, error.status.json).json.encoded()
             line.append(0x0A)
             return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .data(line))
         }

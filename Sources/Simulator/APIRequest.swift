@@ -62,7 +62,7 @@ public struct APIResponse: Sendable {
     }
 
     public static func error(_ error: APIError) -> APIResponse {
-        .json(error.status, status: error.code)
+        .json(error.status.json, status: error.code)
     }
 
     public static func text(_ text: String, status: Int = 200) -> APIResponse {

@@ -49,12 +49,3 @@ enum ApplyHandler {
             subresource: subresource, schema: schema)) ?? new
     }
 }
-
-extension APIError {
-    /// The same answer as a `KubeStatus` from the shared wire types.
-    init(_ status: KubeStatus) {
-        let json = status.json
-        self.init(code: json["code"]?.intValue ?? 500, reason: json["reason"]?.stringValue ?? "InternalError",
-            message: json["message"]?.stringValue ?? "", details: json["details"])
-    }
-}

@@ -246,9 +246,8 @@ public actor ClusterStore {
         let storageKey = key(type, namespace, name)
         guard let old = objects[type.id]?[storageKey] else { throw .notFound(type, name) }
         if let uid = options.preconditionUID, uid != old[path: ["metadata", "uid"]]?.stringValue {
-            throw APIError(code: 409, reason: "Conflict",
-                message: "Operation cannot be fulfilled on \(APIError.qualified(type)) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(old[path: ["metadata", "uid"]]?.stringValue ?? "")",
-                details: APIError.details(type, name: name))
+            throw APIError(.conflict(resource: type.resource, group: type.group, name: name,
+                detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old[path: ["metadata", "uid"]]?.stringValue ?? "")"))
         }
         if let version = options.preconditionResourceVersion, version != old[path: ["metadata", "resourceVersion"]]?.stringValue {
             throw .conflict(type, name)

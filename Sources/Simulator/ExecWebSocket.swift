@@ -55,7 +55,7 @@ enum ExecWebSocket {
             process = try await runtime.exec(namespace: namespace, pod: pod, container: container, command: command, stdin: stdin)
         } catch {
             // The pod changed between the check and now: report it on the error channel like the kubelet.
-            try await outbound.writeBinaryMessage(frame(3, error.status.encoded()))
+            try await outbound.writeBinaryMessage(frame(3, error.status.json.encoded()))
             try await outbound.close(.normalClosure, reason: nil)
             // Wait (briefly) for the client's side of the close, so closing the connection cannot
             // reset it while the Status is still in flight.

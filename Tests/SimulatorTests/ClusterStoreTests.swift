@@ -50,7 +50,7 @@ import Testing
             Issue.record("invalid name accepted")
         } catch {
             #expect(error.code == 422 && error.reason == "Invalid")
-            #expect(error.details?["causes"]?.arrayValue?.first?["field"] == "metadata.name")
+            #expect(error.status.details?.causes.first?.field == "metadata.name")
         }
     }
 

@@ -27,7 +27,7 @@ struct LonghornWebhook: AdmissionPlugin {
     static func denied(_ resource: String, _ name: String, _ message: String) -> APIError {
         APIError(code: 400, reason: "BadRequest",
             message: "admission webhook \"validator.longhorn.io\" denied the request: \(message)",
-            details: ["name": .string(name), "group": "longhorn.io", "kind": .string(resource)])
+            details: KubeStatus.Details(name: name, group: "longhorn.io", kind: resource))
     }
 
     private func admitVolume(_ volume: inout JSONValue, name: String, namespace: String, store: isolated ClusterStore) throws(APIError) {
