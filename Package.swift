@@ -181,6 +181,12 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
+        // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
+        .testTarget(
+            name: "PackagingTests",
+            dependencies: ["DRCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         // Against the real SeaweedFS (S3, SigV4 enforced) and moto (SSM) that scripts/test starts.
         .testTarget(
             name: "S3IntegrationTests",

@@ -114,3 +114,55 @@ public actor LonghornRestorePort: RestorePort {
             claim: ClaimReference(namespace: volume.pvcNamespace, name: volume.pvcName)))
     }
 }
+
+extension LonghornRestorePort {
+    static let component = "longhorn-dr-restore"
+
+    /// The status ConfigMap by server-side apply (this run's fields replace the last run's), then
+    /// one Event per volume on its Longhorn Volume. Every write is tried; the first failure is thrown.
+    public func publish(_ report: RestoreReport) async throws {
+        var failures: [any Error] = []
+        let configMap: JSONValue = [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": .string(report.configMap), "namespace": .string(report.namespace),
+                "labels": ["app.kubernetes.io/name": "restore-orchestrator", "app.kubernetes.io/managed-by": "longhorn-dr"]],
+            "data": .object(report.configMapData.mapValues { .string($0) }),
+        ]
+        do {
+            _ = try await kube.apply(.configMaps, namespace: report.namespace, object: configMap, fieldManager: Self.component, force: true)
+        } catch {
+            failures.append(error)
+        }
+        let stamp = ISO8601DateFormatter().string(from: report.finishedAt)
+        for (index, outcome) in report.outcomes.enumerated() {
+            do {
+                _ = try await kube.create(.events, namespace: longhorn.namespace, object: Self.event(outcome, namespace: longhorn.namespace,
+                    at: stamp, suffix: String(UInt64(report.finishedAt.timeIntervalSince1970 * 1_000_000) + UInt64(index), radix: 16)))
+            } catch {
+                failures.append(error)
+            }
+        }
+        if let first = failures.first { throw first }
+    }
+
+    static func event(_ outcome: VolumeOutcome, namespace: String, at stamp: String, suffix: String) -> JSONValue {
+        let reason = switch (outcome.succeeded, outcome.decision) {
+        case (false, _): "RestoreFailed"
+        case (true, "restore"): "Restored"
+        case (true, "fresh"): "ProvisionedFresh"
+        default: "KeptExisting"
+        }
+        let volumes = LonghornResources.volumes
+        return [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": ["name": .string("\(outcome.volume).\(suffix)"), "namespace": .string(namespace)],
+            "involvedObject": ["apiVersion": .string("\(volumes.group)/\(volumes.version)"), "kind": "Volume",
+                "name": .string(outcome.volume), "namespace": .string(namespace)],
+            "reason": .string(reason), "type": .string(outcome.succeeded ? "Normal" : "Warning"),
+            // The apiserver refuses Event messages over 1 KiB.
+            "message": .string(String(outcome.line.prefix(1000))),
+            "source": ["component": .string(component)], "reportingComponent": .string(component),
+            "firstTimestamp": .string(stamp), "lastTimestamp": .string(stamp), "count": 1,
+        ]
+    }
+}

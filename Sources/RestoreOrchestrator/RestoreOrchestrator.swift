@@ -19,10 +19,13 @@ public struct RestoreOrchestrator: Sendable {
         self.log = log
     }
 
-    /// Runs the whole plan; the outcomes are in config order.
-    public func run() async -> [VolumeOutcome] {
+    /// Runs the whole plan and publishes the result (Events, status ConfigMap); the outcomes are
+    /// in config order. A dry run decides every volume the same way but creates nothing and
+    /// publishes nothing: its only write is the backup target's sync request, which Longhorn
+    /// honours like its own periodic sync.
+    public func run(dryRun: Bool = false) async -> [VolumeOutcome] {
         let started = now()
-        log("restore orchestrator: \(config.volumes.count) volume(s), backup target \(config.backupTarget), sync timeout \(DurationText.format(config.syncTimeout))")
+        log("restore orchestrator\(dryRun ? " (dry run: nothing is created)" : ""): \(config.volumes.count) volume(s), backup target \(config.backupTarget), sync timeout \(DurationText.format(config.syncTimeout))")
         let skip: Bool
         do {
             skip = try await port.skipFlagSet(config.skipFlag)
@@ -44,7 +47,7 @@ public struct RestoreOrchestrator: Sendable {
                 let index = next
                 let volume = config.volumes[index]
                 next += 1
-                group.addTask { (index, await self.handle(volume, skip: skip, target: fixedTarget, started: started)) }
+                group.addTask { (index, await self.handle(volume, skip: skip, target: fixedTarget, started: started, dryRun: dryRun)) }
             }
             for _ in 0..<min(config.concurrency, config.volumes.count) { startNext() }
             for await (index, outcome) in group {
@@ -53,7 +56,19 @@ public struct RestoreOrchestrator: Sendable {
                 startNext()
             }
         }
-        return config.volumes.indices.compactMap { outcomes[$0] }
+        let ordered = config.volumes.indices.compactMap { outcomes[$0] }
+        guard !dryRun else { return ordered }
+        let report = RestoreReport(startedAt: started, finishedAt: now(), outcomes: ordered,
+            namespace: config.longhornNamespace, configMap: config.statusConfigMap)
+        do {
+            try await port.publish(report)
+            log("status recorded in ConfigMap \(report.namespace)/\(report.configMap) and as Events on the volumes")
+        } catch {
+            // The volumes are what the Job is for; a missing status must not turn a good restore
+            // into a failed gate, but it must be visible.
+            log("warning: could not record the status in ConfigMap \(report.namespace)/\(report.configMap) or the Events: \(error)")
+        }
+        return ordered
     }
 
     /// Asks for a sync and waits for it, up to the sync timeout.
@@ -67,7 +82,7 @@ public struct RestoreOrchestrator: Sendable {
         }
     }
 
-    func handle(_ volume: RestoreConfig.Volume, skip: Bool, target: VolumeObservation.Target, started: Date) async -> VolumeOutcome {
+    func handle(_ volume: RestoreConfig.Volume, skip: Bool, target: VolumeObservation.Target, started: Date, dryRun: Bool) async -> VolumeOutcome {
         let begin = now()
         func outcome(_ decision: RestoreDecision, backup: BackupReference? = nil, ok: Bool, _ message: String) -> VolumeOutcome {
             let age = backup?.snapshotCreatedAt.map { Duration.milliseconds(Int64((now().timeIntervalSince($0) * 1000).rounded())) }
@@ -87,23 +102,27 @@ public struct RestoreOrchestrator: Sendable {
             let observation = VolumeObservation(longhornVolumeExists: exists, skipFlagSet: skip, target: target, backups: backups)
             // The target wait already used the sync timeout, so nothing is left to wait for.
             let decision = RestoreDecider.decide(volume, observation, pastSyncDeadline: true)
+            let claim = "\(volume.pvcNamespace)/\(volume.pvcName)"
             switch decision {
             case .keepExisting:
+                if dryRun { return outcome(decision, ok: true, "would keep the existing Longhorn volume and ensure its PV for \(claim)") }
                 try await port.ensurePersistentVolume(volume)
                 return outcome(decision, ok: true, "the Longhorn volume exists; PV ensured")
             case .provisionFresh(let reason):
+                if dryRun { return outcome(decision, ok: true, "would create an empty volume and its PV for \(claim): \(reason)") }
                 try await port.createFresh(volume, timeout: config.restoreTimeout)
                 try await port.ensurePersistentVolume(volume)
                 return outcome(decision, ok: true, reason)
             case .restore(let backup):
+                if dryRun { return outcome(decision, backup: backup, ok: true, "would restore from \(backup.name) and pre-bind a PV to \(claim)") }
                 log("restoring \(volume.name) from \(backup.name) (waiting ≤ \(DurationText.format(config.restoreTimeout)))")
                 try await port.restore(volume, from: backup, timeout: config.restoreTimeout) { state in
                     self.log("  \(volume.name): \(state)")
                 }
                 try await port.ensurePersistentVolume(volume)
-                return outcome(decision, backup: backup, ok: true, "restored; PV pre-bound to \(volume.pvcNamespace)/\(volume.pvcName)")
+                return outcome(decision, backup: backup, ok: true, "restored; PV pre-bound to \(claim)")
             case .wait(let reason), .fail(let reason):
-                return outcome(.fail(reason: reason), ok: false, reason)
+                return outcome(.fail(reason: reason), ok: false, dryRun ? "would fail: \(reason)" : reason)
             }
         } catch {
             return outcome(.fail(reason: "\(error)"), ok: false, "\(error)")

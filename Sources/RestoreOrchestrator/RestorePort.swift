@@ -21,6 +21,60 @@ public protocol RestorePort: Sendable {
     func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws
     /// Makes sure the PV for the volume exists and is pre-bound to the declared PVC.
     func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws
+    /// Records the run where people and Flux can see it: one Event per volume and the status
+    /// ConfigMap. Called once, after every volume has an outcome; never in a dry run.
+    func publish(_ report: RestoreReport) async throws
+}
+
+/// One whole run: what the status ConfigMap holds.
+public struct RestoreReport: Sendable, Equatable {
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var outcomes: [VolumeOutcome]
+    /// Where the report goes: `<namespace>/<configMap>`.
+    public var namespace: String
+    public var configMap: String
+
+    public init(startedAt: Date, finishedAt: Date, outcomes: [VolumeOutcome], namespace: String, configMap: String) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcomes = outcomes
+        self.namespace = namespace
+        self.configMap = configMap
+    }
+
+    public var succeeded: Bool { outcomes.allSatisfy(\.succeeded) }
+
+    /// `3 volume(s): 1 restored, 1 fresh, 1 kept, 0 failed`.
+    public var summary: String {
+        let counts = Dictionary(grouping: outcomes.filter(\.succeeded), by: \.decision).mapValues(\.count)
+        let failed = outcomes.filter { !$0.succeeded }.count
+        return "\(outcomes.count) volume(s): \(counts["restore", default: 0]) restored, \(counts["fresh", default: 0]) fresh, "
+            + "\(counts["keep-existing", default: 0]) kept, \(failed) failed"
+    }
+
+    /// The status ConfigMap's data: `result`, `summary`, times, `volumes.json`, and a line per volume.
+    public var configMapData: [String: String] {
+        let formatter = ISO8601DateFormatter()
+        var data: [String: String] = [
+            "result": succeeded ? "succeeded" : "failed", "summary": summary,
+            "startedAt": formatter.string(from: startedAt), "finishedAt": formatter.string(from: finishedAt),
+        ]
+        let rows: [[String: Any]] = outcomes.map { outcome in
+            var row: [String: Any] = [
+                "volume": outcome.volume, "decision": outcome.decision, "succeeded": outcome.succeeded,
+                "durationSeconds": Double(outcome.duration.components.seconds), "message": outcome.message,
+            ]
+            if let backup = outcome.backup { row["backup"] = backup }
+            if let age = outcome.backupAge { row["backupAgeSeconds"] = Double(age.components.seconds) }
+            return row
+        }
+        if let json = try? JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]) {
+            data["volumes.json"] = String(decoding: json, as: UTF8.self)
+        }
+        for outcome in outcomes { data["volume.\(outcome.volume)"] = outcome.line }
+        return data
+    }
 }
 
 /// What happened to one volume, for the Job log, Events and the status ConfigMap.

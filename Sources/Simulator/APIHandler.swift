@@ -21,7 +21,8 @@ public struct APIHandler: Sendable {
         let query = request.query.flatMap { key, values in values.map { "\(key)=\($0)" } }.sorted().joined(separator: "&")
         let index = await log.append(RequestLog.Entry(
             method: request.method, path: request.path, query: query, accept: request.header("accept"),
-            contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader)))
+            contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader),
+            user: request.user.description))
         let response = await route(request)
         await log.setStatus(index, response.status)
         return response
@@ -62,6 +63,9 @@ public struct APIHandler: Sendable {
             return .error(.unknownResource)
         }
         let verb = Self.verb(request, path)
+        let attributes = RBACAuthorizer.Attributes(verb: verb, group: path.group, resource: path.resource, subresource: path.subresource,
+            namespace: type.namespaced ? path.namespace : nil, name: path.name)
+        if let forbidden = await RBACAuthorizer.check(request.user, attributes, store: store) { return .error(forbidden) }
         var request = request
         if let contentType = request.header("content-type"), !request.body.isEmpty {
             // kubectl's generators (`kubectl create namespace|secret|deployment ...`) send protobuf

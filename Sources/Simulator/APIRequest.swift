@@ -11,6 +11,8 @@ public struct APIRequest: Sendable {
     public var query: [String: [String]]
     public var headers: [String: String]
     public var body: Data
+    /// Who sent it, as authentication found; in-process callers act as the cluster admin.
+    public var user: RequestUser = .admin
 
     public init(method: String, path: String, query: [String: [String]] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method.uppercased()

@@ -27,7 +27,10 @@ enum ExecWebSocket {
             path.resource == "pods", let namespace = path.namespace, let podName = path.name
         else { return .dontUpgrade }
         let headers = Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
-        guard await SimulatorServer.isAuthorized(headers: headers, channel: channel, token: token, tls: tls) else { return .dontUpgrade }
+        guard let user = await SimulatorServer.authenticate(headers: headers, channel: channel, access: cluster.access, token: token, tls: tls),
+            await RBACAuthorizer.check(user, .init(verb: "create", group: "", resource: "pods", subresource: path.subresource,
+                namespace: namespace, name: podName), store: cluster.store) == nil
+        else { return .dontUpgrade }
         let offered = (headers["sec-websocket-protocol"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let chosen = protocols.first(where: offered.contains) else { return .dontUpgrade }
         guard path.subresource == "exec" else { return .dontUpgrade }

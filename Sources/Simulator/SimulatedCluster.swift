@@ -13,6 +13,8 @@ public final class SimulatedCluster: Sendable {
     /// Dynamic provisioners by StorageClass `provisioner`; `driver.longhorn.io` is registered with a
     /// hook that manages the volume's data directory until a Longhorn simulation registers its own.
     public let provisioners: VolumeProvisioners
+    /// The API server's address for pods, and the service-account tokens handed to them.
+    public let access: ClusterAccess
     /// Set when the data root is a temporary directory this cluster made (and removes when it goes).
     private let ownsDataRoot: Bool
     /// Where volume content lives on the host.
@@ -26,7 +28,9 @@ public final class SimulatedCluster: Sendable {
         self.store = store
         self.log = RequestLog(sinkPath: requestLogPath)
         self.faults = FaultInjector()
-        let runtime = ContainerRuntime(store: store, data: dataRoot.map(VolumeDataStore.init(root:)) ?? .temporary(), now: now)
+        let access = ClusterAccess()
+        self.access = access
+        let runtime = ContainerRuntime(store: store, data: dataRoot.map(VolumeDataStore.init(root:)) ?? .temporary(), access: access, now: now)
         self.ownsDataRoot = dataRoot == nil
         self.runtime = runtime
         self.handler = APIHandler(store: store, log: log, faults: faults, pods: runtime)

@@ -70,8 +70,9 @@ public enum SimulatorServer {
         let authority = options.tls ? try CertificateAuthority() : nil
         let handler = cluster.handler
         let scheme = options.tls ? "https" : "http"
+        let access = cluster.access
         let responder = CallbackResponder<SimulatorRequestContext> { request, context in
-            try await respond(request, context: context, handler: handler, token: token, tls: options.tls)
+            try await respond(request, context: context, handler: handler, access: access, token: token, tls: options.tls)
         }
         // The apiserver accepts large exec frames (kubectl sends stdin in 32 KiB chunks).
         let http = HTTPServerBuilder { responder in
@@ -100,6 +101,10 @@ public enum SimulatorServer {
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
+                // Pods get an in-cluster config (KUBERNETES_SERVICE_HOST/PORT, token, CA) over HTTPS only.
+                if let authority {
+                    await access.setEndpoint(ClusterAccess.Endpoint(host: options.host, port: port, caPEM: authority.ca.certificatePEM))
+                }
                 await onReady(Endpoint(url: "\(scheme)://\(options.host):\(port)", token: token, authority: authority))
             },
             logger: quietLogger)
@@ -112,14 +117,20 @@ public enum SimulatorServer {
     }
 
     /// Authenticates, converts to the library-independent request, and back.
-    static func respond(_ request: Request, context: SimulatorRequestContext, handler: APIHandler, token: String, tls: Bool) async throws -> Response {
+    static func respond(_ request: Request, context: SimulatorRequestContext, handler: APIHandler, access: ClusterAccess, token: String, tls: Bool) async throws -> Response {
         let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
-        let authorized = await isAuthorized(headers: headers, channel: context.channel, token: token, tls: tls)
+        let user = await authenticate(headers: headers, channel: context.channel, access: access, token: token, tls: tls)
         let body = try await request.body.collect(upTo: 64 << 20)
-        let apiRequest = APIRequest(
+        var apiRequest = APIRequest(
             method: request.method.rawValue, path: request.uri.path,
             query: APIRequest.parseQuery(request.uri.query ?? ""), headers: headers, body: Data(buffer: body))
-        let response = authorized ? await handler.handle(apiRequest) : .error(.unauthorized())
+        let response: APIResponse
+        if let user {
+            apiRequest.user = user
+            response = await handler.handle(apiRequest)
+        } else {
+            response = .error(.unauthorized())
+        }
         var fields = HTTPFields()
         for (name, value) in response.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
@@ -133,14 +144,19 @@ public enum SimulatorServer {
         }
     }
 
-    /// A valid bearer token, or (over TLS) a client certificate that verified against our CA.
-    static func isAuthorized(headers: [String: String], channel: any Channel, token: String, tls: Bool) async -> Bool {
-        if let header = headers["authorization"] ?? headers["Authorization"], header == "Bearer \(token)" { return true }
-        guard tls else { return false }
+    /// The admin token or a client certificate that verified against our CA (over TLS) mean the
+    /// admin; a service-account token a pod was given means that service account; else nil (401).
+    static func authenticate(headers: [String: String], channel: any Channel, access: ClusterAccess, token: String, tls: Bool) async -> RequestUser? {
+        if let header = headers["authorization"] ?? headers["Authorization"], header.hasPrefix("Bearer ") {
+            let presented = String(header.dropFirst("Bearer ".count))
+            if presented == token { return .admin }
+            return await access.user(forToken: presented)
+        }
+        guard tls else { return nil }
         let certificate = try? await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
         }.get()
-        return certificate != nil
+        return certificate != nil ? .admin : nil
     }
 }
 

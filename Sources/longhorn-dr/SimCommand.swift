@@ -49,8 +49,11 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "Folder standing in for the object store: each bucket of a target URL is a subfolder (kept between runs, so a backup outlives a rebuilt cluster).")
         var backupstore = "longhorn-dr-sim-backupstore"
 
-        @Option(help: "Folder for volume contents and scratch images (default: a new temporary folder).")
+        @Option(help: "Folder for volume contents, pod files and scratch images (default: new temporary folders).")
         var dataDir: String?
+
+        @Option(help: ArgumentHelp("Run containers of IMAGE (any tag) with FOLDER first on their PATH, as if the image held its commands, e.g. ghcr.io/longhorn-dr/longhorn-dr=.build/debug. Repeatable.", valueName: "IMAGE=FOLDER"))
+        var imageBin: [String] = []
 
         @Option(help: "How often backup targets re-read the store on their own (e.g. 300s, 10s).")
         var pollInterval = "300s"
@@ -61,6 +64,16 @@ struct SimCommand: AsyncParsableCommand {
             }
             guard DurationText.parse(pollInterval) != nil else { throw ValidationError("--poll-interval must be a duration like 300s, got \(pollInterval)") }
             guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1, got \(watchHistory)") }
+            for mapping in imageBin {
+                let parts = mapping.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--image-bin must be IMAGE=FOLDER, got \(mapping)")
+                }
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: String(parts[1]), isDirectory: &isFolder), isFolder.boolValue else {
+                    throw ValidationError("--image-bin \(mapping): \(parts[1]) is not a folder")
+                }
+            }
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(logLevel)")
             }
@@ -68,7 +81,9 @@ struct SimCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let cluster = await SimulatedCluster(historyLimit: watchHistory, requestLogPath: requestLog)
+            // Pod volumes and service-account files live under the data folder too, when one is given.
+            let clusterData = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).appendingPathComponent("cluster") }
+            let cluster = await SimulatedCluster(historyLimit: watchHistory, dataRoot: clusterData, requestLogPath: requestLog)
             let options: SimulatorServer.Options = {
                 var options = SimulatorServer.Options()
                 options.port = port
@@ -79,6 +94,10 @@ struct SimCommand: AsyncParsableCommand {
                 return options
             }()
             let path = kubeconfig
+            for mapping in imageBin {
+                let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+                await cluster.runtime.setImageBin(parts[0], folder: URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
+            }
             let simulation = try await installLonghorn(cluster)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await cluster.runControllers() }

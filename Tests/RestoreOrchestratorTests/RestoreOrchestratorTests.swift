@@ -1,6 +1,7 @@
 import DRCore
 import Foundation
 import RestoreOrchestrator
+import Synchronization
 import Testing
 
 /// A hand-written fake with scripted answers and a record of what was done.
@@ -11,7 +12,9 @@ actor ScriptedRestorePort: RestorePort {
     var backups: [String: VolumeObservation.Backups] = [:]
     var restoreErrors: [String: String] = [:]
     var stuck: Set<String> = []
+    var publishError: String?
     private(set) var actions: [String] = []
+    private(set) var reports: [RestoreReport] = []
 
     init(existing: Set<String> = [], skip: Bool = false, target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0)),
         backups: [String: VolumeObservation.Backups] = [:], restoreErrors: [String: String] = [:], stuck: Set<String> = [])
@@ -45,6 +48,11 @@ actor ScriptedRestorePort: RestorePort {
     }
     func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws { actions.append("fresh \(volume.name)") }
     func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws { actions.append("pv \(volume.name)") }
+    func publish(_ report: RestoreReport) async throws {
+        if let publishError { throw StubError(message: publishError) }
+        reports.append(report)
+    }
+    func failPublishing(_ message: String) { publishError = message }
 }
 
 struct StubError: Error, CustomStringConvertible {
@@ -105,4 +113,65 @@ struct StubError: Error, CustomStringConvertible {
         #expect(outcomes.first?.succeeded == false)
         #expect(await port.actions.contains { $0.hasPrefix("fresh") } == false)
     }
+
+    @Test func aDryRunDecidesLikeARealRunButCreatesAndPublishesNothing() async {
+        let port = ScriptedRestorePort(existing: ["kept"], backups: ["restored": Self.backup("backup-1")])
+        let config = Self.config(["restored", "empty", "kept"])
+        let outcomes = await RestoreOrchestrator(config: config, port: port).run(dryRun: true)
+        #expect(outcomes.map(\.decision) == ["restore", "fresh", "keep-existing"])
+        #expect(outcomes[0].message.contains("would restore from backup-1"))
+        #expect(outcomes[1].message.contains("would create an empty volume"))
+        #expect(await port.actions == ["sync default"], "only the sync request is a write")
+        #expect(await port.reports.isEmpty)
+    }
+
+    @Test func aDryRunStillFailsWhatARealRunWouldFail() async {
+        let port = ScriptedRestorePort(target: .notReady("BackupTarget default: available=false"))
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a"]), port: port).run(dryRun: true)
+        #expect(outcomes.first?.succeeded == false)
+        #expect(outcomes.first?.message.hasPrefix("would fail:") == true)
+        #expect(RestoreOrchestrator.exitStatus(outcomes) == .infrastructure)
+    }
+
+    @Test func aRealRunPublishesOneReportWithEveryVolume() async throws {
+        let port = ScriptedRestorePort(backups: ["restored": Self.backup("backup-1")], restoreErrors: [:])
+        let outcomes = await RestoreOrchestrator(config: Self.config(["restored", "empty"], onMissing: .fresh), port: port).run()
+        let reports = await port.reports
+        #expect(reports.count == 1)
+        let report = try #require(reports.first)
+        #expect(report.outcomes == outcomes)
+        #expect(report.namespace == "longhorn-system" && report.configMap == RestoreConfig.Defaults.statusConfigMap)
+        let data = report.configMapData
+        #expect(data["result"] == "succeeded")
+        #expect(data["summary"] == "2 volume(s): 1 restored, 1 fresh, 0 kept, 0 failed")
+        #expect(data["volume.restored"]?.contains("from backup-1") == true)
+        let rows = try #require(data["volumes.json"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [[String: Any]] })
+        #expect(rows.map { $0["volume"] as? String } == ["restored", "empty"])
+        #expect(rows.first?["backup"] as? String == "backup-1")
+    }
+
+    @Test func aFailedVolumeMakesTheReportFailed() async throws {
+        let port = ScriptedRestorePort()
+        _ = await RestoreOrchestrator(config: Self.config(["must"], onMissing: .fail), port: port).run()
+        let data = try #require(await port.reports.first).configMapData
+        #expect(data["result"] == "failed")
+        #expect(data["summary"] == "1 volume(s): 0 restored, 0 fresh, 0 kept, 1 failed")
+    }
+
+    /// The status is for people; the volumes are what the gate is for.
+    @Test func aStatusThatCannotBeWrittenIsLoggedButDoesNotFailTheVolumes() async {
+        let port = ScriptedRestorePort()
+        await port.failPublishing("configmaps \"longhorn-dr-restore-status\" is forbidden")
+        let lines = LogLines()
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a"]), port: port, log: { lines.append($0) }).run()
+        #expect(outcomes.allSatisfy { $0.succeeded })
+        #expect(lines.all.contains { $0.hasPrefix("warning: could not record the status") && $0.contains("forbidden") })
+    }
+}
+
+/// Collects log lines from concurrent tasks.
+final class LogLines: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var all: [String] { storage.withLock { $0 } }
 }

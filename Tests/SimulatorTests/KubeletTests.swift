@@ -101,6 +101,59 @@ import Testing
         }
     }
 
+    /// What a Job like the restore orchestrator needs from its pod: its config from a ConfigMap, a
+    /// Secret, the in-cluster config (token, CA, namespace, KUBERNETES_SERVICE_HOST/PORT), and its
+    /// image's commands on the PATH.
+    @Test func configMapsSecretsAndTheServiceAccountShowUpInTheContainer() async throws {
+        try await SimTestCluster.run { sim in
+            await sim.cluster.access.setEndpoint(ClusterAccess.Endpoint(host: "127.0.0.1", port: 6443, caPEM: "-----BEGIN CERTIFICATE-----\nsim\n"))
+            let tools = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-image-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: tools) }
+            let tool = tools.appendingPathComponent("image-tool")
+            try Data("#!/bin/sh\necho from-the-image\n".utf8).write(to: tool)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.path)
+            await sim.cluster.runtime.setImageBin("ghcr.io/example/tool", folder: tools.path)
+
+            try await sim.store.create(try await sim.type("", "configmaps"), namespace: "default", object: ["metadata": ["name": "cfg"], "data": ["a.yaml": "x: 1"]])
+            try await sim.store.create(try await sim.type("", "secrets"), namespace: "default", object: ["metadata": ["name": "sec"], "data": ["pw": "czNjcmV0"]])
+            let configPath = uniqueMountPath(), secretPath = uniqueMountPath()
+            var pod = podObject("job", command: ["sh", "-c",
+                "cat \(configPath)/a.yaml; echo; cat \(secretPath)/password; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; "
+                    + "head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token; echo; echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; image-tool"],
+                restartPolicy: "Never",
+                volumes: [["name": "c", "configMap": ["name": "cfg"]], ["name": "s", "secret": ["secretName": "sec", "items": [["key": "pw", "path": "password"]]]]],
+                mounts: [["name": "c", "mountPath": .string(configPath)], ["name": "s", "mountPath": .string(secretPath)]])
+            pod[path: ["spec", "containers"]] = .array((pod[path: ["spec", "containers"]]?.arrayValue ?? []).map { container in
+                var container = container
+                container["image"] = "ghcr.io/example/tool:1.2.3"
+                return container
+            })
+            try await sim.store.create(try await sim.type("", "pods"), namespace: "default", object: pod)
+            try await sim.waitFor("", "pods", name: "job", "Succeeded", phase("Succeeded"))
+            let log = await sim.cluster.handler.handle(APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods/job/log"))
+            #expect(String(decoding: await log.collect(), as: UTF8.self) == "x: 1\ns3cret\ndefault\nsa.\n127.0.0.1:6443\nfrom-the-image\n")
+            // The token the pod got authenticates as its service account (the pod's default one).
+            let uid = try #require(await sim.store.find(try await sim.type("", "pods"), namespace: "default", name: "job")?[path: ["metadata", "uid"]]?.stringValue)
+            let tokenFile = try sim.cluster.volumes.emptyDir(podUID: uid, volume: "kube-api-access").appendingPathComponent("token")
+            let token = String(decoding: try Data(contentsOf: tokenFile), as: UTF8.self)
+            #expect(await sim.cluster.access.user(forToken: token) == .serviceAccount(namespace: "default", name: "default"))
+            #expect(await sim.cluster.access.user(forToken: "sa.forged") == nil)
+            try? FileManager.default.removeItem(atPath: configPath)
+            try? FileManager.default.removeItem(atPath: secretPath)
+        }
+    }
+
+    @Test func aMissingConfigMapKeepsThePodFromStartingAndSaysWhy() async throws {
+        try await SimTestCluster.run { sim in
+            try await sim.store.create(try await sim.type("", "pods"), namespace: "default", object: podObject("p", command: ["true"], restartPolicy: "Never",
+                volumes: [["name": "c", "configMap": ["name": "absent"]]], mounts: [["name": "c", "mountPath": .string(uniqueMountPath())]]))
+            let pod = try #require(try await sim.waitFor("", "pods", name: "p", "FailedMount") { condition($0, "ContainersReady")?["reason"] == "FailedMount" })
+            #expect(condition(pod, "ContainersReady")?["message"]?.stringValue?.contains(#"configmap "absent" not found"#) == true)
+            #expect(pod[path: ["status", "phase"]] == "Pending")
+        }
+    }
+
     @Test func logsHonourTailLimitAndFollow() async throws {
         try await SimTestCluster.run { sim in
             let pods = try await sim.type("", "pods")

@@ -16,11 +16,13 @@ public struct RestoreConfig: Sendable, Equatable {
     public var concurrency: Int
     /// The cluster-wide opt-out for fresh clusters.
     public var skipFlag: SkipFlag
+    /// The ConfigMap (in `longhornNamespace`) where each run records its outcome per volume.
+    public var statusConfigMap: String
     public var volumes: [Volume]
 
     public init(
         longhornNamespace: String, backupTarget: String, syncTimeout: Duration, restoreTimeout: Duration, concurrency: Int,
-        skipFlag: SkipFlag, volumes: [Volume]
+        skipFlag: SkipFlag, statusConfigMap: String = Defaults.statusConfigMap, volumes: [Volume]
     ) {
         self.longhornNamespace = longhornNamespace
         self.backupTarget = backupTarget
@@ -28,6 +30,7 @@ public struct RestoreConfig: Sendable, Equatable {
         self.restoreTimeout = restoreTimeout
         self.concurrency = concurrency
         self.skipFlag = skipFlag
+        self.statusConfigMap = statusConfigMap
         self.volumes = volumes
     }
 
@@ -115,6 +118,7 @@ extension RestoreConfig {
         public static let restoreTimeout: Duration = .seconds(30 * 60)
         public static let concurrency = 4
         public static let skipFlag = SkipFlag(namespace: "flux-system", configMap: "cluster-config", key: "skip_backup_restore")
+        public static let statusConfigMap = "longhorn-dr-restore-status"
         public static let replicas = 3
         public static let storageClass = "longhorn"
         public static let fsType = FilesystemType.ext4

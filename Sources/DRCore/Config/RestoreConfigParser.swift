@@ -7,20 +7,21 @@ struct RestoreConfigParser {
     typealias Defaults = RestoreConfig.Defaults
 
     func parse(_ top: ConfigMapping) -> RestoreConfig? {
-        top.rejectUnknownKeys(["apiVersion", "kind", "longhornNamespace", "backupTarget", "syncTimeout", "restoreTimeout", "concurrency", "skipFlag", "volumes"])
+        top.rejectUnknownKeys(["apiVersion", "kind", "longhornNamespace", "backupTarget", "syncTimeout", "restoreTimeout", "concurrency", "skipFlag", "statusConfigMap", "volumes"])
         let namespace = top.name("longhornNamespace", rule: { KubernetesName.labelProblem($0) }) ?? (top.has("longhornNamespace") ? nil : Defaults.longhornNamespace)
         let target = top.name("backupTarget", rule: KubernetesName.subdomainProblem) ?? (top.has("backupTarget") ? nil : Defaults.backupTarget)
         let syncTimeout = top.duration("syncTimeout") ?? (top.has("syncTimeout") ? nil : Defaults.syncTimeout)
         let restoreTimeout = top.duration("restoreTimeout") ?? (top.has("restoreTimeout") ? nil : Defaults.restoreTimeout)
         let concurrency = top.int("concurrency", range: 1...64) ?? (top.has("concurrency") ? nil : Defaults.concurrency)
         let skipFlag = parseSkipFlag(top.mapping("skipFlag"))
+        let status = top.name("statusConfigMap", rule: KubernetesName.subdomainProblem) ?? (top.has("statusConfigMap") ? nil : Defaults.statusConfigMap)
         let volumes = parseVolumes(top)
-        guard let namespace, let target, let syncTimeout, let restoreTimeout, let concurrency, let skipFlag, let volumes else {
+        guard let namespace, let target, let syncTimeout, let restoreTimeout, let concurrency, let skipFlag, let status, let volumes else {
             return nil
         }
         return RestoreConfig(
             longhornNamespace: namespace, backupTarget: target, syncTimeout: syncTimeout, restoreTimeout: restoreTimeout,
-            concurrency: concurrency, skipFlag: skipFlag, volumes: volumes)
+            concurrency: concurrency, skipFlag: skipFlag, statusConfigMap: status, volumes: volumes)
     }
 
     private func parseSkipFlag(_ map: ConfigMapping?) -> RestoreConfig.SkipFlag? {

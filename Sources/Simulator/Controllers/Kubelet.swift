@@ -68,17 +68,27 @@ struct Kubelet: Controller {
                     return updated
                 }
             }
-            let mounts: [String: [VolumeMount]]
+            var mounts: [String: [VolumeMount]]
+            var environment: [String: String] = [:]
             do {
                 mounts = try await PodVolumes.mounts(of: pod, store: store, data: runtime.data)
-            } catch {
+                if let projection = try await PodVolumes.serviceAccount(of: pod, access: runtime.access, data: runtime.data) {
+                    for container in mounts.keys { mounts[container, default: []].append(projection.mount) }
+                    environment = projection.environment
+                }
+            } catch let error as PodVolumes.NotReady {
                 await writeStatus(type, namespace, name, uid) { status in
                     Self.setCondition(&status, "PodScheduled", true)
                     Self.setCondition(&status, "ContainersReady", false, reason: "FailedMount", message: error.message)
                 }
                 return
+            } catch {
+                await writeStatus(type, namespace, name, uid) { status in
+                    Self.setCondition(&status, "ContainersReady", false, reason: "FailedMount", message: "cannot project the service account token: \(error)")
+                }
+                return
             }
-            await runtime.start(pod: pod, mounts: mounts)
+            await runtime.start(pod: pod, mounts: mounts, environment: environment)
         }
         let instances = await runtime.containers(podUID: uid)
         let now = store.now()

@@ -34,6 +34,9 @@ public final class ContainerProcess: Sendable {
     private let stdinClosed = Mutex(false)
     public let output: AsyncStream<Output>
 
+    /// The PATH a container starts with (an image's usual one), whatever the host's is.
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     /// Where `unshare` lives, or an error saying what is missing. No fallback: without a mount
     /// namespace the volumes would not be where the command expects them.
     static func unsharePath() throws(ContainerRuntimeError) -> String {
@@ -60,7 +63,7 @@ public final class ContainerProcess: Sendable {
         var arguments = ["--mount", "--propagation", "private", "--", helper.path, workingDirectory, String(mounts.count)]
         for mount in mounts { arguments += [mount.source, mount.target, mount.readOnly ? "ro" : "rw"] }
         process.arguments = arguments + command
-        var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"]
+        var env = ["PATH": Self.defaultPath, "HOME": "/root"]
         env.merge(environment) { _, new in new }
         process.environment = env
         let stdoutPipe = Pipe(), stderrPipe = Pipe()

@@ -57,15 +57,33 @@ public final class ContainerInstance: Sendable {
 public actor ContainerRuntime: PodRuntime {
     public let data: VolumeDataStore
     let store: ClusterStore
+    /// Where pods find the API server and their service-account tokens.
+    public let access: ClusterAccess
+    /// Host folders standing in for images: a container whose image (any tag) is a key finds its
+    /// commands in that folder first, as if the image contained them.
+    private var imageBins: [String: String] = [:]
+
+    /// Makes containers of `image` find their commands in `folder` (`sim serve --image-bin`).
+    public func setImageBin(_ image: String, folder: String) {
+        imageBins[Self.imageName(image)] = folder
+    }
+
+    /// `registry/name:tag` or `name@sha256:...` without the tag or digest.
+    static func imageName(_ image: String) -> String {
+        var name = image.split(separator: "@", maxSplits: 1).first.map(String.init) ?? image
+        if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") { name = String(name[..<colon]) }
+        return name
+    }
     let now: @Sendable () -> Date
     /// Bumped when a container ends, so the kubelet reports it without polling idle clusters.
     let changes = ChangeCounter()
     private var pods: [String: [String: ContainerInstance]] = [:]
     private var podMounts: [String: [String: [VolumeMount]]] = [:]
 
-    public init(store: ClusterStore, data: VolumeDataStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: ClusterStore, data: VolumeDataStore, access: ClusterAccess = ClusterAccess(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.data = data
+        self.access = access
         self.now = now
     }
 
@@ -76,7 +94,7 @@ public actor ContainerRuntime: PodRuntime {
 
     /// Starts every container of `pod` that is not started yet; returns the pod's containers.
     @discardableResult
-    func start(pod: JSONValue, mounts: [String: [VolumeMount]]) -> [String: ContainerInstance] {
+    func start(pod: JSONValue, mounts: [String: [VolumeMount]], environment podEnvironment: [String: String] = [:]) -> [String: ContainerInstance] {
         guard let uid = pod[path: ["metadata", "uid"]]?.stringValue else { return [:] }
         podMounts[uid] = mounts
         var instances = pods[uid] ?? [:]
@@ -88,7 +106,11 @@ public actor ContainerRuntime: PodRuntime {
             let instance = ContainerInstance(name: name, log: log, state: .running(startedAt: started), changes: changes)
             instances[name] = instance
             guard !Self.isIdle(command) else { continue }
-            var environment: [String: String] = ["HOSTNAME": pod[path: ["metadata", "name"]]?.stringValue ?? ""]
+            var environment = podEnvironment
+            environment["HOSTNAME"] = pod[path: ["metadata", "name"]]?.stringValue ?? ""
+            if let folder = imageBins[Self.imageName(container["image"]?.stringValue ?? "")] {
+                environment["PATH"] = folder + ":" + ContainerProcess.defaultPath
+            }
             for variable in container["env"]?.arrayValue ?? [] {
                 if let key = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[key] = value }
             }

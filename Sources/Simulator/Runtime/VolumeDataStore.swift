@@ -106,7 +106,8 @@ public struct VolumeMount: Sendable, Hashable {
 }
 
 /// Resolves what a pod's containers mount: PVC-backed volumes through their bound PV, emptyDirs
-/// per pod. Other volume kinds (configMap, secret, hostPath, ...) are not materialised.
+/// per pod, configMap and secret volumes as files written per pod when it starts (not updated
+/// afterwards), and the service-account token. Other kinds (hostPath, projected, ...) are not materialised.
 enum PodVolumes {
     /// Why a pod cannot start yet, naming the claim.
     struct NotReady: Error {
@@ -132,6 +133,54 @@ enum PodVolumes {
         return nil
     }
 
+    /// Writes a ConfigMap's (or Secret's, decoded) keys as files, or only the listed `items`.
+    static func writeFiles(of object: JSONValue, isSecret: Bool, items: [JSONValue]?, into directory: URL) throws {
+        var files: [String: Data] = [:]
+        for (key, value) in object["data"]?.objectValue ?? [:] {
+            guard let text = value.stringValue else { continue }
+            files[key] = isSecret ? (Data(base64Encoded: text) ?? Data()) : Data(text.utf8)
+        }
+        if !isSecret {
+            for (key, value) in object["binaryData"]?.objectValue ?? [:] { files[key] = value.stringValue.flatMap { Data(base64Encoded: $0) } }
+        }
+        var chosen: [(path: String, data: Data)] = files.map { ($0.key, $0.value) }
+        if let items {
+            chosen = items.compactMap { item in
+                guard let key = item["key"]?.stringValue, let path = item["path"]?.stringValue, let data = files[key] else { return nil }
+                return (path, data)
+            }
+        }
+        for (path, content) in chosen where !path.hasPrefix("/") && !path.split(separator: "/").contains("..") {
+            let file = directory.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try content.write(to: file)
+        }
+    }
+
+    /// Where the kubelet projects a pod's service-account credentials.
+    static let serviceAccountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    /// The service-account projection: a token issued for the pod's service account, the CA and
+    /// the namespace, mounted read-only into every container, plus `KUBERNETES_SERVICE_HOST/PORT`.
+    /// Nil when the pod opts out or the server has no HTTPS endpoint (in-process clusters).
+    static func serviceAccount(of pod: JSONValue, access: ClusterAccess, data: VolumeDataStore) async throws -> (mount: VolumeMount, environment: [String: String])? {
+        guard pod[path: ["spec", "automountServiceAccountToken"]]?.boolValue != false,
+            let endpoint = await access.endpoint,
+            let uid = pod[path: ["metadata", "uid"]]?.stringValue,
+            let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
+        else { return nil }
+        let account = pod[path: ["spec", "serviceAccountName"]]?.stringValue ?? "default"
+        let token = await access.issueToken(namespace: namespace, serviceAccount: account)
+        let directory = try data.emptyDir(podUID: uid, volume: "kube-api-access")
+        try Data(token.utf8).write(to: directory.appendingPathComponent("token"))
+        try Data(endpoint.caPEM.utf8).write(to: directory.appendingPathComponent("ca.crt"))
+        try Data(namespace.utf8).write(to: directory.appendingPathComponent("namespace"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.appendingPathComponent("token").path)
+        return (VolumeMount(source: directory.path, target: serviceAccountPath, readOnly: true),
+            ["KUBERNETES_SERVICE_HOST": endpoint.host, "KUBERNETES_SERVICE_PORT": String(endpoint.port),
+             "KUBERNETES_SERVICE_PORT_HTTPS": String(endpoint.port)])
+    }
+
     /// The host directories each container of `pod` sees, by container name.
     static func mounts(of pod: JSONValue, store: isolated ClusterStore, data: VolumeDataStore) throws(NotReady) -> [String: [VolumeMount]] {
         let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
@@ -151,6 +200,18 @@ enum PodVolumes {
                     sources[name] = try data.directory(volumeKey: key).path
                 } else if volume["emptyDir"] != nil {
                     sources[name] = try data.emptyDir(podUID: uid, volume: name).path
+                } else if let source = volume["configMap"] ?? volume["secret"] {
+                    let isSecret = volume["secret"] != nil
+                    let objectName = source[isSecret ? "secretName" : "name"]?.stringValue ?? ""
+                    let kind = isSecret ? "secret" : "configmap"
+                    guard let type = store.type(group: "", resource: isSecret ? "secrets" : "configmaps") else { continue }
+                    let directory = try data.emptyDir(podUID: uid, volume: name)
+                    if let object = store.find(type, namespace: namespace, name: objectName) {
+                        try writeFiles(of: object, isSecret: isSecret, items: source["items"]?.arrayValue, into: directory)
+                    } else if source["optional"]?.boolValue != true {
+                        throw NotReady(message: "MountVolume.SetUp failed for volume \"\(name)\" : \(kind) \"\(objectName)\" not found")
+                    }
+                    sources[name] = directory.path
                 }
             } catch let error as NotReady {
                 throw error
