@@ -3,6 +3,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Longhorn
+import Synchronization
 
 /// The orchestrator's port implemented over the Kubernetes API and Longhorn (the in-cluster Job
 /// and the simulated bootstrap both use it).
@@ -93,7 +94,12 @@ public actor LonghornRestorePort: RestorePort {
         }
         _ = try await longhorn.createRestoreVolume(name: volume.name, from: source,
             options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue))
-        _ = try await longhorn.waitForRestore(volume.name, timeout: timeout) { progress($0.description) }
+        // Longhorn sends several updates that read the same; report each state once.
+        let last = Mutex<String?>(nil)
+        _ = try await longhorn.waitForRestore(volume.name, timeout: timeout) { state in
+            let line = state.description
+            if last.withLock({ previous in defer { previous = line }; return previous != line }) { progress(line) }
+        }
     }
 
     public func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws {
