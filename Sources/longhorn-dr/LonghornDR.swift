@@ -11,7 +11,7 @@ struct LonghornDR: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             VersionCommand.self, ConfigCommand.self, ExerciseCommand.self, RestoreCommand.self, BackupCommand.self,
-            KubeconfigCommand.self, SimCommand.self,
+            KubeconfigCommand.self, PreflightCommand.self, SimCommand.self,
         ]
     )
 

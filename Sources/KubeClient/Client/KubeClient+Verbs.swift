@@ -26,6 +26,13 @@ extension KubeClient {
         return text
     }
 
+    /// The API server's `gitVersion` from `/version` (e.g. `v1.33.2`): proves the server answers.
+    public func serverVersion() async throws(KubeClientError) -> String {
+        let subject = "get /version"
+        let response = try await send(.GET, path: "/version", subject: subject, timeout: .seconds(15))
+        return try json(response, subject: subject)["gitVersion"]?.stringValue ?? "unknown"
+    }
+
     public func get(_ resource: GroupVersionResource, namespace: String? = nil, name: String) async throws(KubeClientError) -> JSONValue {
         let subject = Self.describe("get", resource, namespace, name)
         let response = try await send(.GET, path: resource.path(namespace: namespace, name: name), subject: subject)
