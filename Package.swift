@@ -133,10 +133,18 @@ let package = Package(
             dependencies: ["DRCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The exercise's cluster side over the real clients, and the environment for a real cluster
+        // (destroy/rebuild commands, kubeconfig sources, the S3 store check).
+        .target(
+            name: "ClusterExercise",
+            dependencies: ["Exercise", "RestoreOrchestrator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
+                .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The exercise against the built-in simulated cluster (`exercise --simulate`).
         .target(
             name: "SimulatedExercise",
-            dependencies: ["Exercise", "RestoreOrchestrator", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore",
+            dependencies: ["Exercise", "ClusterExercise", "RestoreOrchestrator", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore",
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
@@ -152,6 +160,7 @@ let package = Package(
                 "Longhorn",
                 "RestoreOrchestrator",
                 "Exercise",
+                "ClusterExercise",
                 "SimulatedExercise",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -181,6 +190,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", swiftSettings: strict),
+        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(
             name: "PackagingTests",

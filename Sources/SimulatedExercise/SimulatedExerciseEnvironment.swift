@@ -1,4 +1,5 @@
 import Backupstore
+import ClusterExercise
 import Crypto
 import DRCore
 import Exercise
@@ -20,6 +21,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         var client: KubeClient
         var longhornClient: LonghornClient
         var endpoint: SimulatorServer.Endpoint
+        var workload: ExerciseWorkload
         /// Runs the server and controllers; cancelled by destroy (or when the environment ends).
         var task: Task<Void, Never>
     }
@@ -65,7 +67,6 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
     }
 
     var volume: String { config.workload.volume }
-    var sentinelPath: String { (config.workload.mountPath as NSString).appendingPathComponent(config.sentinel.file) }
 
     // MARK: - Cluster lifecycle
 
@@ -109,7 +110,8 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
             let longhornClient = try await LonghornClient.connect(kube: client)
             try await applyFault(to: longhorn, client: client)
             log("  simulated cluster \(config.cluster.name) #\(generation) at \(endpoint.url) (Longhorn \(personality))")
-            return Instance(cluster: cluster, longhorn: longhorn, client: client, longhornClient: longhornClient, endpoint: endpoint, task: task)
+            return Instance(cluster: cluster, longhorn: longhorn, client: client, longhornClient: longhornClient, endpoint: endpoint,
+                workload: ExerciseWorkload(config: config, client: client, longhorn: longhornClient), task: task)
         } catch {
             // Nothing may outlive a failed start: the HTTP client and the cluster's task end here.
             try? await client.shutdown()
@@ -155,8 +157,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
 
     public func clusterFingerprint() async throws -> String {
         let instance = try await current()
-        let uid = try await instance.client.get(.namespaces, name: "kube-system")[path: ["metadata", "uid"]]?.stringValue ?? "?"
-        return "\(instance.endpoint.url) kube-system=\(uid)"
+        return try await instance.workload.fingerprint(server: instance.endpoint.url)
     }
 
     /// What the cluster's bootstrap does (the restore Job before Flux applies the workloads).
@@ -173,88 +174,25 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         guard let outcome = outcomes.first, outcome.succeeded else {
             throw DRError(.infrastructure, subject: "restore orchestrator", detail: outcomes.first?.message ?? "no outcome")
         }
-        try await applyWorkload(instance)
+        try await instance.workload.applyWorkload()
         return outcome
-    }
-
-    private func applyWorkload(_ instance: Instance) async throws {
-        let client = instance.client
-        let ns = config.workload.namespace
-        if try await client.getIfPresent(.namespaces, name: ns) == nil {
-            try await client.create(.namespaces, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]])
-        }
-        let pvc: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": ["name": .string(config.workload.pvc), "namespace": .string(ns)],
-            "spec": ["accessModes": ["ReadWriteOnce"], "storageClassName": .string(config.workload.storageClass),
-                "volumeName": .string(volume), "resources": ["requests": ["storage": .string(config.workload.size.description)]]]]
-        try await client.apply(.persistentVolumeClaims, namespace: ns, object: pvc, fieldManager: "longhorn-dr-exercise", force: true)
-        let labels: JSONValue = ["app.kubernetes.io/name": .string(config.workload.deployment)]
-        let deployment: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": ["name": .string(config.workload.deployment), "namespace": .string(ns)],
-            "spec": ["replicas": 1, "selector": ["matchLabels": labels], "strategy": ["type": "Recreate"],
-                "template": ["metadata": ["labels": labels], "spec": [
-                    "containers": [["name": "workload", "image": .string(config.workload.image), "command": ["sleep", "infinity"],
-                        "volumeMounts": [["name": "data", "mountPath": .string(config.workload.mountPath)]]]],
-                    "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(config.workload.pvc)]]]]]]]
-        try await client.apply(.deployments, namespace: ns, object: deployment, fieldManager: "longhorn-dr-exercise", force: true)
-    }
-
-    /// The workload's running pod.
-    private func workloadPod(_ instance: Instance, timeout: Duration = .seconds(120)) async throws -> String {
-        let ns = config.workload.namespace
-        let selector = "app.kubernetes.io/name=\(config.workload.deployment)"
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        let events = instance.client.watch(.pods, namespace: ns, labelSelector: selector)
-        var pods: [String: JSONValue] = [:]
-        for try await event in events {
-            switch event {
-            case .relisted(let items): pods = Dictionary(items.compactMap { i in i[path: ["metadata", "name"]]?.stringValue.map { ($0, i) } }, uniquingKeysWith: { $1 })
-            case .added(let pod), .modified(let pod):
-                if let name = pod[path: ["metadata", "name"]]?.stringValue { pods[name] = pod }
-            case .deleted(let pod):
-                if let name = pod[path: ["metadata", "name"]]?.stringValue { pods[name] = nil }
-            }
-            if let running = pods.values.first(where: { $0[path: ["status", "phase"]] == "Running" && $0[path: ["metadata", "deletionTimestamp"]] == nil }),
-                let name = running[path: ["metadata", "name"]]?.stringValue
-            {
-                return name
-            }
-            if clock.now > deadline { break }
-        }
-        throw DRError(.infrastructure, subject: "deployment \(ns)/\(config.workload.deployment)", detail: "no pod is Running after \(timeout)",
-            hint: "kubectl -n \(ns) describe pods -l \(selector)")
     }
 
     public func setUpWorkload() async throws -> [String: String] {
         let instance = try await current()
         let outcome = try await bootstrap(instance)
-        let pod = try await workloadPod(instance)
+        let pod = try await instance.workload.runningPod()
         return ["pod": pod, "bootstrapDecision": outcome.decision]
     }
 
     public func writeSentinel(_ bytes: Data) async throws -> Data {
-        let instance = try await current()
-        let pod = try await workloadPod(instance)
-        // A fixed script; the path is a positional argument, never part of the script text.
-        let result = try await instance.client.exec(namespace: config.workload.namespace, pod: pod,
-            command: ["sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\" && sync && cat \"$1\"", "sh", sentinelPath], stdin: bytes)
-        guard result.exitCode == 0 else {
-            throw DRError(.infrastructure, subject: "pod \(config.workload.namespace)/\(pod)", detail: "writing \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
-        }
-        return result.stdout
+        try await current().workload.writeSentinel(bytes)
     }
 
     public func backUp() async throws -> BackupEvidence {
-        let instance = try await current()
-        let longhorn = instance.longhornClient
-        let snapshot = try await longhorn.createSnapshot(volume: volume)
-        _ = try await longhorn.waitForSnapshot(snapshot.metadata.name, timeout: .seconds(120))
-        let backup = try await longhorn.createBackup(snapshot: snapshot.metadata.name, volume: volume, target: config.longhorn.backupTarget)
-        let done = try await longhorn.waitForBackup(backup.metadata.name, timeout: .seconds(600))
+        let evidence = try await current().workload.backUp()
         if fault == .corruptBlock { try await corruptOneBlock() }
-        return BackupEvidence(backupName: done.metadata.name, url: done.status?.url ?? "", state: done.status?.state ?? "",
-            snapshotCreatedAt: done.status?.snapshotCreatedAt ?? "", volume: volume)
+        return evidence
     }
 
     /// Flips one byte of one stored block, as bit rot or a bad upload would.
@@ -298,19 +236,12 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         let instance = try await current()
         _ = try await instance.longhornClient.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: .seconds(120))
         let outcome = try await bootstrap(instance)
-        let pod = try await workloadPod(instance)
+        let pod = try await instance.workload.runningPod()
         return ["pod": pod, "restoreDecision": outcome.decision, "restoredFrom": outcome.backup ?? "", "restoreDuration": DurationText.format(outcome.duration)]
     }
 
     public func readSentinel() async throws -> Data {
-        let instance = try await current()
-        let pod = try await workloadPod(instance)
-        let result = try await instance.client.exec(namespace: config.workload.namespace, pod: pod, command: ["cat", sentinelPath])
-        guard result.exitCode == 0 else {
-            // A missing or unreadable sentinel means the data did not come back: a verification failure.
-            throw DRError(.verificationFailed, subject: "pod \(config.workload.namespace)/\(pod)", detail: "reading \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
-        }
-        return result.stdout
+        try await current().workload.readSentinel()
     }
 
     // MARK: - Tools

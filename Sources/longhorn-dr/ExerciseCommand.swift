@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterExercise
 import DRCore
 import Exercise
 import Foundation
@@ -53,28 +54,38 @@ struct ExerciseCommand: AsyncParsableCommand {
             // The plan's workload, with a smaller volume so the simulated run takes seconds.
             exerciseConfig = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: sim}\nworkload: {size: 256Mi}\n", file: "(built-in simulate config)")
         }
-        guard simulate else {
-            throw DRError(.environment, subject: "exercise on cluster \(exerciseConfig.cluster.name)",
-                detail: "running against a real cluster is not built yet; this release runs the exercise only with --simulate",
-                hint: "run `longhorn-dr exercise --simulate` to see the whole flow, and `longhorn-dr config validate` for your config")
-        }
         let stateDirectory = FileJournalStore.stateDirectory(configured: exerciseConfig.stateDirectory)
-        let runFolder = simulateWorkRoot()
         let journal = FileJournalStore(path: stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)\(simulate ? "-simulated" : "").journal.json"))
-        let environment = SimulatedExerciseEnvironment(config: exerciseConfig, personality: LonghornPersonality(longhornVersion) ?? .default,
-            workRoot: runFolder, fault: simulateFault, log: Terminal.note)
-        Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion)); journal \(journal.path.path)")
-        let runner = ExerciseRunner(config: exerciseConfig, environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: yes || simulate), log: Terminal.note)
+        let runFolder = simulate ? simulateWorkRoot() : stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)")
         let report: ExerciseReport
-        do {
-            report = try await runner.run()
-            await environment.shutdown()
-        } catch {
-            await environment.shutdown()
-            throw error
+        if simulate {
+            let environment = SimulatedExerciseEnvironment(config: exerciseConfig, personality: LonghornPersonality(longhornVersion) ?? .default,
+                workRoot: runFolder, fault: simulateFault, log: Terminal.note)
+            Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion)); journal \(journal.path.path)")
+            let runner = ExerciseRunner(config: exerciseConfig, environment: environment, journalStore: journal,
+                options: .init(resume: resume, confirmedDestroy: true), log: Terminal.note)
+            do {
+                report = try await runner.run()
+                await environment.shutdown()
+            } catch {
+                await environment.shutdown()
+                throw error
+            }
+        } else {
+            let confirmed = yes || confirmInteractively(exerciseConfig.cluster.name)
+            let environment = ClusterExerciseEnvironment(config: exerciseConfig, workDirectory: runFolder, log: Terminal.note)
+            Terminal.note("DR exercise on cluster \(exerciseConfig.cluster.name); journal \(journal.path.path)")
+            let runner = ExerciseRunner(config: exerciseConfig, environment: environment, journalStore: journal,
+                options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
+            do {
+                report = try await runner.run()
+                await environment.shutdown()
+            } catch {
+                await environment.shutdown()
+                throw error
+            }
         }
-        try? FileManager.default.removeItem(at: runFolder)
+        if simulate { try? FileManager.default.removeItem(at: runFolder) }
         print(report.consoleText())
         let folder = reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? exerciseConfig.report.directory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
@@ -82,6 +93,14 @@ struct ExerciseCommand: AsyncParsableCommand {
         let files = try ReportWriter.write(report, formats: exerciseConfig.report.formats, to: folder)
         for file in files { Terminal.note("report: \(file.path)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
+    }
+
+    /// Asks for the cluster's name on a terminal before anything runs; without a terminal (CI,
+    /// Task without a TTY) the answer is no, and the destroy phase refuses: pass --yes there.
+    private func confirmInteractively(_ cluster: String) -> Bool {
+        guard isatty(STDIN_FILENO) == 1 else { return false }
+        FileHandle.standardError.write(Data("This exercise DESTROYS cluster \(cluster) and rebuilds it. Type the cluster name to go ahead: ".utf8))
+        return readLine()?.trimmingCharacters(in: .whitespaces) == cluster
     }
 
     private func simulateWorkRoot() -> URL {

@@ -1,4 +1,7 @@
+import AWS
 import ArgumentParser
+import Backupstore
+import BackupstoreS3
 import DRCore
 import Foundation
 import Logging
@@ -49,6 +52,9 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "Folder standing in for the object store: each bucket of a target URL is a subfolder (kept between runs, so a backup outlives a rebuilt cluster).")
         var backupstore = "longhorn-dr-sim-backupstore"
 
+        @Option(help: ArgumentHelp("Serve s3:// backup targets from this S3 endpoint instead of --backupstore folders (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); the bucket must exist.", valueName: "url"))
+        var backupstoreS3Endpoint: String?
+
         @Option(help: "Folder for volume contents, pod files and scratch images (default: new temporary folders).")
         var dataDir: String?
 
@@ -98,7 +104,26 @@ struct SimCommand: AsyncParsableCommand {
                 let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
                 await cluster.runtime.setImageBin(parts[0], folder: URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
             }
-            let simulation = try await installLonghorn(cluster)
+            let s3 = try backupstoreS3Endpoint.map { endpoint in try AWSHTTPClient(caPEM: nil).withStores(endpoint: endpoint) }
+            defer { if let s3 { Task { try? await s3.http.shutdown() } } }
+            let simulation = try await installLonghorn(cluster, s3: s3)
+            // SIGTERM/SIGINT stop the pods' processes before the server exits: they are real
+            // processes and would otherwise outlive it.
+            let runtime = cluster.runtime
+            let signals = [SIGTERM, SIGINT].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    Task {
+                        await runtime.stopAll()
+                        try? await Task.sleep(for: .milliseconds(300))
+                        Foundation.exit(0)
+                    }
+                }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await cluster.runControllers() }
                 if let simulation { group.addTask { await simulation.run() } }
@@ -124,18 +149,42 @@ struct SimCommand: AsyncParsableCommand {
 
 extension SimCommand.Serve {
     /// Installs the simulated Longhorn manager, unless `--longhorn none`.
-    func installLonghorn(_ cluster: SimulatedCluster) async throws -> LonghornSimulation? {
+    func installLonghorn(_ cluster: SimulatedCluster, s3: S3Stores? = nil) async throws -> LonghornSimulation? {
         guard let personality = LonghornPersonality(longhorn) else { return nil }
         let storeRoot = URL(fileURLWithPath: (backupstore as NSString).expandingTildeInPath)
         let data = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("longhorn-dr-sim-\(UUID().uuidString)")
-        var options = LonghornSimulation.Options(dataRoot: data, storeResolver: LonghornSimulation.Options.folderStores(root: storeRoot))
+        var options = LonghornSimulation.Options(dataRoot: data, storeResolver: s3?.resolver ?? LonghornSimulation.Options.folderStores(root: storeRoot))
         options.personality = personality
         options.backupTargetURL = backupTarget
         options.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
         let simulation = LonghornSimulation(cluster: cluster, options: options)
         try await simulation.install()
         return simulation
+    }
+}
+
+/// `sim serve --backupstore-s3-endpoint`: backup targets served from a real S3 server, so the
+/// store the simulated Longhorn writes is the one `backup verify` and the exercise read.
+struct S3Stores: Sendable {
+    let http: AWSHTTPClient
+    let endpoint: String
+    let credentials: AWSCredentials
+
+    var resolver: @Sendable (String) -> (any ObjectStore)? {
+        { [http, endpoint, credentials] url in
+            guard let location = try? S3Location(parsing: url),
+                let addressing = try? S3Addressing(region: location.region ?? "us-east-1", customEndpoint: endpoint)
+            else { return nil }
+            return S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
+        }
+    }
+}
+
+extension AWSHTTPClient {
+    func withStores(endpoint: String) throws -> S3Stores {
+        let credentials = try AWSCredentialChain(environment: .process(), sources: [.environment]).resolveCredentials()
+        return S3Stores(http: self, endpoint: endpoint, credentials: credentials)
     }
 }
 

@@ -92,7 +92,7 @@ public final class LonghornSimulation: Sendable {
         }
         let targets = try await type(LonghornCRDs.group, "backuptargets")
         if await store.find(targets, namespace: namespace, name: "default") == nil {
-            var spec: JSONValue = ["backupTargetURL": .string(options.backupTargetURL ?? ""), "credentialSecret": .string(options.credentialSecret ?? ""),
+            let spec: JSONValue = ["backupTargetURL": .string(options.backupTargetURL ?? ""), "credentialSecret": .string(options.credentialSecret ?? ""),
                 "pollInterval": .string(Self.goDuration(options.pollInterval))]
             try await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"], "spec": spec])
         }

@@ -142,6 +142,11 @@ public actor ContainerRuntime: PodRuntime {
         pods[podUID] ?? [:]
     }
 
+    /// Stops every container process (the server is going away; nothing may outlive it).
+    public func stopAll() {
+        for uid in pods.keys { stop(podUID: uid) }
+    }
+
     /// Stops a pod's processes (SIGTERM, then SIGKILL).
     func stop(podUID: String) {
         for instance in (pods[podUID] ?? [:]).values { instance.process?.terminate() }

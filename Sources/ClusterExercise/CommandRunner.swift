@@ -1,0 +1,117 @@
+import DRCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs the exercise's own commands (destroy, rebuild, a kubeconfig command) from argument arrays,
+/// never through a shell. Output goes to standard error as it comes, so the operator watches
+/// terraform or talosctl work; cancelling the calling task stops the process.
+///
+/// Spawned with posix_spawn and reaped with a blocking waitpid on a thread of its own: rebuild
+/// scripts commonly leave daemons behind (a cluster's tooling), and Foundation's Process on Linux
+/// was seen never to report such a command's exit.
+enum CommandRunner {
+    /// Runs `argv` to completion, its output shown live.
+    static func run(_ argv: [String], purpose: String) async throws {
+        _ = try await execute(argv, purpose: purpose, captureOutput: false)
+    }
+
+    /// Runs `argv` and returns its standard output (not shown: it may hold credentials). With
+    /// `quiet`, its standard error is dropped too (a tool's banner).
+    static func output(_ argv: [String], purpose: String, quiet: Bool = false) async throws -> Data {
+        try await execute(argv, purpose: purpose, captureOutput: true, quiet: quiet)
+    }
+
+    private static func execute(_ argv: [String], purpose: String, captureOutput: Bool, quiet: Bool = false) async throws -> Data {
+        guard let name = argv.first, !name.isEmpty else {
+            throw DRError(.usage, subject: "the \(purpose) command", detail: "is empty", hint: "set it in the exercise config as an argument list")
+        }
+        guard let executable = locate(name) else {
+            throw DRError(.environment, subject: "the \(purpose) command \(name)", detail: "is not found on PATH",
+                hint: "install it, or give its full path in the exercise config")
+        }
+        var pipeEnds: [Int32] = [-1, -1]
+        if captureOutput, pipe(&pipeEnds) != 0 {
+            throw DRError(.environment, subject: "the \(purpose) command", detail: "cannot make a pipe: errno \(errno)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
+        if captureOutput {
+            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+            posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        }
+        // The child starts with default signal handling and nothing blocked, whatever this process
+        // ignores (SIGPIPE, or SIGTERM under some supervisors), so cancelling can stop it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let arguments = argv.map { strdup($0) } + [nil]
+        defer { for argument in arguments { free(argument) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, arguments, environ)
+        if captureOutput { close(pipeEnds[1]) }
+        guard spawned == 0 else {
+            if captureOutput { close(pipeEnds[0]) }
+            throw DRError(.environment, subject: "the \(purpose) command \(name)", detail: "cannot start: \(String(cString: strerror(spawned)))")
+        }
+        let readEnd = pipeEnds[0]
+        let child = pid
+        let (status, output) = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, Data), Never>) in
+                Thread.detachNewThread {
+                    var collected = Data()
+                    if captureOutput {
+                        var buffer = [UInt8](repeating: 0, count: 65_536)
+                        while true {
+                            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                            if count <= 0 { break }
+                            collected.append(contentsOf: buffer[0..<count])
+                        }
+                        close(readEnd)
+                    }
+                    var raw: Int32 = 0
+                    while waitpid(child, &raw, 0) == -1, errno == EINTR {}
+                    continuation.resume(returning: (raw, collected))
+                }
+            }
+        } onCancel: {
+            kill(child, SIGTERM)
+        }
+        // WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG, spelled out (they are C macros).
+        let exited = status & 0x7f == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard code == 0 else {
+            throw DRError(.infrastructure, subject: "the \(purpose) command (\(argv.joined(separator: " ")))",
+                detail: exited ? "exited with status \(code)" : "was killed by signal \(status & 0x7f)",
+                hint: "its output is above; fix the cause, then run the exercise again with --resume")
+        }
+        return output
+    }
+
+    static func locate(_ name: String) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for folder in path.split(separator: ":").map(String.init) where !folder.isEmpty {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,44 @@
+import AWS
+import DRCore
+import Exercise
+import Foundation
+import KubeClient
+
+/// Turns the exercise config's kubeconfig source into a cluster to talk to. Called again after a
+/// rebuild: a new cluster usually comes with new credentials (a new SSM parameter version, a new
+/// file written by the rebuild).
+enum KubeconfigResolver {
+    static func resolve(_ source: ExerciseConfig.KubeconfigSource, context: String?, workDirectory: URL) async throws -> ResolvedCluster {
+        let path: String
+        switch source {
+        case .file(let file):
+            path = (file as NSString).expandingTildeInPath
+        case .command(let argv):
+            let text = try await CommandRunner.output(argv, purpose: "kubeconfig")
+            let file = workDirectory.appendingPathComponent("kubeconfig")
+            try FileJournalStore.writePrivate(text, to: file)
+            path = file.path
+        case .ssm(let parameter, let region, let profile, let destination):
+            path = (destination as NSString).expandingTildeInPath
+            try await fetchFromSSM(parameter: parameter, region: region, profile: profile, to: URL(fileURLWithPath: path))
+        }
+        do {
+            return try KubeconfigLoader().load(.init(kubeconfigPath: path, context: context))
+        } catch {
+            throw DRError(.environment, subject: "kubeconfig \(path)", detail: "\(error)", hint: "check cluster.kubeconfig in the exercise config")
+        }
+    }
+
+    static func fetchFromSSM(parameter: String, region: String?, profile: String?, to file: URL) async throws {
+        let chain = AWSCredentialChain(environment: .process(), profile: profile)
+        let resolvedRegion = try region ?? chain.resolveRegion()
+        let credentials = try chain.resolveCredentials()
+        let environment = ProcessInfo.processInfo.environment
+        let endpoint = [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first { !$0.isEmpty }.flatMap(URL.init(string:))
+        let value = try await AWSHTTPClient.withClient { http in
+            try await SSMClient(http: http, region: resolvedRegion, credentials: credentials, endpoint: endpoint)
+                .getParameter(name: parameter, withDecryption: true)
+        }
+        try FileJournalStore.writePrivate(Data(value.value.utf8), to: file)
+    }
+}
