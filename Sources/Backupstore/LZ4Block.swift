@@ -206,15 +206,19 @@ enum LZ4Block {
             throw .truncated("empty compressed block")
         }
         let out = UnsafeMutableRawPointer(output)
+        // Arithmetic below wraps (`&+`) rather than trapping: it never comes near overflow, since ip stays in
+        // 0...end, op in start...limit, and a length grows by at most 255 per input byte read. This leaves the
+        // hot loop without overflow branches; the explicit checks against `end` and `limit` are what keep
+        // every access in bounds.
         var ip = 0
         var op = start
         while true {
             guard ip < end else { throw .truncated("block ends before a sequence token") }
             let token = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-            ip += 1
+            ip &+= 1
 
             var literalCount = token >> 4
-            if literalCount < 15, end - ip >= 16, limit - op >= 16 {
+            if literalCount < 15, end &- ip >= 16, limit &- op >= 16 {
                 // A short run (0...14 bytes) with room on both sides: one fixed move, no call.
                 copy16(out + op, src + ip)
             } else {
@@ -222,27 +226,27 @@ enum LZ4Block {
                     while true {
                         guard ip < end else { throw .truncated("block ends inside a literal length") }
                         let byte = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-                        ip += 1
-                        literalCount += byte
+                        ip &+= 1
+                        literalCount &+= byte
                         if byte != 255 { break }
                     }
                 }
-                guard literalCount <= end - ip else { throw .truncated("literal run passes the end of the block") }
-                guard literalCount <= limit - op else { throw .outputOverflow }
+                guard literalCount <= end &- ip else { throw .truncated("literal run passes the end of the block") }
+                guard literalCount <= limit &- op else { throw .outputOverflow }
                 if literalCount > 0 {
                     (out + op).copyMemory(from: src + ip, byteCount: literalCount)
                 }
             }
-            ip += literalCount
-            op += literalCount
+            ip &+= literalCount
+            op &+= literalCount
             // The last sequence of a block has literals only.
             if ip == end { return op }
 
-            guard end - ip >= 2 else { throw .truncated("block ends inside a match offset") }
+            guard end &- ip >= 2 else { throw .truncated("block ends inside a match offset") }
             let offset = Int(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: ip, as: UInt16.self)))
-            ip += 2
+            ip &+= 2
             guard offset != 0 else { throw .malformed("match offset 0") }
-            guard offset <= op - windowStart else {
+            guard offset <= op &- windowStart else {
                 throw .malformed("match offset \(offset) reaches before the start of the data")
             }
 
@@ -251,16 +255,16 @@ enum LZ4Block {
                 while true {
                     guard ip < end else { throw .truncated("block ends inside a match length") }
                     let byte = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-                    ip += 1
-                    matchLength += byte
+                    ip &+= 1
+                    matchLength &+= byte
                     if byte != 255 { break }
                 }
             }
-            matchLength += minMatch
-            guard matchLength <= limit - op else { throw .outputOverflow }
+            matchLength &+= minMatch
+            guard matchLength <= limit &- op else { throw .outputOverflow }
 
-            copyMatch(out, at: op, offset: offset, length: matchLength, room: limit - op)
-            op += matchLength
+            copyMatch(out, at: op, offset: offset, length: matchLength, room: limit &- op)
+            op &+= matchLength
         }
     }
 
@@ -273,19 +277,19 @@ enum LZ4Block {
     @inline(__always)
     private static func copyMatch(_ out: UnsafeMutableRawPointer, at op: Int, offset: Int, length: Int, room: Int) {
         let target = out + op
-        let source = out + (op - offset)
+        let source = out + (op &- offset)
         // A fixed move of N bytes is right when offset >= N: everything it reads is already final.
-        if length <= shortMatch, room >= length + 16 {
+        if length <= shortMatch, room >= length &+ 16 {
             var done = 0
             if offset >= 16 {
                 repeat {
                     copy16(target + done, source + done)
-                    done += 16
+                    done &+= 16
                 } while done < length
             } else if offset >= 8 {
                 repeat {
                     copy8(target + done, source + done)
-                    done += 8
+                    done &+= 8
                 } while done < length
             } else {
                 // offset 1...7: the first 8 bytes one at a time; from there on the output repeats with
@@ -293,12 +297,12 @@ enum LZ4Block {
                 // from `step` back read only final bytes.
                 repeat {
                     target.storeBytes(of: source.load(fromByteOffset: done, as: UInt8.self), toByteOffset: done, as: UInt8.self)
-                    done += 1
+                    done &+= 1
                 } while done < 8
                 let step = offset * ((7 + offset) / offset)
                 while done < length {
-                    copy8(target + done, target + (done - step))
-                    done += 8
+                    copy8(target + done, target + (done &- step))
+                    done &+= 8
                 }
             }
             return
