@@ -137,11 +137,8 @@ public enum LZ4Frame {
         let result: Result<[UInt8], BackupstoreError> = input.withUnsafeBytes { raw in
             guard limit > 0, limit <= directOutputLimit else {
                 // No useful bound to allocate up front: grow as blocks arrive, then copy out.
-                let output = ByteAccumulator(capacity: min(limit, max(raw.count * 2, 4096)))
-                var decoder = FrameDecoder(input: raw, maxOutputSize: limit, output: output)
                 do throws(BackupstoreError) {
-                    try decoder.decodeAll()
-                    return .success(output.toArray())
+                    return .success(try decompress(buffer: raw, growingUpTo: limit))
                 } catch {
                     return .failure(error)
                 }
@@ -150,14 +147,10 @@ public enum LZ4Frame {
             // storage: no growth, no final copy of the whole content.
             var failure: BackupstoreError?
             let decoded = [UInt8](unsafeUninitializedCapacity: limit) { buffer, initialized in
-                initialized = 0
-                guard let base = buffer.baseAddress else { return }
-                let output = ByteAccumulator(borrowing: UnsafeMutableRawPointer(base), capacity: limit)
-                var decoder = FrameDecoder(input: raw, maxOutputSize: limit, output: output)
                 do throws(BackupstoreError) {
-                    try decoder.decodeAll()
-                    initialized = output.count
+                    initialized = try decompress(buffer: raw, into: UnsafeMutableRawBufferPointer(buffer))
                 } catch {
+                    initialized = 0
                     failure = error
                 }
             }
@@ -170,6 +163,46 @@ public enum LZ4Frame {
             return .success(decoded)
         }
         return try result.get()
+    }
+
+    /// Decompresses every frame in `input` into `output`, which also sets the output limit.
+    ///
+    /// For callers that reuse one buffer for many blocks: no allocation, and memory that is already mapped.
+    /// The bytes of `output` past the returned count are unspecified (the decoder may have written there).
+    ///
+    /// - Returns: how many bytes of `output` hold the content.
+    /// - Throws: as `decompress(_:maxOutputSize:)` with `maxOutputSize` = `output.count`.
+    public static func decompress(
+        _ input: some ContiguousBytes, into output: UnsafeMutableRawBufferPointer
+    ) throws(BackupstoreError) -> Int {
+        let result: Result<Int, BackupstoreError> = input.withUnsafeBytes { raw in
+            do throws(BackupstoreError) {
+                return .success(try decompress(buffer: raw, into: output))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    static func decompress(
+        buffer input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) throws(BackupstoreError) -> Int {
+        guard let base = output.baseAddress, output.count > 0 else {
+            return try decompress(buffer: input, growingUpTo: 0).count
+        }
+        let accumulator = ByteAccumulator(borrowing: base, capacity: output.count)
+        var decoder = FrameDecoder(input: input, maxOutputSize: output.count, output: accumulator)
+        try decoder.decodeAll()
+        return accumulator.count
+    }
+
+    /// Decodes into a buffer that grows as blocks arrive, then copies the content out.
+    static func decompress(buffer input: UnsafeRawBufferPointer, growingUpTo limit: Int) throws(BackupstoreError) -> [UInt8] {
+        let output = ByteAccumulator(capacity: min(limit, max(input.count * 2, 4096)))
+        var decoder = FrameDecoder(input: input, maxOutputSize: limit, output: output)
+        try decoder.decodeAll()
+        return output.toArray()
     }
 
     /// Output limits up to this size are allocated whole before decoding (the largest block size
