@@ -8,19 +8,24 @@ import Foundation
 /// decompression or checksum), to compare with `longhorn-dr backup verify` on the same objects.
 ///
 /// Usage (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):
-///   longhorn-dr-bench seed --endpoint URL --bucket B --volume V --size-mib N
-///   longhorn-dr-bench raw  --endpoint URL --bucket B --volume V --parallelism N
+///   longhorn-dr-bench seed  --endpoint URL --bucket B --volume V --size-mib N
+///   longhorn-dr-bench raw   --endpoint URL --bucket B --volume V --parallelism N
+///   longhorn-dr-bench codec [--size-mib N]   (in memory, no store: see CodecBench.swift)
 @main
 struct BenchMain {
     static func main() async {
         do {
+            if CommandLine.arguments.dropFirst().first == "codec" {
+                try await CodecBench.run(CommandLine.arguments.dropFirst(2))
+                return
+            }
             let arguments = try Arguments(CommandLine.arguments.dropFirst())
             try await AWSHTTPClient.withClient { http in
                 let store = try arguments.store(http: http)
                 switch arguments.command {
                 case "seed": try await seed(arguments, store: store)
                 case "raw": try await raw(arguments, store: store)
-                default: throw BenchError("unknown command \(arguments.command); use seed or raw")
+                default: throw BenchError("unknown command \(arguments.command); use seed, raw or codec")
                 }
             }
         } catch {
@@ -102,7 +107,7 @@ struct Arguments {
 
     init(_ list: ArraySlice<String>) throws {
         var items = Array(list)
-        guard !items.isEmpty else { throw BenchError("usage: longhorn-dr-bench seed|raw --endpoint URL --bucket B --volume V [--size-mib N] [--parallelism N]") }
+        guard !items.isEmpty else { throw BenchError("usage: longhorn-dr-bench seed|raw|codec --endpoint URL --bucket B --volume V [--size-mib N] [--parallelism N]") }
         command = items.removeFirst()
         while !items.isEmpty {
             let flag = items.removeFirst()

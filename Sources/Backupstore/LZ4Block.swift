@@ -182,6 +182,13 @@ enum LZ4Block {
 
     /// Decodes one block into `output[start..<limit]`.
     ///
+    /// Every length is checked against the input end and `limit` before anything is copied, exactly as a
+    /// byte-at-a-time decoder would, so malformed input fails the same way. Copies are then done in fixed
+    /// 8- or 16-byte moves where there is room: such a move may write a few bytes past the end of the
+    /// current sequence, but never at or past `limit` (the next sequence overwrites them, and bytes past
+    /// the returned end are not part of the output), and only reads bytes that are already written. Near
+    /// `limit` and for long runs, exact `memmove`s take over.
+    ///
     /// - Parameters:
     ///   - windowStart: the lowest output index a match may copy from (the block start for independent
     ///     blocks, the frame start for linked blocks).
@@ -198,40 +205,48 @@ enum LZ4Block {
         guard let src = source.baseAddress, end > 0 else {
             throw .truncated("empty compressed block")
         }
+        let out = UnsafeMutableRawPointer(output)
+        // Arithmetic below wraps (`&+`) rather than trapping: it never comes near overflow, since ip stays in
+        // 0...end, op in start...limit, and a length grows by at most 255 per input byte read. This leaves the
+        // hot loop without overflow branches; the explicit checks against `end` and `limit` are what keep
+        // every access in bounds.
         var ip = 0
         var op = start
         while true {
             guard ip < end else { throw .truncated("block ends before a sequence token") }
             let token = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-            ip += 1
+            ip &+= 1
 
             var literalCount = token >> 4
-            if literalCount == 15 {
-                while true {
-                    guard ip < end else { throw .truncated("block ends inside a literal length") }
-                    let byte = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-                    ip += 1
-                    literalCount += byte
-                    if byte != 255 { break }
+            if literalCount < 15, end &- ip >= 16, limit &- op >= 16 {
+                // A short run (0...14 bytes) with room on both sides: one fixed move, no call.
+                copy16(out + op, src + ip)
+            } else {
+                if literalCount == 15 {
+                    while true {
+                        guard ip < end else { throw .truncated("block ends inside a literal length") }
+                        let byte = Int(src.load(fromByteOffset: ip, as: UInt8.self))
+                        ip &+= 1
+                        literalCount &+= byte
+                        if byte != 255 { break }
+                    }
+                }
+                guard literalCount <= end &- ip else { throw .truncated("literal run passes the end of the block") }
+                guard literalCount <= limit &- op else { throw .outputOverflow }
+                if literalCount > 0 {
+                    (out + op).copyMemory(from: src + ip, byteCount: literalCount)
                 }
             }
-            guard literalCount <= end - ip else { throw .truncated("literal run passes the end of the block") }
-            guard literalCount <= limit - op else { throw .outputOverflow }
-            if literalCount > 0 {
-                UnsafeMutableRawPointer(output + op).copyMemory(from: src + ip, byteCount: literalCount)
-                ip += literalCount
-                op += literalCount
-            }
+            ip &+= literalCount
+            op &+= literalCount
             // The last sequence of a block has literals only.
             if ip == end { return op }
 
-            guard end - ip >= 2 else { throw .truncated("block ends inside a match offset") }
-            let offset =
-                Int(src.load(fromByteOffset: ip, as: UInt8.self))
-                | Int(src.load(fromByteOffset: ip + 1, as: UInt8.self)) << 8
-            ip += 2
+            guard end &- ip >= 2 else { throw .truncated("block ends inside a match offset") }
+            let offset = Int(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: ip, as: UInt16.self)))
+            ip &+= 2
             guard offset != 0 else { throw .malformed("match offset 0") }
-            guard offset <= op - windowStart else {
+            guard offset <= op &- windowStart else {
                 throw .malformed("match offset \(offset) reaches before the start of the data")
             }
 
@@ -240,29 +255,80 @@ enum LZ4Block {
                 while true {
                     guard ip < end else { throw .truncated("block ends inside a match length") }
                     let byte = Int(src.load(fromByteOffset: ip, as: UInt8.self))
-                    ip += 1
-                    matchLength += byte
+                    ip &+= 1
+                    matchLength &+= byte
                     if byte != 255 { break }
                 }
             }
-            matchLength += minMatch
-            guard matchLength <= limit - op else { throw .outputOverflow }
+            matchLength &+= minMatch
+            guard matchLength <= limit &- op else { throw .outputOverflow }
 
-            let from = op - offset
-            if offset >= matchLength {
-                UnsafeMutableRawPointer(output + op).copyMemory(from: output + from, byteCount: matchLength)
+            copyMatch(out, at: op, offset: offset, length: matchLength, room: limit &- op)
+            op &+= matchLength
+        }
+    }
+
+    /// Matches up to this long, with room for the overrun, are copied in fixed moves rather than `memmove`s.
+    static let shortMatch = 64
+
+    /// Writes `out[at..<at+length]` as LZ4 defines a match: byte `i` is a copy of byte `i - offset`, so an
+    /// `offset` shorter than `length` repeats the last `offset` bytes. `room` is how far `out` may be written
+    /// from `at` (at least `length`); `out[(at-offset)..<at]` must be initialized.
+    @inline(__always)
+    private static func copyMatch(_ out: UnsafeMutableRawPointer, at op: Int, offset: Int, length: Int, room: Int) {
+        let target = out + op
+        let source = out + (op &- offset)
+        // A fixed move of N bytes is right when offset >= N: everything it reads is already final.
+        if length <= shortMatch, room >= length &+ 16 {
+            var done = 0
+            if offset >= 16 {
+                repeat {
+                    copy16(target + done, source + done)
+                    done &+= 16
+                } while done < length
+            } else if offset >= 8 {
+                repeat {
+                    copy8(target + done, source + done)
+                    done &+= 8
+                } while done < length
             } else {
-                // Overlapping copy (a repeating pattern). Each chunk copies from `from`, and its length is a
-                // multiple of `offset` until the last one, so the copied ranges never overlap and the chunks
-                // double in size: RLE-like runs cost O(log n) copies rather than n single-byte moves.
-                var written = 0
-                while written < matchLength {
-                    let chunk = min(offset + written, matchLength - written)
-                    UnsafeMutableRawPointer(output + op + written).copyMemory(from: output + from, byteCount: chunk)
-                    written += chunk
+                // offset 1...7: the first 8 bytes one at a time; from there on the output repeats with
+                // period `step`, the smallest multiple of `offset` that is at least 8, so 8-byte moves
+                // from `step` back read only final bytes.
+                repeat {
+                    target.storeBytes(of: source.load(fromByteOffset: done, as: UInt8.self), toByteOffset: done, as: UInt8.self)
+                    done &+= 1
+                } while done < 8
+                let step = offset * ((7 + offset) / offset)
+                while done < length {
+                    copy8(target + done, target + (done &- step))
+                    done &+= 8
                 }
             }
-            op += matchLength
+            return
         }
+        if offset >= length {
+            target.copyMemory(from: source, byteCount: length)
+        } else {
+            // Overlapping copy (a repeating pattern). Each chunk copies from `source`, and its length is a
+            // multiple of `offset` until the last one, so the copied ranges never overlap and the chunks
+            // double in size: RLE-like runs cost O(log n) copies rather than n single-byte moves.
+            var written = 0
+            while written < length {
+                let chunk = min(offset + written, length - written)
+                (target + written).copyMemory(from: source, byteCount: chunk)
+                written += chunk
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func copy16(_ target: UnsafeMutableRawPointer, _ source: UnsafeRawPointer) {
+        target.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+    }
+
+    @inline(__always)
+    private static func copy8(_ target: UnsafeMutableRawPointer, _ source: UnsafeRawPointer) {
+        target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
     }
 }

@@ -133,16 +133,81 @@ public enum LZ4Frame {
     public static func decompress(
         _ input: some ContiguousBytes, maxOutputSize: Int
     ) throws(BackupstoreError) -> [UInt8] {
+        let limit = max(0, maxOutputSize)
         let result: Result<[UInt8], BackupstoreError> = input.withUnsafeBytes { raw in
-            var decoder = FrameDecoder(input: raw, maxOutputSize: max(0, maxOutputSize))
+            guard limit > 0, limit <= directOutputLimit else {
+                // No useful bound to allocate up front: grow as blocks arrive, then copy out.
+                do throws(BackupstoreError) {
+                    return .success(try decompress(buffer: raw, growingUpTo: limit))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            // The limit bounds the output (a backup block's size), so decode straight into the array's own
+            // storage: no growth, no final copy of the whole content.
+            var failure: BackupstoreError?
+            let decoded = [UInt8](unsafeUninitializedCapacity: limit) { buffer, initialized in
+                do throws(BackupstoreError) {
+                    initialized = try decompress(buffer: raw, into: UnsafeMutableRawBufferPointer(buffer))
+                } catch {
+                    initialized = 0
+                    failure = error
+                }
+            }
+            if let failure { return .failure(failure) }
+            // Do not let a small result pin a large allocation: copy it into one of its own size (an
+            // `Array(decoded[...])` would share the storage).
+            if decoded.count < limit / 2, limit > 64 * 1024 {
+                return .success(decoded.withUnsafeBufferPointer { Array($0) })
+            }
+            return .success(decoded)
+        }
+        return try result.get()
+    }
+
+    /// Decompresses every frame in `input` into `output`, which also sets the output limit.
+    ///
+    /// For callers that reuse one buffer for many blocks: no allocation, and memory that is already mapped.
+    /// The bytes of `output` past the returned count are unspecified (the decoder may have written there).
+    ///
+    /// - Returns: how many bytes of `output` hold the content.
+    /// - Throws: as `decompress(_:maxOutputSize:)` with `maxOutputSize` = `output.count`.
+    public static func decompress(
+        _ input: some ContiguousBytes, into output: UnsafeMutableRawBufferPointer
+    ) throws(BackupstoreError) -> Int {
+        let result: Result<Int, BackupstoreError> = input.withUnsafeBytes { raw in
             do throws(BackupstoreError) {
-                return .success(try decoder.decodeAll())
+                return .success(try decompress(buffer: raw, into: output))
             } catch {
                 return .failure(error)
             }
         }
         return try result.get()
     }
+
+    static func decompress(
+        buffer input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) throws(BackupstoreError) -> Int {
+        guard let base = output.baseAddress, output.count > 0 else {
+            return try decompress(buffer: input, growingUpTo: 0).count
+        }
+        let accumulator = ByteAccumulator(borrowing: base, capacity: output.count)
+        var decoder = FrameDecoder(input: input, maxOutputSize: output.count, output: accumulator)
+        try decoder.decodeAll()
+        return accumulator.count
+    }
+
+    /// Decodes into a buffer that grows as blocks arrive, then copies the content out.
+    static func decompress(buffer input: UnsafeRawBufferPointer, growingUpTo limit: Int) throws(BackupstoreError) -> [UInt8] {
+        let output = ByteAccumulator(capacity: min(limit, max(input.count * 2, 4096)))
+        var decoder = FrameDecoder(input: input, maxOutputSize: limit, output: output)
+        try decoder.decodeAll()
+        return output.toArray()
+    }
+
+    /// Output limits up to this size are allocated whole before decoding (the largest block size
+    /// `BackupReader` accepts); larger ones, such as `Int.max`, grow the output as it is decoded.
+    static let directOutputLimit = 64 * 1024 * 1024
 }
 
 // MARK: - Frame decoder
@@ -154,16 +219,18 @@ private struct FrameDecoder {
     var position = 0
     let output: ByteAccumulator
 
-    init(input: UnsafeRawBufferPointer, maxOutputSize: Int) {
+    /// - Parameters:
+    ///   - output: where the content goes; it must be empty, and either able to grow or hold `maxOutputSize`.
+    init(input: UnsafeRawBufferPointer, maxOutputSize: Int, output: ByteAccumulator) {
         self.input = input
         self.maxOutputSize = maxOutputSize
-        // Most inputs are one Longhorn block: start near the compressed size, grow as blocks arrive.
-        output = ByteAccumulator(capacity: min(maxOutputSize, max(input.count * 2, 4096)))
+        self.output = output
     }
 
     var remaining: Int { input.count - position }
 
-    mutating func decodeAll() throws(BackupstoreError) -> [UInt8] {
+    /// Decodes every frame into `output`.
+    mutating func decodeAll() throws(BackupstoreError) {
         var framesDecoded = 0
         while remaining > 0 {
             let frameStart = position
@@ -193,7 +260,6 @@ private struct FrameDecoder {
         guard framesDecoded > 0 else {
             throw malformed(input.count == 0 ? "empty input has no LZ4 frame" : "input holds only skippable frames")
         }
-        return output.toArray()
     }
 
     private mutating func decodeFrame() throws(BackupstoreError) {
