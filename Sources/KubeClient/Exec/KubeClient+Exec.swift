@@ -96,7 +96,7 @@ struct ExecConnection: Sendable {
         }
         let secure = server.scheme?.lowercased() == "https"
         let port = server.port ?? (secure ? 443 : 80)
-        var sslContext: NIOSSLContext?
+        let sslContext: NIOSSLContext?
         if secure {
             do {
                 var configuration = try tls.makeTLSConfiguration()
@@ -105,6 +105,8 @@ struct ExecConnection: Sendable {
             } catch {
                 throw KubeClientError(.configuration, subject: "kubeconfig cluster \(server.absoluteString)", detail: "\(error)")
             }
+        } else {
+            sslContext = nil
         }
         // SNI carries DNS names only; for an IP address NIOSSL checks the certificate's IP SANs
         // against the peer address instead.
