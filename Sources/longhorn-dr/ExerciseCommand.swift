@@ -62,28 +62,12 @@ struct ExerciseCommand: AsyncParsableCommand {
             let environment = SimulatedExerciseEnvironment(config: exerciseConfig, personality: LonghornPersonality(longhornVersion) ?? .default,
                 workRoot: runFolder, fault: simulateFault, log: Terminal.note)
             Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion)); journal \(journal.path.path)")
-            let runner = ExerciseRunner(config: exerciseConfig, environment: environment, journalStore: journal,
-                options: .init(resume: resume, confirmedDestroy: true), log: Terminal.note)
-            do {
-                report = try await runner.run()
-                await environment.shutdown()
-            } catch {
-                await environment.shutdown()
-                throw error
-            }
+            report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: true) { await environment.shutdown() }
         } else {
             let confirmed = yes || confirmInteractively(exerciseConfig.cluster.name)
             let environment = ClusterExerciseEnvironment(config: exerciseConfig, workDirectory: runFolder, log: Terminal.note)
             Terminal.note("DR exercise on cluster \(exerciseConfig.cluster.name); journal \(journal.path.path)")
-            let runner = ExerciseRunner(config: exerciseConfig, environment: environment, journalStore: journal,
-                options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
-            do {
-                report = try await runner.run()
-                await environment.shutdown()
-            } catch {
-                await environment.shutdown()
-                throw error
-            }
+            report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: confirmed) { await environment.shutdown() }
         }
         if simulate { try? FileManager.default.removeItem(at: runFolder) }
         print(report.consoleText())
@@ -93,6 +77,23 @@ struct ExerciseCommand: AsyncParsableCommand {
         let files = try ReportWriter.write(report, formats: exerciseConfig.report.formats, to: folder)
         for file in files { Terminal.note("report: \(file.path)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
+    }
+
+    /// Runs the phases, then lets the environment release its cluster whatever happened.
+    private func runExercise(
+        _ config: ExerciseConfig, _ environment: any ExerciseEnvironment, journal: FileJournalStore, confirmed: Bool,
+        shutdown: () async -> Void
+    ) async throws -> ExerciseReport {
+        let runner = ExerciseRunner(config: config, environment: environment, journalStore: journal,
+            options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
+        do {
+            let report = try await runner.run()
+            await shutdown()
+            return report
+        } catch {
+            await shutdown()
+            throw error
+        }
     }
 
     /// Asks for the cluster's name on a terminal before anything runs; without a terminal (CI,
