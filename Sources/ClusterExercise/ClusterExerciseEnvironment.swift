@@ -67,12 +67,12 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     public func preflight() async throws -> [String: String] {
         for (purpose, argv) in [("destroy", config.cluster.destroy), ("rebuild", config.cluster.rebuild)] {
-            guard let name = argv.first, CommandRunner.locate(name) != nil else {
+            guard let name = argv.first, ToolLocator.locate(name) != nil else {
                 throw DRError(.environment, subject: "the \(purpose) command \(argv.first ?? "(empty)")", detail: "is not found on PATH",
                     hint: "install it, or give its full path in cluster.\(purpose)")
             }
         }
-        guard CommandRunner.locate("debugfs") ?? ["/usr/sbin/debugfs", "/sbin/debugfs"].first(where: FileManager.default.isExecutableFile) != nil else {
+        guard ToolLocator.locate("debugfs") != nil else {
             throw DRError(.environment, subject: "debugfs", detail: "is not installed; the store check needs it", hint: "apt-get install e2fsprogs")
         }
         let session = try await connect()

@@ -28,7 +28,7 @@ enum CommandRunner {
         guard let name = argv.first, !name.isEmpty else {
             throw DRError(.usage, subject: "the \(purpose) command", detail: "is empty", hint: "set it in the exercise config as an argument list")
         }
-        guard let executable = locate(name) else {
+        guard let executable = ToolLocator.locate(name) else {
             throw DRError(.environment, subject: "the \(purpose) command \(name)", detail: "is not found on PATH",
                 hint: "install it, or give its full path in the exercise config")
         }
@@ -105,10 +105,16 @@ enum CommandRunner {
         return output
     }
 
-    static func locate(_ name: String) -> String? {
+}
+
+/// Finds a command the way a shell would, plus the sbin folders where e2fsprogs' debugfs lives
+/// but which a user's PATH often lacks. One place for every tool lookup of the exercise and
+/// the CLI.
+public enum ToolLocator {
+    public static func locate(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        for folder in path.split(separator: ":").map(String.init) where !folder.isEmpty {
+        for folder in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] where !folder.isEmpty {
             let candidate = "\(folder)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

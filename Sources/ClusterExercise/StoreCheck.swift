@@ -39,7 +39,7 @@ enum StoreCheck {
             return try await BackupReader(store: store, layout: BackupstoreLayout(prefix: location.prefix))
                 .restore(volume: backup.volume, backup: backup.backupName, to: image, parallelism: 8)
         }
-        guard let debugfs = CommandRunner.locate("debugfs") ?? ["/usr/sbin/debugfs", "/sbin/debugfs"].first(where: FileManager.default.isExecutableFile) else {
+        guard let debugfs = ToolLocator.locate("debugfs") else {
             throw DRError(.environment, subject: "debugfs", detail: "is not installed", hint: "apt-get install e2fsprogs")
         }
         _ = try await CommandRunner.output([debugfs, "-R", "dump /\(sentinelFile) \(extracted.path)", image.path], purpose: "debugfs", quiet: true)

@@ -1,3 +1,4 @@
+import ClusterExercise
 import Crypto
 import DRCore
 import Foundation
@@ -16,12 +17,7 @@ struct Ext4FileExtractor {
 
     /// `debugfs`, looked up on PATH and in the sbin folders Debian installs it to.
     static func locateDebugfs() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        for folder in folders where !folder.isEmpty {
-            let candidate = "\(folder)/debugfs"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
+        if let path = ToolLocator.locate("debugfs") { return path }
         throw DRError(.environment, subject: "debugfs", detail: "e2fsprogs' debugfs is not installed",
             hint: "install e2fsprogs (Debian: apt-get install e2fsprogs), or leave out --file")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterExercise
 import DRCore
 import Foundation
 import KubeClient
@@ -70,7 +71,7 @@ struct PreflightCommand: AsyncParsableCommand {
     func runChecks() async -> [Check] {
         var checks: [Check] = []
         for tool in ["debugfs"] {
-            if let path = Self.locate(tool) {
+            if let path = ToolLocator.locate(tool) {
                 checks.append(Check(name: "tool \(tool)", outcome: .ok, detail: path))
             } else {
                 checks.append(Check(name: "tool \(tool)", outcome: .fail,
@@ -145,14 +146,5 @@ struct PreflightCommand: AsyncParsableCommand {
         let summary = status[path: ["data", "summary"]]?.stringValue ?? ""
         let finished = status[path: ["data", "finishedAt"]]?.stringValue ?? "?"
         return Check(name: name, outcome: .note, detail: "\(result) at \(finished): \(summary)")
-    }
-
-    static func locate(_ tool: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        for folder in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] where !folder.isEmpty {
-            let candidate = "\(folder)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }
