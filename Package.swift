@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
-        .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore"], swiftSettings: strict),
+        .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
         .testTarget(

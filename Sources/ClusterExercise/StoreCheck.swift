@@ -1,7 +1,6 @@
 import AWS
 import Backupstore
 import BackupstoreS3
-import Crypto
 import DRCore
 import Exercise
 import Foundation
@@ -28,24 +27,16 @@ enum StoreCheck {
         let credentials = try chain.resolveCredentials()
         let addressing: S3Addressing = if let secret { try S3Addressing(region: region, secret: secret) } else { try S3Addressing(region: region) }
         let image = workDirectory.appendingPathComponent("verify-\(backup.backupName).img")
-        let extracted = workDirectory.appendingPathComponent("verify-\(backup.backupName).sentinel")
-        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-        defer {
-            try? FileManager.default.removeItem(at: image)
-            try? FileManager.default.removeItem(at: extracted)
-        }
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: image) }
         let result = try await AWSHTTPClient.withClient(caPEM: secret?.certificatePEM) { http in
             let store = S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
             return try await BackupReader(store: store, layout: BackupstoreLayout(prefix: location.prefix))
                 .restore(volume: backup.volume, backup: backup.backupName, to: image, parallelism: 8)
         }
-        guard let debugfs = ToolLocator.locate("debugfs") else {
-            throw DRError(.environment, subject: "debugfs", detail: "is not installed", hint: "apt-get install e2fsprogs")
-        }
-        _ = try await CommandRunner.output([debugfs, "-R", "dump /\(sentinelFile) \(extracted.path)", image.path], purpose: "debugfs", quiet: true)
-        let bytes = FileManager.default.contents(atPath: extracted.path) ?? Data()
+        let sentinel = try await Ext4FileExtractor.extract(path: sentinelFile, from: image, into: workDirectory)
         return ["blocksVerified": String(result.blocksVerified), "bytesVerified": String(result.bytesVerified),
-            "storeSentinelSHA256": SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), "store": url]
+            "storeSentinelSHA256": sentinel.sha256, "storeSentinelBytes": String(sentinel.size), "store": url]
     }
 
     /// The Secret named by the target (`spec.credentialSecret`, or the ≤ v1.7 Setting), read from

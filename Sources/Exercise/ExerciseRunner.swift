@@ -162,7 +162,17 @@ public struct ExerciseRunner: Sendable {
                 state: journal.evidence(.backup, "state") ?? "", snapshotCreatedAt: journal.evidence(.backup, "snapshotCreatedAt") ?? "",
                 volume: journal.evidence(.backup, "volume") ?? "")
             let evidence = try await environment.verifyInStore(backup)
-            return ("backup read back from the store, every block verified", evidence)
+            // The gate's point: the backup holds the sentinel written a phase ago, byte for byte.
+            // A backup without it (snapshot taken before the write landed, wrong volume) is a FAIL.
+            let written = journal.evidence(.writeSentinel, "sentinelSHA256") ?? ""
+            let stored = evidence["storeSentinelSHA256"] ?? ""
+            guard !written.isEmpty, stored == written else {
+                throw PhaseFailure(reason: "verification-failed",
+                    message: "backup \(backup.backupName) does not hold the sentinel written earlier: "
+                        + (stored.isEmpty ? "the store check returned no sentinel hash" : "its \(config.sentinel.file) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
+                        + "; the cluster is not destroyed")
+            }
+            return ("backup read back from the store, every block verified, sentinel present byte for byte", evidence)
         case .destroy:
             let fingerprint = try? await environment.clusterFingerprint()
             let problems = DestroyGate.problems(journal: journal, currentFingerprint: fingerprint, operatorConfirmed: options.confirmedDestroy)

@@ -4,8 +4,8 @@ import KubeModels
 
 extension LonghornClient {
     /// Waits until `findBackup` can decide: `.found` or `.confirmedNone`. Re-evaluates on every
-    /// change to BackupTargets, BackupVolumes and Backups (watched, not polled), and asks for a
-    /// sync of the volume's BackupVolume once if it lags behind `syncedAfter`.
+    /// change to BackupTargets, BackupVolumes and Backups (watched, not polled), and waits for the
+    /// BackupVolume's own sync, which the target's sync requests (never patched from here).
     /// - Throws: `.timeout` with the last "not synced" reason — never a guessed "no backup";
     ///   and whatever `findBackup` throws (missing pinned backup, duplicates).
     public func waitForBackupDecision(
@@ -34,14 +34,12 @@ extension LonghornClient {
                     return .timedOut
                 }
                 group.addTask {
-                    var asked: Set<String> = []
+                    // No sync requests of its own: Longhorn's target sync already asks every
+                    // BackupVolume to sync, and the restore Job is not granted that patch.
                     for await _ in changes {
                         let lookup = try await self.findBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter)
                         guard case .notSynced(let reason) = lookup else { return .decided(lookup) }
                         if await last.set(reason) { progress(reason) }
-                        if case .backupVolumeNotSynced(let name, _, _) = reason, asked.insert(name).inserted {
-                            try await self.requestBackupVolumeSync(name)
-                        }
                     }
                     return .watchEnded
                 }

@@ -22,6 +22,18 @@ extension LonghornClient {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         try await waitForWorkloads(timeout: timeout, progress: progress)
+        // v1.7 and older create BackupTarget default asynchronously after the manager starts:
+        // its absence right after a rebuild is "not yet", not "unavailable".
+        progress("waiting for backup target \(target) to exist")
+        let namespace = namespace
+        let settings = version.backupTargetSource == .settings
+        _ = try await wait(BackupTarget.self, target, timeout: max(deadline - clock.now, .milliseconds(100)), until: "created",
+            hint: settings
+                ? "Longhorn \(version) creates BackupTarget \(target) itself from the Setting backup-target; check longhorn-manager is running"
+                : "create BackupTarget \(target) (or set Helm defaultBackupStore.backupTarget) with the store URL and credential secret"
+        ) { found in
+            found.map { .done($0) } ?? .waiting("BackupTarget \(namespace)/\(target) does not exist yet")
+        }
         let requested = try await requestBackupTargetSync(target)
         progress("waiting for backup target \(target) to be available and synced after \(LonghornTime.format(requested))")
         let remaining = max(deadline - clock.now, .seconds(1))

@@ -10,8 +10,6 @@ import Synchronization
 public actor LonghornRestorePort: RestorePort {
     let longhorn: LonghornClient
     var kube: KubeClient { longhorn.kube }
-    /// When this run asked the target to sync; backups count only if synced after it.
-    private var syncRequestedAt: Date?
     /// Backups found by `findBackup`, by name, so the restore uses Longhorn's own object.
     private var found: [String: Backup] = [:]
 
@@ -28,29 +26,17 @@ public actor LonghornRestorePort: RestorePort {
         return map[path: ["data", flag.key]]?.stringValue?.lowercased() == "true"
     }
 
-    public func requestTargetSync(_ target: String) async throws -> Date {
-        let time = try await longhorn.requestBackupTargetSync(target)
-        syncRequestedAt = time
-        return time
-    }
-
-    public func targetState(_ target: String, syncedAfter since: Date, timeout: Duration) async throws -> VolumeObservation.Target {
-        let outcome: Result<BackupTarget, LonghornError>
+    public func waitForTarget(_ target: String, timeout: Duration) async throws -> (requestedAt: Date, state: VolumeObservation.Target) {
         do {
-            outcome = .success(try await longhorn.waitForBackupTarget(target, syncedAfter: since, timeout: timeout))
+            let ready = try await longhorn.waitUntilReadyForRestore(target: target, timeout: timeout)
+            return (ready.syncRequestedAt, .synced(at: ready.target.status?.lastSyncedAt.flatMap(LonghornTime.parse) ?? ready.syncRequestedAt))
         } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let synced):
-            return .synced(at: synced.status?.lastSyncedAt.flatMap(LonghornTime.parse) ?? since)
-        case .failure(let error):
-            guard error.code == .backupTargetUnavailable else { throw error }
-            return .notReady(error.description)
+            guard error.code == .backupTargetUnavailable || error.code == .timeout else { throw error }
+            return (Date(), .notReady(error.description))
         }
     }
 
-    public func findBackup(for volume: RestoreConfig.Volume, target: String) async throws -> VolumeObservation.Backups {
+    public func findBackup(for volume: RestoreConfig.Volume, target: String, syncedAfter: Date, timeout: Duration) async throws -> VolumeObservation.Backups {
         let selection: BackupSelection = switch volume.restore {
         case .latest: .latest
         case .backup(let name): .named(name)
@@ -59,7 +45,7 @@ public actor LonghornRestorePort: RestorePort {
         let result: Result<BackupLookup, LonghornError>
         do {
             result = .success(try await longhorn.waitForBackupDecision(
-                volume: volume.name, target: target, selection: selection, syncedAfter: syncRequestedAt ?? Date(), timeout: .seconds(120)))
+                volume: volume.name, target: target, selection: selection, syncedAfter: syncedAfter, timeout: timeout))
         } catch {
             result = .failure(error)
         }
@@ -102,9 +88,11 @@ public actor LonghornRestorePort: RestorePort {
         }
     }
 
-    public func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws {
+    public func createFresh(_ volume: RestoreConfig.Volume, target: String, timeout: Duration) async throws {
+        // The volume's later backups go to the configured target; `default` would be refused by
+        // v1.10+'s backup webhook (and tracked on the wrong target by 1.8–1.9).
         _ = try await longhorn.createFreshVolume(name: volume.name, sizeBytes: volume.size.bytes,
-            options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue))
+            options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue, backupTargetName: target))
         let namespace = longhorn.namespace
         _ = try await kube.waitFor(LonghornResources.volumes, namespace: namespace, name: volume.name, timeout: timeout, until: "created (detached)") {
             $0?[path: ["status", "state"]]?.stringValue == "detached"

@@ -35,10 +35,11 @@ public struct RestoreOrchestrator: Sendable {
         }
         if skip { log("skip flag \(config.skipFlag.configMap).\(config.skipFlag.key) is true: volumes start fresh") }
         var target: VolumeObservation.Target = .notReady("not checked")
+        var syncedAfter = started
         if !skip, !config.volumes.isEmpty {
-            target = await waitForTarget(started: started)
+            (syncedAfter, target) = await waitForTarget(started: started)
         }
-        let fixedTarget = target
+        let fixedTarget = target, fixedSyncedAfter = syncedAfter
         var outcomes: [Int: VolumeOutcome] = [:]
         await withTaskGroup(of: (Int, VolumeOutcome).self) { group in
             var next = 0
@@ -47,7 +48,9 @@ public struct RestoreOrchestrator: Sendable {
                 let index = next
                 let volume = config.volumes[index]
                 next += 1
-                group.addTask { (index, await self.handle(volume, skip: skip, target: fixedTarget, started: started, dryRun: dryRun)) }
+                group.addTask {
+                    (index, await self.handle(volume, skip: skip, target: fixedTarget, syncedAfter: fixedSyncedAfter, dryRun: dryRun))
+                }
             }
             for _ in 0..<min(config.concurrency, config.volumes.count) { startNext() }
             for await (index, outcome) in group {
@@ -71,18 +74,18 @@ public struct RestoreOrchestrator: Sendable {
         return ordered
     }
 
-    /// Asks for a sync and waits for it, up to the sync timeout.
-    func waitForTarget(started: Date) async -> VolumeObservation.Target {
+    /// Waits for Longhorn and the target, asks for a sync and waits for it, all within the sync timeout.
+    func waitForTarget(started: Date) async -> (Date, VolumeObservation.Target) {
+        log("waiting ≤ \(DurationText.format(config.syncTimeout)) for Longhorn and backup target \(config.backupTarget) to sync")
         do {
-            let requested = try await port.requestTargetSync(config.backupTarget)
-            log("waiting ≤ \(DurationText.format(config.syncTimeout)) for backup target \(config.backupTarget) to sync")
-            return try await port.targetState(config.backupTarget, syncedAfter: min(requested, started), timeout: config.syncTimeout)
+            let (requested, state) = try await port.waitForTarget(config.backupTarget, timeout: config.syncTimeout)
+            return (min(requested, started), state)
         } catch {
-            return .notReady("\(error)")
+            return (started, .notReady("\(error)"))
         }
     }
 
-    func handle(_ volume: RestoreConfig.Volume, skip: Bool, target: VolumeObservation.Target, started: Date, dryRun: Bool) async -> VolumeOutcome {
+    func handle(_ volume: RestoreConfig.Volume, skip: Bool, target: VolumeObservation.Target, syncedAfter: Date, dryRun: Bool) async -> VolumeOutcome {
         let begin = now()
         func outcome(_ decision: RestoreDecision, backup: BackupReference? = nil, ok: Bool, _ message: String) -> VolumeOutcome {
             let age = backup?.snapshotCreatedAt.map { Duration.milliseconds(Int64((now().timeIntervalSince($0) * 1000).rounded())) }
@@ -95,7 +98,7 @@ public struct RestoreOrchestrator: Sendable {
             if exists || skip {
                 backups = .confirmedNone
             } else if case .synced = target {
-                backups = try await port.findBackup(for: volume, target: config.backupTarget)
+                backups = try await port.findBackup(for: volume, target: config.backupTarget, syncedAfter: syncedAfter, timeout: config.syncTimeout)
             } else {
                 backups = .notSynced("the backup target is not synced")
             }
@@ -110,7 +113,7 @@ public struct RestoreOrchestrator: Sendable {
                 return outcome(decision, ok: true, "the Longhorn volume exists; PV ensured")
             case .provisionFresh(let reason):
                 if dryRun { return outcome(decision, ok: true, "would create an empty volume and its PV for \(claim): \(reason)") }
-                try await port.createFresh(volume, timeout: config.restoreTimeout)
+                try await port.createFresh(volume, target: config.backupTarget, timeout: config.restoreTimeout)
                 try await port.ensurePersistentVolume(volume)
                 return outcome(decision, ok: true, reason)
             case .restore(let backup):

@@ -8,17 +8,20 @@ public protocol RestorePort: Sendable {
     func longhornVolumeExists(_ name: String) async throws -> Bool
     /// Whether the cluster-wide skip flag is set to "true".
     func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool
-    /// Asks the backup target to sync now (bumps `syncRequestedAt`); returns the request time.
-    func requestTargetSync(_ target: String) async throws -> Date
-    /// Waits up to `timeout` for the target to be available and synced after `since`.
-    func targetState(_ target: String, syncedAfter since: Date, timeout: Duration) async throws -> VolumeObservation.Target
-    /// Finds the backup the volume's policy asks for, telling "not synced" apart from "none".
-    func findBackup(for volume: RestoreConfig.Volume, target: String) async throws -> VolumeObservation.Backups
+    /// Within one budget of `timeout`: waits until Longhorn can serve a restore (manager and CSI
+    /// rolled out, the target exists: on v1.7 and older Longhorn creates it asynchronously), asks
+    /// the target to sync now (bumps `syncRequestedAt`) and waits for that sync.
+    /// - Returns: the time the sync was requested (backups count only if synced after it) and the
+    ///   target's state; `.notReady` with the reason when the budget ran out.
+    func waitForTarget(_ target: String, timeout: Duration) async throws -> (requestedAt: Date, state: VolumeObservation.Target)
+    /// Finds the backup the volume's policy asks for, telling "not synced" apart from "none";
+    /// waits up to `timeout` for Longhorn's BackupVolume and Backup syncs after `syncedAfter`.
+    func findBackup(for volume: RestoreConfig.Volume, target: String, syncedAfter: Date, timeout: Duration) async throws -> VolumeObservation.Backups
     /// Creates the restore Volume and waits until the restore is really done.
     func restore(_ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
         progress: @escaping @Sendable (String) -> Void) async throws
-    /// Creates an empty Volume and waits until it is usable.
-    func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws
+    /// Creates an empty Volume whose later backups go to `target`, and waits until it is usable.
+    func createFresh(_ volume: RestoreConfig.Volume, target: String, timeout: Duration) async throws
     /// Makes sure the PV for the volume exists and is pre-bound to the declared PVC.
     func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws
     /// Records the run where people and Flux can see it: one Event per volume and the status

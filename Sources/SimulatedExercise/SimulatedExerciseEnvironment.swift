@@ -1,6 +1,5 @@
 import Backupstore
 import ClusterExercise
-import Crypto
 import DRCore
 import Exercise
 import Foundation
@@ -42,6 +41,9 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         case backupError = "backup-error"
         /// A block of the backup is corrupted in the store after the upload.
         case corruptBlock = "corrupt-block"
+        /// The snapshot misses the sentinel just written (taken before the write reached the
+        /// volume): the backup completes and every block verifies, but the sentinel is not in it.
+        case staleSnapshot = "stale-snapshot"
         /// The rebuilt cluster's restore faults (RestoreFailure).
         case restoreFault = "restore-fault"
         /// The rebuilt cluster's bootstrap starts the volume fresh instead of restoring it (the
@@ -124,6 +126,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
     private func applyFault(to longhorn: LonghornSimulation, client: KubeClient) async throws {
         switch fault {
         case .backupError: await longhorn.faults.set(backupError: "simulated fault: replica failed to upload")
+        case .staleSnapshot: await longhorn.faults.set(staleSnapshots: true)
         case .restoreFault where generation > 1: await longhorn.faults.set(restoreFaults: true)
         case .skipRestore where generation > 1:
             if try await client.getIfPresent(.namespaces, name: "flux-system") == nil {
@@ -214,13 +217,9 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         let image = workRoot.appendingPathComponent("verify-\(backup.backupName).img")
         defer { try? FileManager.default.removeItem(at: image) }
         let result = try await reader.restore(volume: backup.volume, backup: backup.backupName, to: image)
-        let extracted = workRoot.appendingPathComponent("verify-\(backup.backupName).sentinel")
-        defer { try? FileManager.default.removeItem(at: extracted) }
-        _ = try await Self.run("debugfs", ["-R", "dump /\(config.sentinel.file) \(extracted.path)", image.path])
-        let bytes = FileManager.default.contents(atPath: extracted.path) ?? Data()
-        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sentinel = try await Ext4FileExtractor.extract(path: config.sentinel.file, from: image, into: workRoot)
         return ["blocksVerified": String(result.blocksVerified), "bytesVerified": String(result.bytesVerified),
-            "storeSentinelSHA256": sha]
+            "storeSentinelSHA256": sentinel.sha256, "storeSentinelBytes": String(sentinel.size)]
     }
 
     public func destroy() async throws {

@@ -63,8 +63,17 @@ public struct APIHandler: Sendable {
             return .error(.unknownResource)
         }
         let verb = Self.verb(request, path)
+        // Like the apiserver's RequestInfoFactory: a list or watch narrowed to one object by
+        // `fieldSelector=metadata.name=X` is authorized as a request for that name, so a rule with
+        // resourceNames allows it.
+        var name = path.name
+        if name == nil, verb == "list" || verb == "watch", let selector = request.query["fieldSelector"]?.first,
+            selector.hasPrefix("metadata.name="), !selector.contains(",")
+        {
+            name = String(selector.dropFirst("metadata.name=".count))
+        }
         let attributes = RBACAuthorizer.Attributes(verb: verb, group: path.group, resource: path.resource, subresource: path.subresource,
-            namespace: type.namespaced ? path.namespace : nil, name: path.name)
+            namespace: type.namespaced ? path.namespace : nil, name: name)
         if let forbidden = await RBACAuthorizer.check(request.user, attributes, store: store) { return .error(forbidden) }
         var request = request
         if let contentType = request.header("content-type"), !request.body.isEmpty {
@@ -145,7 +154,7 @@ public struct APIHandler: Sendable {
                     throw .badRequest("exec over \(refused) is not supported by the simulator: it speaks WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS or set it to true")
                 }
                 throw .badRequest("Upgrade request required: the simulator supports exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only")
-            case "scale": throw .methodNotAllowed("the scale subresource is not supported by the simulator")
+            case "scale": return try await scale(request, type: type, namespace: namespace, name: path.name)
             case "finalize":
                 guard request.method == "PUT", let name = path.name else { throw .methodNotAllowed("finalize supports PUT only") }
                 let body = try Self.decodeBody(request)
@@ -343,6 +352,47 @@ public struct APIHandler: Sendable {
             return .json(table)
         }
         return .json(object)
+    }
+
+    // MARK: - Scale
+
+    /// The `scale` subresource (`kubectl scale`): an `autoscaling/v1` Scale read from and written
+    /// to the workload's `spec.replicas`, as the apiserver's registry for Deployments and
+    /// ReplicaSets does. GET, PUT and every patch type but apply.
+    private func scale(_ request: APIRequest, type: ResourceType, namespace: String?, name: String?) async throws(APIError) -> APIResponse {
+        guard let name else { throw .unknownResource }
+        func view(_ object: JSONValue) -> JSONValue {
+            let labels = object[path: ["spec", "selector", "matchLabels"]]?.objectValue ?? [:]
+            let selector = labels.keys.sorted().map { "\($0)=\(labels[$0]?.stringValue ?? "")" }.joined(separator: ",")
+            return ["apiVersion": "autoscaling/v1", "kind": "Scale",
+                "metadata": ["name": object[path: ["metadata", "name"]] ?? "", "namespace": object[path: ["metadata", "namespace"]] ?? .null,
+                    "uid": object[path: ["metadata", "uid"]] ?? "", "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? "",
+                    "creationTimestamp": object[path: ["metadata", "creationTimestamp"]] ?? .null],
+                "spec": ["replicas": object[path: ["spec", "replicas"]] ?? 1],
+                "status": ["replicas": object[path: ["status", "replicas"]] ?? 0, "selector": .string(selector)]]
+        }
+        switch request.method {
+        case "GET":
+            return .json(view(try await store.get(type, namespace: namespace, name: name)))
+        case "PUT", "PATCH":
+            let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let body = try Self.decodeBody(request)
+            let kind: PatchKind? = request.method == "PUT" ? nil : PatchKind(contentType: contentType)
+            if request.method == "PATCH", kind == nil || kind == .apply { throw .unsupportedMediaType(contentType) }
+            let updated = try await store.patch(type, namespace: namespace, name: name, dryRun: request.query["dryRun"]?.contains("All") == true) { old throws(APIError) in
+                let current = view(old)
+                let wanted = try kind.map { kind throws(APIError) in try PatchApplier.apply(kind == .strategic ? .merge : kind, patch: body, to: current, type: type) } ?? body
+                guard let replicas = wanted[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
+                    throw APIError.invalid(type, name, causes: [(field: "spec.replicas", reason: "FieldValueInvalid", message: "Invalid value: must be greater than or equal to 0")])
+                }
+                var new = old
+                new[path: ["spec", "replicas"]] = .number(Double(replicas))
+                return new
+            }
+            return .json(view(updated))
+        default:
+            throw .methodNotAllowed("\(request.method) is not supported on \(type.resource)/scale")
+        }
     }
 
     // MARK: - Patch

@@ -1,6 +1,7 @@
 import AWS
 import ArgumentParser
 import Backupstore
+import ClusterExercise
 import BackupstoreS3
 import DRCore
 import Foundation
@@ -141,7 +142,8 @@ struct BackupVerifyCommand: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory
         let folder = base.appendingPathComponent("longhorn-dr-verify-\(UUID().uuidString)")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // The rebuilt image is the volume's data: readable by this user only.
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw DRError(.environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
                 hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)")

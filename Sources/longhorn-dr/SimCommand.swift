@@ -64,11 +64,15 @@ struct SimCommand: AsyncParsableCommand {
         @Option(help: "How often backup targets re-read the store on their own (e.g. 300s, 10s).")
         var pollInterval = "300s"
 
+        @Option(help: "Time between the hops of a backup sync (target listed, then each BackupVolume, then each Backup), as Longhorn runs them in separate passes (e.g. 1s, 5s for a slow store).")
+        var syncHopDelay = "1s"
+
         func validate() throws {
             if longhorn != "none", LonghornPersonality(longhorn) == nil {
                 throw ValidationError("--longhorn must be a version like v1.10.2 or `none`, got \(longhorn)")
             }
             guard DurationText.parse(pollInterval) != nil else { throw ValidationError("--poll-interval must be a duration like 300s, got \(pollInterval)") }
+            guard DurationText.parse(syncHopDelay) != nil else { throw ValidationError("--sync-hop-delay must be a duration like 1s, got \(syncHopDelay)") }
             guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1, got \(watchHistory)") }
             for mapping in imageBin {
                 let parts = mapping.split(separator: "=", maxSplits: 1)
@@ -158,6 +162,7 @@ extension SimCommand.Serve {
         options.personality = personality
         options.backupTargetURL = backupTarget
         options.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
+        options.syncHopDelay = DurationText.parse(syncHopDelay) ?? .seconds(1)
         let simulation = LonghornSimulation(cluster: cluster, options: options)
         try await simulation.install()
         return simulation

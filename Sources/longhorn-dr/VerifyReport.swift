@@ -1,3 +1,4 @@
+import ClusterExercise
 import AWS
 import Backupstore
 import DRCore

@@ -27,7 +27,18 @@ struct CLIProcess {
         throw CLIError(message: "longhorn-dr binary not found next to \(CommandLine.arguments[0]); run `swift build` first or set LONGHORN_DR_BIN")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs the binary on a thread of its own: a whole exercise takes many seconds, and a test
+    /// blocking a thread of the shared concurrency pool that long stalls every other test (the
+    /// pool has one thread per core).
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments

@@ -49,11 +49,11 @@ import Testing
         Broken(name: "missing size", yaml: restore + "volumes:\n  - name: a\n    pvc: {namespace: app, name: a}\n", path: "volumes[0].size", line: nil),
     ]
 
-    @Test func everyExampleIsValid() throws {
+    @Test func everyExampleIsValid() async throws {
         let examples = try FileManager.default.contentsOfDirectory(atPath: CLIProcess.packageRoot.appendingPathComponent("examples").path)
             .filter { $0.hasSuffix(".yaml") }.sorted()
         #expect(examples.count >= 4)
-        let result = try CLIProcess.run(["config", "validate"] + examples.map { "examples/\($0)" })
+        let result = try await CLIProcess.run(["config", "validate"] + examples.map { "examples/\($0)" })
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for example in examples {
             #expect(result.stdout.contains("examples/\(example): valid"))
@@ -61,14 +61,14 @@ import Testing
     }
 
     @Test(arguments: broken)
-    func brokenConfigIsRejected(_ case_: Broken) throws {
+    func brokenConfigIsRejected(_ case_: Broken) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("broken.yaml")
         try Data(case_.yaml.utf8).write(to: file)
 
-        let json = try CLIProcess.run(["config", "validate", "--json", file.path])
+        let json = try await CLIProcess.run(["config", "validate", "--json", file.path])
         #expect(json.status == 2)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let files = report?["files"] as? [[String: Any]]
@@ -80,29 +80,31 @@ import Testing
         }
 
         // The text form says the same on stderr, with the file name and the exit code 2.
-        let text = try CLIProcess.run(["config", "validate", file.path])
+        let text = try await CLIProcess.run(["config", "validate", file.path])
         #expect(text.status == 2)
         #expect(text.stderr.contains(file.path))
         if !case_.path.isEmpty { #expect(text.stderr.contains(case_.path)) }
     }
 
-    @Test func missingFileIsAUsageError() throws {
-        let result = try CLIProcess.run(["config", "validate", "does/not/exist.yaml"])
+    @Test func missingFileIsAUsageError() async throws {
+        let result = try await CLIProcess.run(["config", "validate", "does/not/exist.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("does not exist"))
     }
 
-    @Test func wrongKindFlagIsAUsageError() throws {
-        let result = try CLIProcess.run(["config", "validate", "--kind", "restore", "examples/exercise.yaml"])
+    @Test func wrongKindFlagIsAUsageError() async throws {
+        let result = try await CLIProcess.run(["config", "validate", "--kind", "restore", "examples/exercise.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("kind"))
     }
 
-    @Test func versionAndUsageExitCodes() throws {
-        let version = try CLIProcess.run(["version"])
+    @Test func versionAndUsageExitCodes() async throws {
+        let version = try await CLIProcess.run(["version"])
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("longhorn-dr "))
-        #expect(try CLIProcess.run(["no-such-command"]).status == 2)
-        #expect(try CLIProcess.run(["--help"]).status == 0)
+        let unknown = try await CLIProcess.run(["no-such-command"])
+        #expect(unknown.status == 2)
+        let help = try await CLIProcess.run(["--help"])
+        #expect(help.status == 0)
     }
 }

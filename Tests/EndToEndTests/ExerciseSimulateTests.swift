@@ -5,14 +5,14 @@ import Testing
 /// right exit code) for every way it can not come back. A DR tool that says PASS on a broken
 /// backup is worse than none.
 @Suite struct ExerciseSimulateTests {
-    static func run(_ arguments: [String]) throws -> (CLIProcess.Result, URL) {
+    static func run(_ arguments: [String]) async throws -> (CLIProcess.Result, URL) {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-e2e-state-\(UUID().uuidString)")
-        let result = try CLIProcess.run(["exercise", "--simulate"] + arguments, environment: ["XDG_STATE_HOME": state.path])
+        let result = try await CLIProcess.run(["exercise", "--simulate"] + arguments, environment: ["XDG_STATE_HOME": state.path])
         return (result, state)
     }
 
-    @Test func passesAndWritesEveryReport() throws {
-        let (result, state) = try Self.run([])
+    @Test func passesAndWritesEveryReport() async throws {
+        let (result, state) = try await Self.run([])
         defer { try? FileManager.default.removeItem(at: state) }
         #expect(result.status == 0, "stderr: \(result.stderr.suffix(3000))")
         #expect(result.stdout.contains(": PASS"))
@@ -29,20 +29,22 @@ import Testing
         ("restore-fault", Int32(4), "wait-ready"),
         ("backup-error", Int32(4), "backup"),
         ("corrupt-block", Int32(4), "verify-backup-in-store"),
+        // The backup completes and every block verifies, but the sentinel is not in it.
+        ("stale-snapshot", Int32(1), "verify-backup-in-store"),
     ])
-    func failsWhenTheDataDoesNotComeBack(fault: String, status: Int32, phase: String) throws {
-        let (result, state) = try Self.run(["--simulate-fault", fault])
+    func failsWhenTheDataDoesNotComeBack(fault: String, status: Int32, phase: String) async throws {
+        let (result, state) = try await Self.run(["--simulate-fault", fault])
         defer { try? FileManager.default.removeItem(at: state) }
         #expect(result.status == status, "stdout: \(result.stdout.suffix(2000))")
         #expect(result.stdout.contains(": FAIL"))
         #expect(result.stdout.contains("  FAIL \(phase) "), "\(result.stdout)")
-        if ["backup-error", "corrupt-block"].contains(fault) {
+        if ["backup-error", "corrupt-block", "stale-snapshot"].contains(fault) {
             #expect(!result.stdout.contains("ok   destroy"), "nothing is destroyed on the strength of a bad backup")
         }
     }
 
-    @Test func resumeIsRefusedForTheSimulatedCluster() throws {
-        let (result, state) = try Self.run(["--resume"])
+    @Test func resumeIsRefusedForTheSimulatedCluster() async throws {
+        let (result, state) = try await Self.run(["--resume"])
         defer { try? FileManager.default.removeItem(at: state) }
         #expect(result.status == 2)
     }

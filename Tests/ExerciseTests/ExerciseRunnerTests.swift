@@ -1,3 +1,4 @@
+import Crypto
 import DRCore
 import Exercise
 import Foundation
@@ -11,11 +12,16 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     var restoreWorks = true
     var backupState = "Completed"
     var storeCorrupt = false
+    /// The snapshot was taken before the sentinel reached the disk: the backup holds the old bytes.
+    var staleSnapshot = false
     var fingerprint = "cluster-1"
     var rebuildHangs = false
     private(set) var calls: [String] = []
 
-    func configure(restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false) {
+    func configure(restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
+        staleSnapshot: Bool = false)
+    {
+        self.staleSnapshot = staleSnapshot
         self.restoreWorks = restoreWorks
         self.backupState = backupState
         self.storeCorrupt = storeCorrupt
@@ -29,13 +35,14 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     func writeSentinel(_ bytes: Data) async throws -> Data { calls.append("write"); disk = bytes; return disk }
     func backUp() async throws -> BackupEvidence {
         calls.append("backup")
-        backedUp = disk
+        backedUp = staleSnapshot ? Data() : disk
         return BackupEvidence(backupName: "backup-1", url: "s3://b@r/?backup=backup-1&volume=v", state: backupState, snapshotCreatedAt: "2027-01-15T08:00:00Z", volume: "v")
     }
     func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
         calls.append("verify-store")
         if storeCorrupt { throw StubFailure(message: "block at offset 2097152 (key backupstore/volumes/…/blocks/ab/cd/abcd.blk): checksum mismatch") }
-        return ["blocksVerified": "3"]
+        // What a store check reports: the hash of the sentinel file found in the backup.
+        return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp).map { String(format: "%02x", $0) }.joined()]
     }
     func destroy() async throws { calls.append("destroy"); disk = Data() }
     func rebuild() async throws {
@@ -49,6 +56,25 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         return [:]
     }
     func readSentinel() async throws -> Data { calls.append("read"); return disk }
+}
+
+/// Passes everything through but drops the sentinel hash from the store check's evidence.
+struct NoHashEnvironment: ExerciseEnvironment {
+    let inner: ScriptedEnvironment
+    func preflight() async throws -> [String: String] { try await inner.preflight() }
+    func clusterFingerprint() async throws -> String { try await inner.clusterFingerprint() }
+    func setUpWorkload() async throws -> [String: String] { try await inner.setUpWorkload() }
+    func writeSentinel(_ bytes: Data) async throws -> Data { try await inner.writeSentinel(bytes) }
+    func backUp() async throws -> BackupEvidence { try await inner.backUp() }
+    func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
+        var evidence = try await inner.verifyInStore(backup)
+        evidence["storeSentinelSHA256"] = nil
+        return evidence
+    }
+    func destroy() async throws { try await inner.destroy() }
+    func rebuild() async throws { try await inner.rebuild() }
+    func waitReady() async throws -> [String: String] { try await inner.waitReady() }
+    func readSentinel() async throws -> Data { try await inner.readSentinel() }
 }
 
 struct StubFailure: Error, CustomStringConvertible {
@@ -109,6 +135,27 @@ actor MemoryJournal: JournalStore {
         let report = try await run(environment)
         #expect(report.verdict == .fail)
         #expect(report.failure?.contains("checksum mismatch") == true)
+        #expect(await environment.calls.contains("destroy") == false)
+    }
+
+    @Test func aBackupWithoutTheSentinelStopsBeforeDestroy() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.configure(staleSnapshot: true)
+        let report = try await run(environment)
+        #expect(report.verdict == .fail)
+        #expect(report.exitStatus == .verificationFailed)
+        #expect(report.failure?.contains("does not hold the sentinel") == true, "\(report.consoleText())")
+        #expect(await environment.calls.contains("destroy") == false)
+    }
+
+    @Test func aStoreCheckThatReturnsNoSentinelHashIsAFailure() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        // An environment whose store check forgets the hash must not open the gate either.
+        let report = try await ExerciseRunner(config: Self.config(), environment: NoHashEnvironment(inner: environment), journalStore: journal,
+            options: .init(confirmedDestroy: true)).run()
+        #expect(report.verdict == .fail)
+        #expect(report.failure?.contains("returned no sentinel hash") == true, "\(report.consoleText())")
         #expect(await environment.calls.contains("destroy") == false)
     }
 

@@ -71,8 +71,8 @@ import Testing
         let backupName = try await Self.withManager(personality, store: store) { run in
             let longhorn = run.longhorn
             #expect(longhorn.version.description == personality)
-            let requested = try await longhorn.requestBackupTargetSync()
-            _ = try await longhorn.waitForBackupTarget(syncedAfter: requested, timeout: .seconds(30))
+            // v1.7 and older create BackupTarget default after the manager starts: wait, do not fail.
+            _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
             _ = try await longhorn.createFreshVolume(name: "dr-exercise-data", sizeBytes: 64 << 20)
             try await longhorn.kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
                 timeout: .seconds(30), until: "detached") { $0?[path: ["status", "state"]] == "detached" }
@@ -90,8 +90,7 @@ import Testing
         // A brand-new cluster over the same store.
         try await Self.withManager(personality, store: store) { run in
             let longhorn = run.longhorn
-            let requested = try await longhorn.requestBackupTargetSync()
-            _ = try await longhorn.waitForBackupTarget(syncedAfter: requested, timeout: .seconds(30))
+            let requested = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30)).syncRequestedAt
             let lookup = try await longhorn.waitForBackupDecision(volume: "dr-exercise-data", syncedAfter: requested, timeout: .seconds(60))
             guard case .found(let backup, let backupVolume) = lookup else {
                 Issue.record("expected the backup made in the first cluster, got \(lookup)")

@@ -29,12 +29,11 @@ actor ScriptedRestorePort: RestorePort {
 
     func longhornVolumeExists(_ name: String) async throws -> Bool { existing.contains(name) }
     func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool { skip }
-    func requestTargetSync(_ target: String) async throws -> Date {
+    func waitForTarget(_ target: String, timeout: Duration) async throws -> (requestedAt: Date, state: VolumeObservation.Target) {
         actions.append("sync \(target)")
-        return Date(timeIntervalSince1970: 0)
+        return (Date(timeIntervalSince1970: 0), self.target)
     }
-    func targetState(_ target: String, syncedAfter since: Date, timeout: Duration) async throws -> VolumeObservation.Target { self.target }
-    func findBackup(for volume: RestoreConfig.Volume, target: String) async throws -> VolumeObservation.Backups {
+    func findBackup(for volume: RestoreConfig.Volume, target: String, syncedAfter: Date, timeout: Duration) async throws -> VolumeObservation.Backups {
         backups[volume.name] ?? .confirmedNone
     }
     func restore(_ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws {
@@ -46,7 +45,7 @@ actor ScriptedRestorePort: RestorePort {
         progress("attached, restoring")
         actions.append("restore \(volume.name) \(backup.name)")
     }
-    func createFresh(_ volume: RestoreConfig.Volume, timeout: Duration) async throws { actions.append("fresh \(volume.name)") }
+    func createFresh(_ volume: RestoreConfig.Volume, target: String, timeout: Duration) async throws { actions.append("fresh \(volume.name) on \(target)") }
     func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws { actions.append("pv \(volume.name)") }
     func publish(_ report: RestoreReport) async throws {
         if let publishError { throw StubError(message: publishError) }
@@ -78,7 +77,7 @@ struct StubError: Error, CustomStringConvertible {
         #expect(outcomes.map(\.decision) == ["restore", "fresh", "keep-existing"])
         #expect(outcomes.allSatisfy { $0.succeeded })
         let actions = await port.actions
-        #expect(actions.contains("restore restored backup-1") && actions.contains("fresh empty") && actions.contains("pv kept"))
+        #expect(actions.contains("restore restored backup-1") && actions.contains("fresh empty on default") && actions.contains("pv kept"))
         #expect(RestoreOrchestrator.exitStatus(outcomes) == .ok)
         #expect(outcomes[0].backupAge != nil)
     }

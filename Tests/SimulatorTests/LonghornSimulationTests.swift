@@ -162,15 +162,6 @@ import Testing
         }
     }
 
-    @Test func snapshotWithoutCreateSnapshotNeverBecomesReady() async throws {
-        try await Self.withLonghorn("v1.10.2", store: try Self.temporaryFolder()) { longhorn in
-            try await Self.create(longhorn, "volumes", ["metadata": ["name": "v"], "spec": ["size": "67108864", "frontend": "blockdev"]])
-            try await Self.create(longhorn, "snapshots", ["metadata": ["name": "plan-style"], "spec": ["volume": "v"]])
-            let snapshot = try await Self.eventually(longhorn, "snapshots", "plan-style") { $0[path: ["status", "error"]] != nil }
-            #expect(snapshot?[path: ["status", "readyToUse"]] == false)
-        }
-    }
-
     @Test func backupErrorSwitchEndsInError() async throws {
         try await Self.withLonghorn("v1.10.2", store: try Self.temporaryFolder()) { longhorn in
             await longhorn.faults.set(backupError: "replica 10.42.0.5 failed to upload")
@@ -235,6 +226,115 @@ import Testing
         } catch let error as BackupstoreError {
             #expect(error.key == key)
             #expect(error.blockOffset == block.offset)
+        }
+    }
+}
+
+/// The simulated manager is as strict as Longhorn's webhooks and controllers on the paths our
+/// flows touch (docs/simulator.md lists the rules per version).
+@Suite(.serialized) struct LonghornStrictnessTests {
+    typealias Sim = LonghornSimulationTests
+
+    /// The webhook's refusal of `object`, or nil when it was accepted.
+    static func refusal(_ longhorn: LonghornSimulation, _ resource: String, _ object: JSONValue) async throws -> String? {
+        do {
+            try await Sim.create(longhorn, resource, object)
+            return nil
+        } catch let error as APIError {
+            return error.message
+        }
+    }
+
+    static func volume(_ name: String, size: String = "67108864", accessMode: String? = nil, target: String? = nil) -> JSONValue {
+        var spec: JSONValue = ["size": .string(size), "frontend": "blockdev", "numberOfReplicas": 1]
+        if let accessMode { spec["accessMode"] = .string(accessMode) }
+        if let target { spec["backupTargetName"] = .string(target) }
+        return ["metadata": ["name": .string(name)], "spec": spec]
+    }
+
+    @Test func aSnapshotOfAVolumeThatDoesNotExistIsRefused() async throws {
+        try await Sim.withLonghorn("v1.10.2", store: try Sim.temporaryFolder()) { longhorn in
+            let refused = try await Self.refusal(longhorn, "snapshots", ["metadata": ["name": "s1"], "spec": ["volume": "ghost", "createSnapshot": true]])
+            #expect(refused?.contains("ghost") == true, "\(refused ?? "accepted")")
+        }
+    }
+
+    @Test func aSnapshotWithoutCreateSnapshotIsDeleted() async throws {
+        try await Sim.withLonghorn("v1.10.2", store: try Sim.temporaryFolder()) { longhorn in
+            try await Sim.create(longhorn, "volumes", Self.volume("v1"))
+            try await Sim.create(longhorn, "snapshots", ["metadata": ["name": "mirror"], "spec": ["volume": "v1"]])
+            let type = try await longhorn.type("longhorn.io", "snapshots")
+            let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
+            while await longhorn.store.find(type, namespace: Sim.namespace, name: "mirror") != nil, clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(await longhorn.store.find(type, namespace: Sim.namespace, name: "mirror") == nil, "the engine controller deletes it")
+        }
+    }
+
+    @Test func volumeRulesPerVersion() async throws {
+        try await Sim.withLonghorn("v1.10.2", store: try Sim.temporaryFolder()) { longhorn in
+            let r1 = try await Self.refusal(longhorn, "volumes", Self.volume("odd-size", size: "1000000"))
+            #expect(r1?.contains("multiple of 2097152") == true)
+            let r2 = try await Self.refusal(longhorn, "volumes", Self.volume("pod-only", accessMode: "rwop"))
+            #expect(r2?.contains("access mode") == true)
+            let r3 = try await Self.refusal(longhorn, "volumes", Self.volume("a"))
+            #expect(r3?.contains("invalid name") == true)
+            let r4 = try await Self.refusal(longhorn, "volumes", Self.volume("fine"))
+            #expect(r4 == nil)
+        }
+        try await Sim.withLonghorn("v1.12.1", store: try Sim.temporaryFolder()) { longhorn in
+            let r5 = try await Self.refusal(longhorn, "volumes", Self.volume("pod-only", accessMode: "rwop"))
+            #expect(r5 == nil)
+        }
+    }
+
+    @Test func backupRulesOnV1_10() async throws {
+        try await Sim.withLonghorn("v1.10.2", store: try Sim.temporaryFolder()) { longhorn in
+            try await Sim.create(longhorn, "volumes", Self.volume("v1"))
+            try await Sim.create(longhorn, "volumes", Self.volume("v2"))
+            try await Sim.create(longhorn, "volumes", Self.volume("v3", target: "secondary"))
+            try await Sim.create(longhorn, "snapshots", ["metadata": ["name": "snap-v1"], "spec": ["volume": "v1", "createSnapshot": true]])
+            try await Sim.create(longhorn, "snapshots", ["metadata": ["name": "snap-v3"], "spec": ["volume": "v3", "createSnapshot": true]])
+            try await Sim.eventually(longhorn, "backuptargets", "default") { $0[path: ["status", "available"]] == true }
+            func backup(_ name: String, volume: String, snapshot: String, target: String = "default", mode: String? = nil) -> JSONValue {
+                var spec: JSONValue = ["snapshotName": .string(snapshot)]
+                if let mode { spec["backupMode"] = .string(mode) }
+                return ["metadata": ["name": .string(name), "labels": ["backup-volume": .string(volume), "backup-target": .string(target)]], "spec": spec]
+            }
+            let r6 = try await Self.refusal(longhorn, "backups", backup("b-missing", volume: "v1", snapshot: "no-such-snap"))
+            #expect(r6?.contains("no-such-snap") == true)
+            let r7 = try await Self.refusal(longhorn, "backups", backup("b-wrong", volume: "v2", snapshot: "snap-v1"))
+            #expect(r7?.contains("belongs to volume v1") == true)
+            let r8 = try await Self.refusal(longhorn, "backups", backup("b-target", volume: "v3", snapshot: "snap-v3"))
+            #expect(r8?.contains("does not match") == true)
+            let r9 = try await Self.refusal(longhorn, "backups", backup("b-mode", volume: "v1", snapshot: "snap-v1", mode: "differential"))
+            #expect(r9?.contains("backup mode") == true)
+            let r10 = try await Self.refusal(longhorn, "backups", backup("b-ok", volume: "v1", snapshot: "snap-v1"))
+            #expect(r10 == nil)
+        }
+    }
+
+    @Test func theSyncTakesSeparatePassesAndV1_7MakesItsTargetLate() async throws {
+        let store = try Sim.temporaryFolder()
+        // A backup in the store, taken by a first cluster.
+        try await Sim.withLonghorn("v1.10.2", store: store) { longhorn in
+            let backup = try await Sim.takeBackup(longhorn, content: "hops")
+            #expect(backup?[path: ["status", "state"]] == "Completed")
+        }
+        try await Sim.withLonghorn("v1.7.3", store: store) { longhorn in
+            let targets = try await longhorn.type("longhorn.io", "backuptargets")
+            #expect(await longhorn.store.find(targets, namespace: Sim.namespace, name: "default") == nil, "≤1.7 creates the target later")
+            let target = try await Sim.eventually(longhorn, "backuptargets", "default") { $0[path: ["status", "lastSyncedAt"]] != nil }
+            // The BackupVolume exists once the target has synced, but has not listed its own backups yet.
+            let volumes = try await longhorn.type("longhorn.io", "backupvolumes")
+            let bv = await longhorn.store.find(volumes, namespace: Sim.namespace, name: "dr-exercise-data")
+            #expect(bv != nil)
+            #expect(bv?[path: ["status", "lastSyncedAt"]] == nil, "the BackupVolume syncs in a later pass than its target")
+            let synced = try await Sim.eventually(longhorn, "backupvolumes", "dr-exercise-data") { $0[path: ["status", "lastSyncedAt"]] != nil }
+            let targetTime = LonghornSimulation.date(target?[path: ["status", "lastSyncedAt"]]?.stringValue)
+            let volumeTime = LonghornSimulation.date(synced?[path: ["status", "lastSyncedAt"]]?.stringValue)
+            #expect(targetTime != nil && volumeTime != nil && volumeTime! >= targetTime!.addingTimeInterval(1), "one hop (1 s) apart")
         }
     }
 }

@@ -10,6 +10,9 @@ public actor LonghornFaults {
     public var restoreFaults = false
     /// The backup store cannot be reached: targets become unavailable.
     public var storeUnreachable = false
+    /// Snapshots capture the volume as it was before the latest writes reached it (an empty
+    /// filesystem here): the backup completes and verifies, yet lacks the data just written.
+    public var staleSnapshots = false
 
     public init() {}
 
@@ -18,4 +21,5 @@ public actor LonghornFaults {
     public func set(restoreStalls: Bool) { self.restoreStalls = restoreStalls }
     public func set(restoreFaults: Bool) { self.restoreFaults = restoreFaults }
     public func set(storeUnreachable: Bool) { self.storeUnreachable = storeUnreachable }
+    public func set(staleSnapshots: Bool) { self.staleSnapshots = staleSnapshots }
 }

@@ -13,13 +13,9 @@ extension LonghornSimulation {
                 let volume = snapshot[path: ["spec", "volume"]]?.stringValue
             else { continue }
             guard snapshot[path: ["spec", "createSnapshot"]]?.boolValue == true else {
-                // Without createSnapshot the CR only mirrors an engine snapshot, and there is none.
-                if snapshot[path: ["status", "error"]] == nil {
-                    await setStatus(snapshots, name) { status in
-                        status["readyToUse"] = false
-                        status["error"] = "lost track of the corresponding snapshot info inside volume engine"
-                    }
-                }
+                // Without createSnapshot the CR only mirrors an engine snapshot, and there is none:
+                // the engine controller deletes such CRs (controller/snapshot_controller.go).
+                _ = try? await store.delete(snapshots, namespace: namespace, name: name)
                 continue
             }
             guard await store.find(volumes, namespace: namespace, name: volume) != nil, !(await faults.snapshotNeverReady) else { continue }
@@ -28,7 +24,11 @@ extension LonghornSimulation {
                 try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
                 try? FileManager.default.removeItem(at: target)
                 try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: source, to: target)
+                if await faults.staleSnapshots {
+                    try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+                } else {
+                    try FileManager.default.copyItem(at: source, to: target)
+                }
             } catch {
                 let message = "cannot take the snapshot: \(error)"
                 await setStatus(snapshots, name) { $0["error"] = .string(message) }
@@ -115,12 +115,28 @@ extension LonghornSimulation {
                 status["lastSyncedAt"] = .string(stamp)
                 status["newlyUploadDataSize"] = .string(String(result.bytesUploaded))
             }
-            // Like Longhorn's backup controller: ask for a sync so the BackupVolume shows the backup soon.
-            if let targets = await store.type(group: LonghornCRDs.group, resource: "backuptargets") {
-                await setSpec(targets, targetName) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
-            }
+            // Like Longhorn's backup controller on completion: ask the volume's BackupVolume to sync
+            // now, or the target when there is no BackupVolume yet, so lastBackupName follows soon.
+            await requestSyncAfterBackup(volume: volumeName, target: targetName, at: stamp)
         } catch {
             await fail("failed to upload the backup: \(error)")
+        }
+    }
+
+    func requestSyncAfterBackup(volume: String, target: String, at stamp: String) async {
+        guard let backupVolumes = await store.type(group: LonghornCRDs.group, resource: "backupvolumes"),
+            let targets = await store.type(group: LonghornCRDs.group, resource: "backuptargets")
+        else { return }
+        let all = (try? await store.list(backupVolumes, namespace: namespace).items) ?? []
+        let match = all.first { bv in
+            guard personality.labelsBackupVolumes else { return bv[path: ["metadata", "name"]]?.stringValue == volume }
+            return bv[path: ["metadata", "labels", "backup-volume"]]?.stringValue == volume
+                && bv[path: ["metadata", "labels", "backup-target"]]?.stringValue == target
+        }
+        if let name = match?[path: ["metadata", "name"]]?.stringValue {
+            await setSpec(backupVolumes, name) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
+        } else {
+            await setSpec(targets, target) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
         }
     }
 

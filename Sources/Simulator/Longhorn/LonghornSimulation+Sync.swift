@@ -3,15 +3,26 @@ import Foundation
 import KubeModels
 
 /// The three asynchronous hops between "backup target configured" and "Backup usable for a
-/// restore" (longhorn-facts.md 1.3): target → BackupVolumes → Backups.
+/// restore" (longhorn-facts.md 1.3): target → BackupVolumes → Backups, each in a pass of its own
+/// `syncHopDelay` after the previous one (longhorn-manager controller/backup_target_controller.go,
+/// backup_volume_controller.go, backup_controller.go).
 extension LonghornSimulation {
-    /// Due when never synced, when a sync was requested, or when the poll interval has passed.
+    /// Due when never synced, when a sync was requested after the last one (Go's `After`, not
+    /// `>=`: a request in the same second as the last sync asks for nothing), or when the poll
+    /// interval has passed.
     func syncDue(lastSynced: String?, requested: String?) -> Bool {
         guard let last = Self.date(lastSynced) else { return true }
-        if let asked = Self.date(requested), asked >= last { return true }
+        if let asked = Self.date(requested), asked > last { return true }
         let interval = options.pollInterval
         if interval > .zero, store.now().timeIntervalSince(last) >= Double(interval.components.seconds) { return true }
         return false
+    }
+
+    /// Whether `syncHopDelay` has passed since `time` (the previous hop): each hop is a pass of its own.
+    func hopElapsed(since time: String?) -> Bool {
+        guard let since = Self.date(time) else { return true }
+        let delay = options.syncHopDelay.components
+        return store.now().timeIntervalSince(since) >= Double(delay.seconds) + Double(delay.attoseconds) / 1e18
     }
 
     func targetURL(_ targetName: String) async -> String? {
@@ -30,6 +41,17 @@ extension LonghornSimulation {
     func reconcileTargets() async throws {
         let targets = try await type(LonghornCRDs.group, "backuptargets")
         let settings = try await type(LonghornCRDs.group, "settings")
+        // ≤1.7 (controller/setting_controller.go): BackupTarget default is made from the Settings
+        // asynchronously after the manager starts, not at install time.
+        if personality.targetInSettings, await store.find(targets, namespace: namespace, name: "default") == nil {
+            let setting = await store.find(settings, namespace: namespace, name: "backup-target")
+            if let setting, hopElapsed(since: setting[path: ["metadata", "creationTimestamp"]]?.stringValue) {
+                let secret = await store.find(settings, namespace: namespace, name: "backup-target-credential-secret")?["value"]?.stringValue ?? ""
+                _ = try? await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"],
+                    "spec": ["backupTargetURL": setting["value"] ?? "", "credentialSecret": .string(secret),
+                        "pollInterval": .string(Self.goDuration(options.pollInterval))]])
+            }
+        }
         for target in try await store.list(targets, namespace: namespace).items {
             guard let name = target[path: ["metadata", "name"]]?.stringValue else { continue }
             if personality.targetInSettings, name == "default" {
@@ -87,7 +109,11 @@ extension LonghornSimulation {
                 return bv[path: ["metadata", "name"]]?.stringValue == volume
             }
             if let match, let name = match[path: ["metadata", "name"]]?.stringValue {
-                await setSpec(backupVolumes, name) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
+                // A request still pending keeps its time: the hop delay counts from the oldest
+                // unserved request, so a poll faster than the hop cannot starve the BackupVolume.
+                let pending = syncDue(lastSynced: match[path: ["status", "lastSyncedAt"]]?.stringValue,
+                    requested: match[path: ["spec", "syncRequestedAt"]]?.stringValue) && match[path: ["spec", "syncRequestedAt"]] != nil
+                if !pending { await setSpec(backupVolumes, name) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) } }
                 continue
             }
             var object: JSONValue = ["metadata": ["name": .string(personality.backupVolumeName(volume: volume, target: target))],
@@ -105,8 +131,10 @@ extension LonghornSimulation {
         let backupVolumes = try await type(LonghornCRDs.group, "backupvolumes")
         let backups = try await type(LonghornCRDs.group, "backups")
         for bv in try await store.list(backupVolumes, namespace: namespace).items {
+            // controller/backup_volume_controller.go: its own pass, after the target's listing asked for it.
             guard let name = bv[path: ["metadata", "name"]]?.stringValue,
-                syncDue(lastSynced: bv[path: ["status", "lastSyncedAt"]]?.stringValue, requested: bv[path: ["spec", "syncRequestedAt"]]?.stringValue)
+                syncDue(lastSynced: bv[path: ["status", "lastSyncedAt"]]?.stringValue, requested: bv[path: ["spec", "syncRequestedAt"]]?.stringValue),
+                hopElapsed(since: bv[path: ["spec", "syncRequestedAt"]]?.stringValue ?? bv[path: ["metadata", "creationTimestamp"]]?.stringValue)
             else { continue }
             let volume = bv[path: ["spec", "volumeName"]]?.stringValue ?? bv[path: ["metadata", "labels", "backup-volume"]]?.stringValue ?? name
             let targetName = bv[path: ["spec", "backupTargetName"]]?.stringValue ?? bv[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
@@ -151,7 +179,9 @@ extension LonghornSimulation {
             let snapshot = backup[path: ["spec", "snapshotName"]]?.stringValue ?? ""
             let state = backup[path: ["status", "state"]]?.stringValue ?? ""
             if snapshot.isEmpty {
+                // controller/backup_controller.go: a pulled Backup is read from the store in a later pass.
                 guard syncDue(lastSynced: backup[path: ["status", "lastSyncedAt"]]?.stringValue, requested: backup[path: ["spec", "syncRequestedAt"]]?.stringValue),
+                    hopElapsed(since: backup[path: ["metadata", "creationTimestamp"]]?.stringValue),
                     let volume = backup[path: ["metadata", "labels", "backup-volume"]]?.stringValue
                 else { continue }
                 let targetName = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"

@@ -16,6 +16,10 @@ public final class LonghornSimulation: Sendable {
         public var credentialSecret: String?
         /// How often targets re-read the store on their own (Longhorn's default is 300 s).
         public var pollInterval: Duration = .seconds(300)
+        /// The time between the hops of a sync: target listed → each BackupVolume listed → each
+        /// Backup read, and (v1.7 and older) Settings → BackupTarget `default` created. Longhorn
+        /// runs these in separate controller passes, so a real sync takes seconds, not one pass.
+        public var syncHopDelay: Duration = .seconds(1)
         /// Where volume contents, snapshots and scratch images live.
         public var dataRoot: URL
         /// The backup store behind a target URL (nil: unreachable).
@@ -91,7 +95,8 @@ public final class LonghornSimulation: Sendable {
             try await store.create(settings, namespace: namespace, object: ["metadata": ["name": .string(name)], "value": .string(value)])
         }
         let targets = try await type(LonghornCRDs.group, "backuptargets")
-        if await store.find(targets, namespace: namespace, name: "default") == nil {
+        // ≤1.7: the Setting controller creates BackupTarget default later, from the Settings.
+        if !personality.targetInSettings, await store.find(targets, namespace: namespace, name: "default") == nil {
             let spec: JSONValue = ["backupTargetURL": .string(options.backupTargetURL ?? ""), "credentialSecret": .string(options.credentialSecret ?? ""),
                 "pollInterval": .string(Self.goDuration(options.pollInterval))]
             try await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"], "spec": spec])

@@ -14,11 +14,16 @@ struct LonghornWebhook: AdmissionPlugin {
         case "volumes": try admitVolume(&object, name: name, namespace: namespace, store: store)
         case "backups": try admitBackup(&object, name: name, namespace: namespace, store: store)
         case "snapshots":
-            if let volume = object[path: ["spec", "volume"]]?.stringValue {
-                object[path: ["metadata", "labels", "longhornvolume"]] = .string(volume)
-            } else {
+            // webhook/resources/snapshot/{mutator,validator}.go: the volume must exist.
+            guard let volume = object[path: ["spec", "volume"]]?.stringValue, !volume.isEmpty else {
                 throw Self.denied("snapshots", name, "spec.volume is required")
             }
+            guard let volumes = store.type(group: LonghornCRDs.group, resource: "volumes"),
+                store.find(volumes, namespace: namespace, name: volume) != nil
+            else {
+                throw Self.denied("snapshots", name, "failed to get volume \(volume): volumes.longhorn.io \"\(volume)\" not found")
+            }
+            object[path: ["metadata", "labels", "longhornvolume"]] = .string(volume)
         default: break
         }
     }
@@ -37,6 +42,8 @@ struct LonghornWebhook: AdmissionPlugin {
         if volume[path: ["spec", "backupCompressionMethod"]] == nil { volume[path: ["spec", "backupCompressionMethod"]] = "lz4" }
         if volume[path: ["spec", "dataLocality"]] == nil { volume[path: ["spec", "dataLocality"]] = "disabled" }
         if personality.atLeast(1, 8), volume[path: ["spec", "backupTargetName"]] == nil { volume[path: ["spec", "backupTargetName"]] = "default" }
+        // webhook/resources/volume/validator.go: Longhorn's name rule (util.ValidateName).
+        guard Self.isValidName(name) else { throw Self.denied("volumes", name, "invalid name \(name)") }
 
         if let url = volume[path: ["spec", "fromBackup"]]?.stringValue, !url.isEmpty {
             let query = URLComponents(string: url)?.queryItems ?? []
@@ -62,8 +69,14 @@ struct LonghornWebhook: AdmissionPlugin {
             guard found != nil else {
                 throw Self.denied("volumes", name, "cannot get backup volume \(storeVolume) of backup target \(targetName.isEmpty ? "\"\"" : targetName): not found")
             }
-            // The backup decides the size; an unsynced Backup has none, and size 0 is invalid.
+            // The backup decides the size; an unsynced Backup has none, and size 0 is invalid. From
+            // v1.12 the BackupVolume's status.size wins when set (volume mutator, restore path).
             volume[path: ["spec", "size"]] = backup[path: ["status", "volumeSize"]] ?? "0"
+            if personality.atLeast(1, 12), let size = found?[path: ["status", "size"]]?.stringValue, (Int64(size) ?? 0) > 0 {
+                volume[path: ["spec", "size"]] = .string(size)
+            }
+            // 1.8+: the restored volume belongs to the Backup's target, whatever the request said.
+            if personality.atLeast(1, 8), !targetName.isEmpty { volume[path: ["spec", "backupTargetName"]] = .string(targetName) }
             volume[path: ["metadata", "labels", "backup-volume"]] = .string(storeVolume)
             if personality.atLeast(1, 8) { volume[path: ["metadata", "labels", "backup-target"]] = .string(targetName.isEmpty ? "default" : targetName) }
             if volume[path: ["spec", "accessMode"]] == nil {
@@ -83,10 +96,16 @@ struct LonghornWebhook: AdmissionPlugin {
             throw Self.denied("volumes", name, "json: cannot unmarshal number into Go struct field VolumeSpec.spec.size of type string")
         }
         if size <= 0 { throw Self.denied("volumes", name, "invalid volume size \(size)") }
+        // v1.10+: the size must be a multiple of the backup block size (2 MiB), or backups could not cover it.
+        if personality.atLeast(1, 10), size % (2 << 20) != 0 {
+            throw Self.denied("volumes", name, "volume size \(size) must be a multiple of 2097152 bytes (the backup block size)")
+        }
         if (volume[path: ["spec", "numberOfReplicas"]]?.intValue ?? 0) <= 0 {
             throw Self.denied("volumes", name, "invalid replica count \(volume[path: ["spec", "numberOfReplicas"]]?.jsonText ?? "0")")
         }
-        if !["rwo", "rwx", "rwop"].contains(volume[path: ["spec", "accessMode"]]?.stringValue ?? "") {
+        // rwop (ReadWriteOncePod) exists from v1.11 (types.AccessModeReadWriteOncePod).
+        let accessModes = personality.atLeast(1, 11) ? ["rwo", "rwx", "rwop"] : ["rwo", "rwx"]
+        if !accessModes.contains(volume[path: ["spec", "accessMode"]]?.stringValue ?? "") {
             throw Self.denied("volumes", name, "invalid access mode \(volume[path: ["spec", "accessMode"]]?.jsonText ?? "")")
         }
     }
@@ -106,9 +125,7 @@ struct LonghornWebhook: AdmissionPlugin {
                 message: "Internal error occurred: failed calling webhook \"mutator.longhorn.io\": failed to call webhook: Post \"https://longhorn-admission-webhook.longhorn-system.svc:9502/v1/webhook/mutation?timeout=10s\": EOF")
         }
         if personality.atLeast(1, 8) {
-            let valid = name.first.map { $0.isLowercase || $0.isNumber } == true
-                && name.allSatisfy { $0.isLowercase || $0.isNumber || "_.-".contains($0) } && name.count > 1
-            if !valid { throw Self.denied("backups", name, "invalid name \(name)") }
+            if !Self.isValidName(name) { throw Self.denied("backups", name, "invalid name \(name)") }
             if backup[path: ["metadata", "labels", "backup-target"]] == nil {
                 let volumes = store.type(group: LonghornCRDs.group, resource: "volumes")
                 let target = volumes.flatMap { store.find($0, namespace: namespace, name: volumeName) }?[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
@@ -124,7 +141,45 @@ struct LonghornWebhook: AdmissionPlugin {
                 throw Self.denied("backups", name, "backup target \(targetName) is not available")
             }
         }
+        if personality.atLeast(1, 10) {
+            // webhook/resources/backup/validator.go (v1.10+): the snapshot exists, belongs to the
+            // labelled volume, and that volume backs up to the labelled target.
+            let snapshotName = backup[path: ["spec", "snapshotName"]]?.stringValue ?? ""
+            if !snapshotName.isEmpty {
+                let snapshots = store.type(group: LonghornCRDs.group, resource: "snapshots")
+                guard let snapshot = snapshots.flatMap({ store.find($0, namespace: namespace, name: snapshotName) }) else {
+                    throw Self.denied("backups", name, "failed to get snapshot \(snapshotName): snapshots.longhorn.io \"\(snapshotName)\" not found")
+                }
+                let owner = snapshot[path: ["spec", "volume"]]?.stringValue ?? ""
+                guard owner == volumeName else {
+                    throw Self.denied("backups", name, "snapshot \(snapshotName) belongs to volume \(owner), not to backup-volume \(volumeName)")
+                }
+                let volumes = store.type(group: LonghornCRDs.group, resource: "volumes")
+                if let volume = volumes.flatMap({ store.find($0, namespace: namespace, name: volumeName) }) {
+                    let volumeTarget = volume[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
+                    let labelTarget = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
+                    guard volumeTarget == labelTarget else {
+                        throw Self.denied("backups", name, "backup target \(labelTarget) of the backup does not match backup target \(volumeTarget) of volume \(volumeName)")
+                    }
+                }
+            }
+        }
+        if personality.atLeast(1, 12) {
+            let targetName = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
+            let targets = store.type(group: LonghornCRDs.group, resource: "backuptargets")
+            let url = targets.flatMap { store.find($0, namespace: namespace, name: targetName) }?[path: ["spec", "backupTargetURL"]]?.stringValue ?? ""
+            if url.isEmpty { throw Self.denied("backups", name, "backup target \(targetName) has no URL; cannot back up") }
+        }
+        if let mode = backup[path: ["spec", "backupMode"]]?.stringValue, personality.atLeast(1, 7), !["full", "incremental"].contains(mode) {
+            throw Self.denied("backups", name, "invalid backup mode \(mode): must be full or incremental")
+        }
         if backup[path: ["spec", "backupMode"]] == nil, personality.atLeast(1, 7) { backup[path: ["spec", "backupMode"]] = "incremental" }
         backup[path: ["spec", "labels", "longhorn.io/volume-access-mode"]] = backup[path: ["spec", "labels", "longhorn.io/volume-access-mode"]] ?? "rwo"
+    }
+
+    /// Longhorn's `util.ValidateName`: `^[a-z0-9][a-z0-9_.-]+$`.
+    static func isValidName(_ name: String) -> Bool {
+        name.count > 1 && name.first.map { $0.isASCII && ($0.isLowercase || $0.isNumber) } == true
+            && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "_.-".contains($0) }
     }
 }
