@@ -138,7 +138,10 @@ let package = Package(
         .target(
             name: "ClusterExercise",
             dependencies: ["Exercise", "RestoreOrchestrator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
-                .product(name: "Crypto", package: "swift-crypto")],
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The exercise against the built-in simulated cluster (`exercise --simulate`).

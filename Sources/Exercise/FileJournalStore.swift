@@ -23,19 +23,9 @@ public struct FileJournalStore: JournalStore {
         try Self.writePrivate(try journal.encoded(), to: path)
     }
 
-    /// Writes `data` to `url` with mode 0600 via a temporary file and rename(2).
+    /// Writes `data` to `url` with mode 0600, atomically (``AtomicFile``).
     public static func writePrivate(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot write \(temporary.path)", hint: "check that \(folder.path) is writable")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot move the new file into place: \(reason)")
-        }
+        try AtomicFile.write(data, to: url)
     }
 }
 

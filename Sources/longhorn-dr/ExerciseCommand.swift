@@ -76,6 +76,9 @@ struct ExerciseCommand: AsyncParsableCommand {
             ?? stateDirectory.appendingPathComponent("reports")
         let files = try ReportWriter.write(report, formats: exerciseConfig.report.formats, to: folder)
         for file in files { Terminal.note("report: \(file.path)") }
+        let problems = await ReportDelivery.deliver(report, metrics: exerciseConfig.metrics, notify: exerciseConfig.notify,
+            finishedAt: Date(), log: Terminal.note)
+        for problem in problems { Terminal.note("warning: \(problem)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
     }
 

@@ -1,6 +1,7 @@
 import AWS
 import ArgumentParser
 import DRCore
+import Exercise
 import Foundation
 import KubeClient
 
@@ -62,7 +63,7 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         }
         let contexts = try Self.checkKubeconfig(parameterValue)
         let destination = (path as NSString).expandingTildeInPath
-        try SecureFile.write(Data(parameterValue.value.utf8), to: destination)
+        try AtomicFile.write(Data(parameterValue.value.utf8), to: URL(fileURLWithPath: (destination as NSString).expandingTildeInPath))
         print("wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(parameterValue.version); "
             + "contexts: \(contexts.joined(separator: ", "))")
     }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Backupstore
 import BackupstoreS3
 import DRCore
+import Exercise
 import Foundation
 import Logging
 import Simulator
@@ -134,7 +135,7 @@ struct SimCommand: AsyncParsableCommand {
                 group.addTask {
                     try await SimulatorServer.run(cluster, options: options) { endpoint in
                         do {
-                            try SecureFile.write(Data(endpoint.kubeconfig().utf8), to: path)
+                            try AtomicFile.write(Data(endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
                             // Written straight to the descriptor: scripts wait for these lines, and
                             // stdout is block-buffered when it is a pipe.
                             FileHandle.standardOutput.write(Data("serving \(endpoint.url)\nkubeconfig: \(path)\n".utf8))
@@ -190,27 +191,5 @@ extension AWSHTTPClient {
     func withStores(endpoint: String) throws -> S3Stores {
         let credentials = try AWSCredentialChain(environment: .process(), sources: [.environment]).resolveCredentials()
         return S3Stores(http: self, endpoint: endpoint, credentials: credentials)
-    }
-}
-
-/// Writes files that may hold secrets: created 0600, written to a temporary name and renamed,
-/// so a reader never sees half a file and nobody else can read it.
-enum SecureFile {
-    static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot create \(temporary.path)", hint: "check that the folder is writable")
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.close()
-        // rename(2) replaces the target atomically, whether or not it exists.
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot move the new file into place: \(reason)")
-        }
     }
 }

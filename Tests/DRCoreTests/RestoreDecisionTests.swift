@@ -1,4 +1,4 @@
-import DRCore
+@testable import DRCore
 import Foundation
 import Testing
 
@@ -97,5 +97,22 @@ import Testing
 
         let stopped = ExerciseReport(journal: Self.finished(upTo: .setup), budgets: budgets, finishedAt: Self.t0 + 100)
         #expect(stopped.verdict == .incomplete && stopped.exitStatus == .infrastructure)
+    }
+
+    @Test func metricsAndNotificationCarryTheVerdictAndFigures() throws {
+        let budgets = ExerciseConfig.Budgets(total: .seconds(2700), phases: ExerciseConfig.Defaults.phases)
+        let pass = ExerciseReport(journal: Self.finished(upTo: .report), budgets: budgets, finishedAt: Self.t0 + 600)
+        let text = pass.prometheusText(finishedAt: Self.t0 + 600)
+        #expect(text.contains("longhorn_dr_exercise_success{cluster=\"\(pass.cluster)\"} 1"))
+        #expect(text.contains("longhorn_dr_exercise_rto_seconds{cluster=\"\(pass.cluster)\"} 240.000"))
+        #expect(text.contains("longhorn_dr_exercise_last_run_timestamp_seconds{cluster=\"\(pass.cluster)\"} \(Int((Self.t0 + 600).timeIntervalSince1970))"))
+        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 6, "one TYPE line per metric family")
+        let body = try JSONSerialization.jsonObject(with: pass.notificationJSON()) as? [String: Any]
+        #expect(body?["verdict"] as? String == "PASS" && body?["rtoMillis"] as? Int == 240_000)
+
+        let stopped = ExerciseReport(journal: Self.finished(upTo: .setup), budgets: budgets, finishedAt: Self.t0 + 100)
+        let failed = stopped.prometheusText(finishedAt: Self.t0 + 100)
+        #expect(failed.contains("} 0\n") && !failed.contains("longhorn_dr_exercise_rto_seconds{"), "no RTO for a run that never recovered")
+        #expect(ExerciseReport.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
     }
 }

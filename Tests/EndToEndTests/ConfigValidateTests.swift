@@ -35,6 +35,8 @@ import Testing
         Broken(name: "phase budget over total", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  total: 30m\n  phases:\n    rebuild: 40m\n", path: "budgets.phases.rebuild", line: 7),
         Broken(name: "unknown phase", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  phases:\n    restore: 5m\n", path: "budgets.phases.restore", line: 6),
         Broken(name: "webhook not a URL", yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: hooks.example}\n", path: "notify.webhook.url", line: 5),
+        Broken(name: "clear-text webhook to another machine", yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: \"http://hooks.example/T0/secret-path\"}\n", path: "notify.webhook.url", line: 5),
+        Broken(name: "clear-text pushgateway to another machine", yaml: exercise + "cluster: {name: dev}\nmetrics:\n  pushgateway: http://pushgateway.lan:9091\n", path: "metrics.pushgateway", line: 5),
         Broken(name: "unknown report format", yaml: exercise + "cluster: {name: dev}\nreport:\n  formats: [json, html]\n", path: "report.formats[1]", line: 5),
         Broken(name: "duration without unit", yaml: restore + "syncTimeout: 600\nvolumes:\n" + volume, path: "syncTimeout", line: 3),
         Broken(name: "volumes missing", yaml: restore + "backupTarget: default\n", path: "volumes", line: nil),
@@ -84,6 +86,10 @@ import Testing
         #expect(text.status == 2)
         #expect(text.stderr.contains(file.path))
         if !case_.path.isEmpty { #expect(text.stderr.contains(case_.path)) }
+        // A webhook URL is a secret: refusing it never repeats it.
+        if case_.yaml.contains("secret-path") {
+            #expect(!text.stderr.contains("secret-path") && !json.stdout.contains("secret-path"), "\(text.stderr)")
+        }
     }
 
     @Test func missingFileIsAUsageError() async throws {

@@ -43,6 +43,82 @@ import Testing
         }
     }
 
+    /// The config's `metrics` and `notify` outputs, delivered to a real HTTP server on loopback.
+    static func deliveryConfig(_ folder: URL, port: Int) throws -> URL {
+        let config = folder.appendingPathComponent("exercise.yaml")
+        try Data("""
+            kind: ExerciseConfig
+            cluster: {name: sim-notify}
+            workload: {size: 256Mi}
+            metrics:
+              textfile: \(folder.path)/dr.prom
+              pushgateway: http://127.0.0.1:\(port)
+            notify:
+              webhook: {urlFromEnv: DR_TEST_WEBHOOK}
+            """.utf8).write(to: config)
+        return config
+    }
+
+    @Test func deliversMetricsAndTheNotificationOfAPass() async throws {
+        let server = try RecordingHTTPServer()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.deliveryConfig(folder, port: server.port)
+        let state = folder.appendingPathComponent("state")
+        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path],
+            environment: ["XDG_STATE_HOME": state.path, "DR_TEST_WEBHOOK": "http://127.0.0.1:\(server.port)/hooks/T0/secret"])
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        let prom = (try? String(contentsOf: folder.appendingPathComponent("dr.prom"), encoding: .utf8)) ?? ""
+        #expect(prom.contains("longhorn_dr_exercise_success{cluster=\"sim-notify\"} 1"), "\(prom)")
+        #expect(prom.contains("longhorn_dr_exercise_rto_seconds{cluster=\"sim-notify\"}"))
+        #expect(prom.contains("longhorn_dr_exercise_phase_duration_seconds{cluster=\"sim-notify\",phase=\"verify\"}"))
+        let requests = server.requests
+        let push = requests.first { $0.method == "PUT" }
+        #expect(push?.path == "/metrics/job/longhorn_dr_exercise/cluster/sim-notify")
+        #expect(push?.body == prom, "the Pushgateway gets what the textfile holds")
+        let hook = requests.first { $0.method == "POST" }
+        #expect(hook?.path == "/hooks/T0/secret")
+        #expect(hook?.contentType == "application/json")
+        let body = try JSONSerialization.jsonObject(with: Data((hook?.body ?? "{}").utf8)) as? [String: Any]
+        #expect(body?["verdict"] as? String == "PASS")
+        #expect((body?["text"] as? String)?.contains("sim-notify: PASS") == true)
+        #expect(!result.stderr.contains("/hooks/T0/secret"), "the webhook URL is a secret: never logged")
+    }
+
+    @Test func aFailIsNotifiedAndAFailedDeliveryIsAWarningThatKeepsTheVerdict() async throws {
+        let server = try RecordingHTTPServer()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.deliveryConfig(folder, port: server.port)
+        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
+            environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
+                "DR_TEST_WEBHOOK": "http://127.0.0.1:\(server.port)/fail/T0/secret"])
+        #expect(result.status == 4, "the run's own verdict, not the delivery's")
+        let prom = (try? String(contentsOf: folder.appendingPathComponent("dr.prom"), encoding: .utf8)) ?? ""
+        #expect(prom.contains("longhorn_dr_exercise_success{cluster=\"sim-notify\"} 0"), "\(prom)")
+        let hook = server.requests.first { $0.method == "POST" }
+        #expect(hook?.body.contains("\"verdict\":\"FAIL\"") == true)
+        #expect(result.stderr.contains("warning: notify.webhook (from $DR_TEST_WEBHOOK): answered HTTP 500"), "\(result.stderr.suffix(1500))")
+        #expect(!result.stderr.contains("/fail/T0/secret"))
+    }
+
+    @Test func aWebhookVariableThatIsNotSetIsAWarning() async throws {
+        let server = try RecordingHTTPServer()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.deliveryConfig(folder, port: server.port)
+        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
+            environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path, "DR_TEST_WEBHOOK": ""])
+        #expect(result.stderr.contains("warning: notify.webhook (from $DR_TEST_WEBHOOK): the environment variable is not set"), "\(result.stderr.suffix(1500))")
+        #expect(server.requests.allSatisfy { $0.method != "POST" })
+    }
+
     @Test func resumeIsRefusedForTheSimulatedCluster() async throws {
         let (result, state) = try await Self.run(["--resume"])
         defer { try? FileManager.default.removeItem(at: state) }

@@ -231,10 +231,10 @@ struct ExerciseConfigParser {
         return ExerciseConfig.Metrics(textfile: textfile, pushgateway: pushgateway)
     }
 
+    /// Never echoes the value: webhook URLs carry their secret in the path.
     private func checkURL(_ text: String, at map: ConfigMapping, key: String) -> Bool {
-        let lower = text.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8 else {
-            reader.report(map.childPath(key), at: map.value(key), "expected an http(s) URL, found \"\(text)\"")
+        if let refusal = EndpointPolicy.cleartextRefusal(text) {
+            reader.report(map.childPath(key), at: map.value(key), "the URL \(refusal)")
             return false
         }
         return true
