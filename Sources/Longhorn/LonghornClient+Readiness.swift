@@ -89,14 +89,6 @@ extension LonghornClient {
         return time
     }
 
-    /// Asks Longhorn to re-read one backup volume's folder in the store now.
-    @discardableResult
-    public func requestBackupVolumeSync(_ name: String) async throws(LonghornError) -> Date {
-        let time = Self.wholeSeconds(now())
-        _ = try await mergePatch(BackupVolume.self, name, LonghornManifests.syncRequest(at: time))
-        return time
-    }
-
     /// Waits until the BackupTarget is available and `lastSyncedAt` is at or after `syncedAfter`.
     /// An unavailable target is waited on, not failed at once: its credential Secret or the store
     /// may still be coming up. On timeout the error carries Longhorn's `Unavailable` message.

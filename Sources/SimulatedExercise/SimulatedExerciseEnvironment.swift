@@ -233,7 +233,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
 
     public func waitReady() async throws -> [String: String] {
         let instance = try await current()
-        _ = try await instance.longhornClient.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: .seconds(120))
+        // The bootstrap's orchestrator waits for Longhorn and the target itself, as the real Job does.
         let outcome = try await bootstrap(instance)
         let pod = try await instance.workload.runningPod()
         return ["pod": pod, "restoreDecision": outcome.decision, "restoredFrom": outcome.backup ?? "", "restoreDuration": DurationText.format(outcome.duration)]

@@ -14,13 +14,16 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     var storeCorrupt = false
     /// The snapshot was taken before the sentinel reached the disk: the backup holds the old bytes.
     var staleSnapshot = false
+    /// The store check forgets to report the sentinel's hash.
+    var storeCheckOmitsSentinel = false
     var fingerprint = "cluster-1"
     var rebuildHangs = false
     private(set) var calls: [String] = []
 
     func configure(restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
-        staleSnapshot: Bool = false)
+        staleSnapshot: Bool = false, storeCheckOmitsSentinel: Bool = false)
     {
+        self.storeCheckOmitsSentinel = storeCheckOmitsSentinel
         self.staleSnapshot = staleSnapshot
         self.restoreWorks = restoreWorks
         self.backupState = backupState
@@ -42,6 +45,7 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         calls.append("verify-store")
         if storeCorrupt { throw StubFailure(message: "block at offset 2097152 (key backupstore/volumes/…/blocks/ab/cd/abcd.blk): checksum mismatch") }
         // What a store check reports: the hash of the sentinel file found in the backup.
+        if storeCheckOmitsSentinel { return ["blocksVerified": "3"] }
         return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp).map { String(format: "%02x", $0) }.joined()]
     }
     func destroy() async throws { calls.append("destroy"); disk = Data() }
@@ -56,25 +60,6 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         return [:]
     }
     func readSentinel() async throws -> Data { calls.append("read"); return disk }
-}
-
-/// Passes everything through but drops the sentinel hash from the store check's evidence.
-struct NoHashEnvironment: ExerciseEnvironment {
-    let inner: ScriptedEnvironment
-    func preflight() async throws -> [String: String] { try await inner.preflight() }
-    func clusterFingerprint() async throws -> String { try await inner.clusterFingerprint() }
-    func setUpWorkload() async throws -> [String: String] { try await inner.setUpWorkload() }
-    func writeSentinel(_ bytes: Data) async throws -> Data { try await inner.writeSentinel(bytes) }
-    func backUp() async throws -> BackupEvidence { try await inner.backUp() }
-    func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
-        var evidence = try await inner.verifyInStore(backup)
-        evidence["storeSentinelSHA256"] = nil
-        return evidence
-    }
-    func destroy() async throws { try await inner.destroy() }
-    func rebuild() async throws { try await inner.rebuild() }
-    func waitReady() async throws -> [String: String] { try await inner.waitReady() }
-    func readSentinel() async throws -> Data { try await inner.readSentinel() }
 }
 
 struct StubFailure: Error, CustomStringConvertible {
@@ -149,11 +134,10 @@ actor MemoryJournal: JournalStore {
     }
 
     @Test func aStoreCheckThatReturnsNoSentinelHashIsAFailure() async throws {
-        let environment = ScriptedEnvironment()
-        let journal = MemoryJournal()
         // An environment whose store check forgets the hash must not open the gate either.
-        let report = try await ExerciseRunner(config: Self.config(), environment: NoHashEnvironment(inner: environment), journalStore: journal,
-            options: .init(confirmedDestroy: true)).run()
+        let environment = ScriptedEnvironment()
+        await environment.configure(storeCheckOmitsSentinel: true)
+        let report = try await run(environment)
         #expect(report.verdict == .fail)
         #expect(report.failure?.contains("returned no sentinel hash") == true, "\(report.consoleText())")
         #expect(await environment.calls.contains("destroy") == false)

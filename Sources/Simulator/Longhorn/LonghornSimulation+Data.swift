@@ -128,11 +128,7 @@ extension LonghornSimulation {
             let targets = await store.type(group: LonghornCRDs.group, resource: "backuptargets")
         else { return }
         let all = (try? await store.list(backupVolumes, namespace: namespace).items) ?? []
-        let match = all.first { bv in
-            guard personality.labelsBackupVolumes else { return bv[path: ["metadata", "name"]]?.stringValue == volume }
-            return bv[path: ["metadata", "labels", "backup-volume"]]?.stringValue == volume
-                && bv[path: ["metadata", "labels", "backup-target"]]?.stringValue == target
-        }
+        let match = all.first { isBackupVolume($0, of: volume, on: target) }
         if let name = match?[path: ["metadata", "name"]]?.stringValue {
             await setSpec(backupVolumes, name) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) }
         } else {

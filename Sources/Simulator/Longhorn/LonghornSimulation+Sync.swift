@@ -47,9 +47,8 @@ extension LonghornSimulation {
             let setting = await store.find(settings, namespace: namespace, name: "backup-target")
             if let setting, hopElapsed(since: setting[path: ["metadata", "creationTimestamp"]]?.stringValue) {
                 let secret = await store.find(settings, namespace: namespace, name: "backup-target-credential-secret")?["value"]?.stringValue ?? ""
-                _ = try? await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"],
-                    "spec": ["backupTargetURL": setting["value"] ?? "", "credentialSecret": .string(secret),
-                        "pollInterval": .string(Self.goDuration(options.pollInterval))]])
+                _ = try? await store.create(targets, namespace: namespace,
+                    object: defaultBackupTarget(url: setting["value"]?.stringValue ?? "", credentialSecret: secret))
             }
         }
         for target in try await store.list(targets, namespace: namespace).items {
@@ -93,21 +92,20 @@ extension LonghornSimulation {
         }
     }
 
+    /// Whether `bv` is the BackupVolume of `volume` on `target`: by labels or spec (1.8+), by name (≤1.7).
+    func isBackupVolume(_ bv: JSONValue, of volume: String, on target: String) -> Bool {
+        guard personality.labelsBackupVolumes else { return bv[path: ["metadata", "name"]]?.stringValue == volume }
+        let labels = bv[path: ["metadata", "labels"]]
+        if labels?["backup-volume"]?.stringValue == volume, labels?["backup-target"]?.stringValue == target { return true }
+        return bv[path: ["spec", "volumeName"]]?.stringValue == volume && (bv[path: ["spec", "backupTargetName"]]?.stringValue ?? target) == target
+    }
+
     private func ensureBackupVolumes(_ volumes: Set<String>, target: String) async throws {
         let backupVolumes = try await type(LonghornCRDs.group, "backupvolumes")
         let existing = try await store.list(backupVolumes, namespace: namespace).items
         let stamp = now
         for volume in volumes.sorted() {
-            let match = existing.first { bv in
-                if personality.labelsBackupVolumes {
-                    let labels = bv[path: ["metadata", "labels"]]
-                    if labels?["backup-volume"]?.stringValue == volume, labels?["backup-target"]?.stringValue == target { return true }
-                    if bv[path: ["spec", "volumeName"]]?.stringValue == volume,
-                        (bv[path: ["spec", "backupTargetName"]]?.stringValue ?? target) == target { return true }
-                    return false
-                }
-                return bv[path: ["metadata", "name"]]?.stringValue == volume
-            }
+            let match = existing.first { isBackupVolume($0, of: volume, on: target) }
             if let match, let name = match[path: ["metadata", "name"]]?.stringValue {
                 // A request still pending keeps its time: the hop delay counts from the oldest
                 // unserved request, so a poll faster than the hop cannot starve the BackupVolume.

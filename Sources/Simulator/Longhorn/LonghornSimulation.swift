@@ -97,9 +97,8 @@ public final class LonghornSimulation: Sendable {
         let targets = try await type(LonghornCRDs.group, "backuptargets")
         // ≤1.7: the Setting controller creates BackupTarget default later, from the Settings.
         if !personality.targetInSettings, await store.find(targets, namespace: namespace, name: "default") == nil {
-            let spec: JSONValue = ["backupTargetURL": .string(options.backupTargetURL ?? ""), "credentialSecret": .string(options.credentialSecret ?? ""),
-                "pollInterval": .string(Self.goDuration(options.pollInterval))]
-            try await store.create(targets, namespace: namespace, object: ["metadata": ["name": "default"], "spec": spec])
+            try await store.create(targets, namespace: namespace,
+                object: defaultBackupTarget(url: options.backupTargetURL ?? "", credentialSecret: options.credentialSecret ?? ""))
         }
         try await installWorkloads()
     }
@@ -135,6 +134,12 @@ public final class LonghornSimulation: Sendable {
                 }
             }
         }
+    }
+
+    /// `BackupTarget/default` as Helm (1.8+) or the Setting controller (≤1.7) makes it.
+    func defaultBackupTarget(url: String, credentialSecret: String) -> JSONValue {
+        ["metadata": ["name": "default"], "spec": ["backupTargetURL": .string(url), "credentialSecret": .string(credentialSecret),
+            "pollInterval": .string(Self.goDuration(options.pollInterval))]]
     }
 
     /// Go's `time.Duration.String()`: `5m0s`, `1h0m0s`, `10s`.
