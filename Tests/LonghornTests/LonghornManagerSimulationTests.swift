@@ -19,7 +19,7 @@ import Testing
 
     /// One cluster with the simulated manager installed over the store folder `store`.
     static func withManager<T: Sendable>(
-        _ personality: String, store: URL, _ body: @Sendable (Running) async throws -> T
+        _ personality: String, store: URL, syncHopDelay: Duration = .seconds(1), _ body: @Sendable (Running) async throws -> T
     ) async throws -> T {
         let cluster = await SimulatedCluster()
         let recorder = CreationRecorder()
@@ -29,6 +29,7 @@ import Testing
             storeResolver: LonghornSimulation.Options.folderStores(root: store))
         options.personality = try #require(LonghornPersonality(personality))
         options.backupTargetURL = targetURL
+        options.syncHopDelay = syncHopDelay
         let manager = LonghornSimulation(cluster: cluster, options: options)
         try await manager.install()
         let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
@@ -52,6 +53,18 @@ import Testing
                 try? await kube.shutdown()
                 throw error
             }
+        }
+    }
+
+    /// Longhorn v1.7 makes BackupTarget default only after its manager is up: right after a
+    /// rebuild the target is missing, and that is "not yet", never "unavailable".
+    @Test func aTargetThatLonghornCreatesLateIsWaitedFor() async throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lhc-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        try await Self.withManager("v1.7.3", store: store, syncHopDelay: .seconds(4)) { run in
+            #expect(try await run.longhorn.get(BackupTarget.self, "default") == nil, "not there yet")
+            let readiness = try await run.longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
+            #expect(readiness.target.isSynced(after: readiness.syncRequestedAt))
         }
     }
 
