@@ -84,8 +84,8 @@ public struct ExerciseRunner: Sendable {
                 log("  ✗ \(failure.message)")
                 try await journalStore.save(journal)
                 break
-            } catch let failure as DRError where failure.status == .verificationFailed {
-                journal.fail(phase, at: now(), reason: "verification-failed", message: failure.description)
+            } catch let failure as DRError where failure.status == .verificationFailed || failure.status == .environment {
+                journal.fail(phase, at: now(), reason: failure.status == .environment ? "environment" : "verification-failed", message: failure.description)
                 log("  ✗ \(failure.description)")
                 try await journalStore.save(journal)
                 break

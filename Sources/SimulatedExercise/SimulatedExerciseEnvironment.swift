@@ -154,6 +154,13 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         for tool in ["mke2fs", "debugfs", "unshare"] where Self.which(tool) == nil {
             throw DRError(.environment, subject: "tool \(tool)", detail: "not found on PATH", hint: "apt-get install e2fsprogs util-linux")
         }
+        // Pods run real processes: find out now, not half-way through, whether this machine lets them.
+        switch PodSandbox.current {
+        case .success(let sandbox): log("  simulated pods run \(sandbox)")
+        case .failure(let error):
+            throw DRError(.environment, subject: "the simulated cluster's pods", detail: error.message,
+                hint: "the simulated exercise runs pod commands as real processes in Linux namespaces; it needs root or unprivileged user namespaces (Linux only)")
+        }
         let instance = try await current()
         return ["longhorn": instance.longhornClient.version.description, "apiServer": instance.endpoint.url, "backupTarget": targetURL]
     }

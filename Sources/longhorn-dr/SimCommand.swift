@@ -138,7 +138,11 @@ struct SimCommand: AsyncParsableCommand {
                             try AtomicFile.write(Data(endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
                             // Written straight to the descriptor: scripts wait for these lines, and
                             // stdout is block-buffered when it is a pipe.
-                            FileHandle.standardOutput.write(Data("serving \(endpoint.url)\nkubeconfig: \(path)\n".utf8))
+                            let pods: String = switch PodSandbox.current {
+                            case .success(let sandbox): "pods: run \(sandbox)"
+                            case .failure(let error): "pods: cannot run commands here: \(error.message)"
+                            }
+                            FileHandle.standardOutput.write(Data("serving \(endpoint.url)\nkubeconfig: \(path)\n\(pods)\n".utf8))
                         } catch {
                             Terminal.error("sim serve: cannot write kubeconfig \(path): \(error)")
                             Foundation.exit(ExitStatus.environment.rawValue)

@@ -72,7 +72,11 @@ public struct ExerciseReport: Sendable, Equatable {
     public var exitStatus: ExitStatus {
         switch verdict {
         case .pass: .ok
-        case .fail: phases.contains { $0.outcome == "failed" && ($0.phase == .verify || $0.reason == "verification-failed") } ? .verificationFailed : .infrastructure
+        case .fail:
+            if phases.contains(where: { $0.outcome == "failed" && ($0.phase == .verify || $0.reason == "verification-failed") }) { .verificationFailed }
+            // A missing precondition outside the tool (a tool, root or user namespaces): exit 3.
+            else if phases.contains(where: { $0.outcome == "failed" && $0.reason == "environment" }) { .environment }
+            else { .infrastructure }
         case .incomplete: .infrastructure
         }
     }

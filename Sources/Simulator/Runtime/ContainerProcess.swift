@@ -1,15 +1,15 @@
 import Foundation
 import Synchronization
 
-/// The runtime cannot run container commands on this host: not root, or no `unshare`.
+/// The runtime cannot run container commands on this host: neither root nor user namespaces, or no `unshare`.
 public struct ContainerRuntimeError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
 
-/// Starts one real process for a container command or an exec: `unshare --mount --propagation private --
-/// mount-exec WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND...`, so each volume directory shows at its
-/// mountPath for that process only. Arguments are passed as an array; nothing is parsed by a shell
+/// Starts one real process for a container command or an exec: `unshare [--user --map-root-user] --mount
+/// --propagation private -- mount-exec ROOTFS WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND...` (see
+/// ``PodSandbox``), so each volume directory shows at its mountPath for that process only. Arguments are passed as an array; nothing is parsed by a shell
 /// except the fixed helper, which receives them as positional parameters.
 public final class ContainerProcess: Sendable {
     public enum Output: Sendable, Equatable {
@@ -37,18 +37,6 @@ public final class ContainerProcess: Sendable {
     /// The PATH a container starts with (an image's usual one), whatever the host's is.
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// Where `unshare` lives, or an error saying what is missing. No fallback: without a mount
-    /// namespace the volumes would not be where the command expects them.
-    static func unsharePath() throws(ContainerRuntimeError) -> String {
-        guard geteuid() == 0 else {
-            throw ContainerRuntimeError(message: "the simulated kubelet runs container commands in Linux mount namespaces and must run as root (euid is \(geteuid())); run the simulator and its tests as root, e.g. in the project's dev container")
-        }
-        for candidate in ["/usr/bin/unshare", "/bin/unshare", "/usr/sbin/unshare"] where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        throw ContainerRuntimeError(message: "the simulated kubelet needs util-linux `unshare` to run container commands, and it is not in /usr/bin or /bin; install util-linux (apt-get install util-linux)")
-    }
-
     /// Starts `command` with `mounts` visible; output arrives on ``output``.
     public init(
         command: [String], mounts: [VolumeMount], workingDirectory: String = "/", environment: [String: String] = [:],
@@ -57,10 +45,13 @@ public final class ContainerProcess: Sendable {
         guard let executable = command.first, !executable.isEmpty else {
             throw ContainerRuntimeError(message: "no command to run: the container has neither command nor args")
         }
-        let unshare = try Self.unsharePath()
+        let sandbox = try PodSandbox.current.get()
+        let unshare = PodSandbox.unsharePath ?? "unshare"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: unshare)
-        var arguments = ["--mount", "--propagation", "private", "--", helper.path, workingDirectory, String(mounts.count)]
+        // Rootless pods get a new root folder next to the helper (see VolumeDataStore.helperScript).
+        let rootfs = sandbox == .userNamespace ? helper.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rootfs").path : "-"
+        var arguments = sandbox.unshareArguments + [helper.path, rootfs, workingDirectory, String(mounts.count)]
         for mount in mounts { arguments += [mount.source, mount.target, mount.readOnly ? "ro" : "rw"] }
         process.arguments = arguments + command
         var env = ["PATH": Self.defaultPath, "HOME": "/root"]

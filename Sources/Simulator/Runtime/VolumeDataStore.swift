@@ -45,37 +45,85 @@ public struct VolumeDataStore: Sendable {
         try? FileManager.default.removeItem(at: root.appendingPathComponent("pods").appendingPathComponent(Self.safe(uid)))
     }
 
-    /// Writes the mount helper (always the same fixed text) and returns its path.
+    /// Writes the mount helper (always the same fixed text) and returns its path; also makes the
+    /// empty `rootfs` folder rootless pods build their root on.
     func mountHelper() throws -> URL {
         let bin = try ensure(root.appendingPathComponent("bin"))
+        _ = try ensure(root.appendingPathComponent("rootfs"))
         let helper = bin.appendingPathComponent("mount-exec")
-        if !FileManager.default.fileExists(atPath: helper.path) {
+        if (try? String(contentsOf: helper, encoding: .utf8)) != Self.helperScript {
             try Data(Self.helperScript.utf8).write(to: helper)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
         }
         return helper
     }
 
-    /// Runs inside `unshare --mount --propagation private`, so the binds are private to the command.
-    /// Every value arrives as a positional argument; nothing from a pod is ever parsed as shell text.
+    /// Runs inside `unshare`'s private mount namespace (and, rootless, a user namespace), so the
+    /// mounts are private to the command. Every value arrives as a positional argument; nothing
+    /// from a pod is ever parsed as shell text.
     static let helperScript = """
         #!/bin/sh
-        # Usage: mount-exec WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND [ARG]...
-        # Bind-mounts each SOURCE onto TARGET (read-only when MODE is ro), then execs COMMAND in WORKDIR.
+        # Usage: mount-exec ROOTFS WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND [ARG]...
+        # ROOTFS "-" (root): bind each SOURCE onto TARGET in place (read-only when MODE is ro).
+        # ROOTFS a folder (rootless): a tmpfs there mirrors the host's root (each entry bound back),
+        # host folders on the way to a TARGET are mirrored the same way so TARGET can be made,
+        # then the command runs chrooted in it. Nothing on the host is created or changed.
         set -eu
-        workdir=$1
-        count=$2
-        shift 2
+        rootfs=$1
+        workdir=$2
+        count=$3
+        shift 3
+        if [ "$rootfs" = - ]; then
+          while [ "$count" -gt 0 ]; do
+            mkdir -p "$2"
+            mount --bind "$1" "$2"
+            if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+            shift 3
+            count=$((count - 1))
+          done
+          mkdir -p "$workdir"
+          cd "$workdir"
+          exec "$@"
+        fi
+        mount -t tmpfs -o mode=0755 tmpfs "$rootfs"
+        mirrored=" "
+        mirror() { # mirror DIR: $rootfs/DIR becomes a tmpfs holding binds of the host DIR's entries
+          base="$rootfs${1%/}"
+          if [ "$1" != / ]; then mount -t tmpfs -o mode=0755 tmpfs "$base"; fi
+          for entry in "${1%/}"/* "${1%/}"/.[!.]*; do
+            [ -e "$entry" ] || [ -L "$entry" ] || continue
+            copy="$base/${entry##*/}"
+            if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$copy"
+            elif [ -d "$entry" ]; then mkdir "$copy"; mount --rbind "$entry" "$copy"
+            else : >"$copy"; mount --bind "$entry" "$copy"; fi
+          done
+          mirrored="$mirrored$1 "
+        }
+        make_dir() { # make_dir PATH: PATH in the new root, mirroring host folders on the way
+          path=$(realpath -m "$1")
+          sofar=""
+          set -f; IFS=/
+          for part in $path; do
+            [ -n "$part" ] || continue
+            parent=${sofar:-/}
+            sofar="$sofar/$part"
+            [ -e "$rootfs$sofar" ] && continue
+            case "$mirrored" in *" $parent "*) ;; *) mirror "$parent" ;; esac
+            [ -e "$rootfs$sofar" ] || mkdir "$rootfs$sofar"
+          done
+          unset IFS; set +f
+        }
+        mirror /
         while [ "$count" -gt 0 ]; do
-          mkdir -p "$2"
-          mount --bind "$1" "$2"
-          if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+          make_dir "$2"
+          target=$(realpath -m "$2")
+          mount --bind "$1" "$rootfs$target"
+          if [ "$3" = ro ]; then mount -o remount,bind,ro "$rootfs$target"; fi
           shift 3
           count=$((count - 1))
         done
-        mkdir -p "$workdir"
-        cd "$workdir"
-        exec "$@"
+        make_dir "$workdir"
+        exec chroot "$rootfs" /bin/sh -c 'cd "$1" && shift && exec "$@"' mount-exec "$workdir" "$@"
 
         """
 
