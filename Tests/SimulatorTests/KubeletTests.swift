@@ -194,8 +194,19 @@ import Testing
     }
 
     @Test func runtimePrerequisitesArePresent() throws {
-        // The runtime refuses to run without root and `unshare`; this host must have both.
-        _ = try ContainerProcess.unsharePath()
+        // The runtime needs `unshare` and root or user namespaces; this host must have them.
+        let sandbox = try PodSandbox.current.get()
+        #expect(sandbox == (geteuid() == 0 ? .rootMountNamespace : .userNamespace))
+    }
+
+    @Test func withoutRootOrUserNamespacesTheSandboxSaysWhy() {
+        let detected = PodSandbox.detect(environment: [PodSandbox.switchVariable: "off"])
+        if geteuid() == 0 {
+            #expect(detected == .success(.rootMountNamespace), "root needs no user namespace")
+        } else {
+            guard case .failure(let error) = detected else { Issue.record("expected a refusal, got \(detected)"); return }
+            #expect(error.message.contains("\(PodSandbox.switchVariable)=off"))
+        }
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// The runtime cannot run container commands on this host: neither root nor user namespaces, or no `unshare`.
-public struct ContainerRuntimeError: Error, Sendable, CustomStringConvertible {
+public struct ContainerRuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
