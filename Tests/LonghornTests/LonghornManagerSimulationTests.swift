@@ -19,7 +19,7 @@ import Testing
 
     /// One cluster with the simulated manager installed over the store folder `store`.
     static func withManager<T: Sendable>(
-        _ personality: String, store: URL, syncHopDelay: Duration = .seconds(1), _ body: @Sendable (Running) async throws -> T
+        _ personality: String, store: URL, _ body: @Sendable (Running) async throws -> T
     ) async throws -> T {
         let cluster = await SimulatedCluster()
         let recorder = CreationRecorder()
@@ -29,7 +29,6 @@ import Testing
             storeResolver: LonghornSimulation.Options.folderStores(root: store))
         options.personality = try #require(LonghornPersonality(personality))
         options.backupTargetURL = targetURL
-        options.syncHopDelay = syncHopDelay
         let manager = LonghornSimulation(cluster: cluster, options: options)
         try await manager.install()
         let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
@@ -57,13 +56,24 @@ import Testing
     }
 
     /// Longhorn v1.7 makes BackupTarget default only after its manager is up: right after a
-    /// rebuild the target is missing, and that is "not yet", never "unavailable".
+    /// rebuild the target is missing, and that is "not yet", never "unavailable". Made
+    /// deterministic by holding back the Setting the target is made from.
     @Test func aTargetThatLonghornCreatesLateIsWaitedFor() async throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lhc-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-        try await Self.withManager("v1.7.3", store: store, syncHopDelay: .seconds(4)) { run in
-            #expect(try await run.longhorn.get(BackupTarget.self, "default") == nil, "not there yet")
-            let readiness = try await run.longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
+        try await Self.withManager("v1.7.3", store: store) { run in
+            let longhorn = run.longhorn, kube = run.longhorn.kube, namespace = run.longhorn.namespace
+            let setting = try await kube.get(LonghornResources.settings, namespace: namespace, name: "backup-target")
+            try await kube.delete(LonghornResources.settings, namespace: namespace, name: "backup-target", waitUntilGone: .seconds(10))
+            try await kube.delete(LonghornResources.backupTargets, namespace: namespace, name: "default", waitUntilGone: .seconds(10))
+            let waiting = Task { try await longhorn.waitUntilReadyForRestore(timeout: .seconds(60)) }
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await longhorn.get(BackupTarget.self, "default") == nil, "still missing: the Setting is not back")
+            // Longhorn's Setting controller comes round: the target appears, the wait ends.
+            _ = try await kube.create(LonghornResources.settings, namespace: namespace,
+                object: ["apiVersion": "longhorn.io/v1beta2", "kind": "Setting", "metadata": ["name": "backup-target"],
+                    "value": setting["value"] ?? ""])
+            let readiness = try await waiting.value
             #expect(readiness.target.isSynced(after: readiness.syncRequestedAt))
         }
     }
