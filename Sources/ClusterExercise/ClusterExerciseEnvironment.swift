@@ -44,7 +44,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     private func connect() async throws -> Session {
         if let session { return session }
-        let cluster = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, workDirectory: workDirectory)
+        let cluster = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
+            workDirectory: workDirectory)
         let client = try KubeClient(cluster: cluster)
         do {
             let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhorn.namespace)
@@ -65,25 +66,145 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     // MARK: - Phases
 
+    /// Everything the rest of the run needs, checked before anything is destroyed: the commands
+    /// (and, for Task, that their tasks exist), debugfs, the cluster and Longhorn, the bootstrap's
+    /// Complete restore Job with a config that lists the exercise volume, the Flux gate when the
+    /// cluster runs Flux, and the store answering this workstation. Every problem at once.
     public func preflight() async throws -> [String: String] {
+        var problems: [String] = []
+        var facts: [String: String] = [:]
         for (purpose, argv) in [("destroy", config.cluster.destroy), ("rebuild", config.cluster.rebuild)] {
             guard let name = argv.first, ToolLocator.locate(name) != nil else {
-                throw DRError(.environment, subject: "the \(purpose) command \(argv.first ?? "(empty)")", detail: "is not found on PATH",
-                    hint: "install it, or give its full path in cluster.\(purpose)")
+                problems.append("the \(purpose) command \(argv.first ?? "(empty)") is not found on PATH (install it, or give its full path in cluster.\(purpose))")
+                continue
+            }
+            if (name as NSString).lastPathComponent == "task" {
+                // `task --dry` resolves the Taskfile and the task and prints its commands, running none.
+                let dry = [name, "--dry"] + argv.dropFirst()
+                log("  checking: \(dry.joined(separator: " "))")
+                do {
+                    _ = try await CommandRunner.output(dry, purpose: "\(purpose) dry run", grace: config.budgets.stopGrace)
+                } catch {
+                    problems.append("the \(purpose) task does not resolve (\(dry.joined(separator: " ")) failed; its output is above): \(Self.firstLine(error))")
+                }
             }
         }
-        guard ToolLocator.locate("debugfs") != nil else {
-            throw DRError(.environment, subject: "debugfs", detail: "is not installed; the store check needs it", hint: "apt-get install e2fsprogs")
+        if ToolLocator.locate("debugfs") == nil {
+            problems.append("debugfs is not installed; the store check needs it (apt-get install e2fsprogs)")
         }
-        let session = try await connect()
+        let session: Session
+        do {
+            session = try await connect()
+        } catch {
+            problems.append("the cluster does not answer: \(Self.firstLine(error))")
+            throw Self.preflightError(problems)
+        }
         let longhorn = session.workload.longhorn
-        let target = try await longhorn.backupTargetURL(config.longhorn.backupTarget) ?? "(none)"
-        return ["apiServer": session.server, "longhorn": longhorn.version.description, "backupTarget": target]
+        facts["apiServer"] = session.server
+        facts["longhorn"] = longhorn.version.description
+        facts["backupTarget"] = (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)"
+        problems += await bootstrapProblems(session, facts: &facts)
+        do {
+            facts["store"] = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: config.workload.volume,
+                longhorn: longhorn, config: config)
+        } catch {
+            problems.append(Self.firstLine(error))
+        }
+        guard problems.isEmpty else { throw Self.preflightError(problems) }
+        return facts
+    }
+
+    static func preflightError(_ problems: [String]) -> DRError {
+        DRError(.environment, subject: "preflight", detail: "the rebuild would not work; nothing was destroyed:\n  - " + problems.joined(separator: "\n  - "),
+            hint: "fix these on the current cluster and workstation, then run the exercise again")
+    }
+
+    static func firstLine(_ error: any Error) -> String {
+        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+
+    /// The rebuilt cluster restores only what its bootstrap does; check that bootstrap on the
+    /// current cluster, where it must already have run once.
+    private func bootstrapProblems(_ session: Session, facts: inout [String: String]) async -> [String] {
+        let namespace = config.longhorn.namespace
+        let subject = "Job \(namespace)/\(restoreJob)"
+        var problems: [String] = []
+        var job: JSONValue?
+        do {
+            job = try await session.client.getIfPresent(.jobs, namespace: namespace, name: restoreJob)
+            if job != nil, !Self.condition(job, "Complete"), !Self.condition(job, "Failed") {
+                log("  waiting for \(subject) (the bootstrap's restore orchestrator) to finish")
+                job = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
+                    timeout: config.budgets.budget(for: .preflight), until: "Complete or Failed") { Self.condition($0, "Complete") || Self.condition($0, "Failed") }
+            }
+        } catch {
+            problems.append("\(subject) cannot be read: \(Self.firstLine(error))")
+        }
+        if let job {
+            if !Self.condition(job, "Complete") {
+                problems.append("\(subject) is not Complete; the bootstrap's restore must work on this cluster before it is destroyed")
+            }
+            facts["restoreJob"] = Self.condition(job, "Complete") ? "Complete" : "not Complete"
+            problems += await restoreConfigProblems(session, job: job)
+        } else if problems.isEmpty {
+            problems.append("\(subject) does not exist: the rebuilt cluster's bootstrap would not restore the volume (apply kubernetes/platform/config/longhorn/restore-orchestrator through Flux)")
+        }
+        // The Flux gate, when the cluster runs Flux: it keeps the workloads back until the Job is Complete.
+        let kustomizations = GroupVersionResource(group: "kustomize.toolkit.fluxcd.io", version: "v1", resource: "kustomizations", namespaced: true)
+        do {
+            let all = try await session.client.list(kustomizations, namespace: "flux-system")
+            if let gate = all.items.first(where: { $0[path: ["metadata", "name"]]?.stringValue == restoreJob }) {
+                if !Self.condition(gate, "Ready") {
+                    problems.append("the Flux Kustomization flux-system/\(restoreJob) is not Ready")
+                }
+                facts["fluxGate"] = Self.condition(gate, "Ready") ? "Ready" : "not Ready"
+            } else {
+                problems.append("the Flux Kustomization flux-system/\(restoreJob) (the restore gate) does not exist (kubernetes/platform/flux/longhorn-restore-orchestrator.yaml)")
+            }
+        } catch where error.code == .notFound {
+            facts["fluxGate"] = "no Flux on this cluster: not checked"
+        } catch {
+            problems.append("the Flux Kustomization flux-system/\(restoreJob) cannot be read: \(Self.firstLine(error))")
+        }
+        return problems
+    }
+
+    /// The Job's restore config (its ConfigMap volume) must list the exercise volume and its PVC.
+    private func restoreConfigProblems(_ session: Session, job: JSONValue) async -> [String] {
+        let namespace = config.longhorn.namespace
+        let volumes = job[path: ["spec", "template", "spec", "volumes"]]?.arrayValue ?? []
+        guard let name = volumes.compactMap({ $0[path: ["configMap", "name"]]?.stringValue }).first else {
+            return ["Job \(namespace)/\(restoreJob) mounts no restore ConfigMap"]
+        }
+        do {
+            let map = try await session.client.get(.configMaps, namespace: namespace, name: name)
+            let data = map["data"]?.objectValue ?? [:]
+            guard let (key, text) = data.first(where: { $0.key.hasSuffix(".yaml") }).flatMap({ entry in entry.value.stringValue.map { (entry.key, $0) } }) else {
+                return ["ConfigMap \(namespace)/\(name) holds no restore config (*.yaml)"]
+            }
+            let restore = try ConfigLoader.loadRestore(text, file: "ConfigMap \(namespace)/\(name) \(key)")
+            let workload = config.workload
+            guard let entry = restore.volumes.first(where: { $0.name == workload.volume }) else {
+                return ["the restore config (ConfigMap \(namespace)/\(name)) does not list volume \(workload.volume): the rebuilt cluster would not restore it"]
+            }
+            if entry.pvcNamespace != workload.namespace || entry.pvcName != workload.pvc {
+                return ["the restore config binds volume \(workload.volume) to PVC \(entry.pvcNamespace)/\(entry.pvcName), the exercise uses \(workload.namespace)/\(workload.pvc)"]
+            }
+            if restore.backupTarget != config.longhorn.backupTarget {
+                return ["the restore config reads backup target \(restore.backupTarget), the exercise backs up to \(config.longhorn.backupTarget)"]
+            }
+            return []
+        } catch {
+            return ["the restore ConfigMap \(namespace)/\(name) cannot be used: \(Self.firstLine(error))"]
+        }
     }
 
     public func clusterFingerprint() async throws -> String {
-        let session = try await connect()
-        return try await session.workload.fingerprint(server: session.server)
+        try await connect().workload.fingerprint()
+    }
+
+    public func backupInventory() async throws -> [String: String] {
+        try await connect().workload.backupInventory()
     }
 
     public func setUpWorkload() async throws -> [String: String] {
@@ -124,23 +245,28 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     public func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
         let session = try await connect()
         return try await StoreCheck.verify(backup, sentinelFile: config.sentinel.file, targetName: config.longhorn.backupTarget,
-            longhorn: session.workload.longhorn, workDirectory: workDirectory.appendingPathComponent("store-check"))
+            longhorn: session.workload.longhorn, config: config, workDirectory: workDirectory.appendingPathComponent("store-check"))
     }
 
     public func destroy() async throws {
         await disconnect()
         log("  running: \(config.cluster.destroy.joined(separator: " "))")
-        try await CommandRunner.run(config.cluster.destroy, purpose: "destroy")
+        try await CommandRunner.run(config.cluster.destroy, purpose: "destroy", grace: config.budgets.stopGrace)
     }
 
     public func rebuild() async throws {
         await disconnect()
         log("  running: \(config.cluster.rebuild.joined(separator: " "))")
-        try await CommandRunner.run(config.cluster.rebuild, purpose: "rebuild")
+        try await CommandRunner.run(config.cluster.rebuild, purpose: "rebuild", grace: config.budgets.stopGrace)
     }
 
     public func waitReady() async throws -> [String: String] {
-        // The new cluster may take a while to answer; the phase budget bounds the wait.
+        // The new cluster may take a while to answer; the phase budget bounds the wait. Each
+        // wait below ends a little before the budget, so its own message (what was missing)
+        // is the one reported rather than a bare timeout.
+        let clock = ContinuousClock()
+        let deadline = clock.now + config.budgets.budget(for: .waitReady) - .seconds(2)
+        func remaining() -> Duration { max(.seconds(1), clock.now.duration(to: deadline)) }
         var session: Session?
         var lastProblem = ""
         while session == nil {
@@ -157,34 +283,38 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         guard let session else { throw CancellationError() }
         let longhorn = session.workload.longhorn
         let log = self.log
-        _ = try await longhorn.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: config.budgets.budget(for: .waitReady)) {
+        _ = try await longhorn.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: remaining()) {
             log("  \($0)")
         }
-        let job = try await waitForRestoreJob(session)
-        try await session.workload.applyWorkload(onlyIfMissing: true)
-        let pod = try await session.workload.runningPod(timeout: config.budgets.budget(for: .waitReady))
-        var facts = ["pod": pod, "restoreJob": job]
-        if let status = try await session.client.getIfPresent(.configMaps, namespace: config.longhorn.namespace, name: RestoreConfig.Defaults.statusConfigMap) {
-            facts["restoreSummary"] = status[path: ["data", "summary"]]?.stringValue ?? ""
-        }
+        let fingerprint = try await session.workload.fingerprint()
+        let job = try await waitForRestoreJob(session, timeout: remaining())
+        // The bootstrap (Flux) applies the workload once the gate passed; applying it here would
+        // prove nothing about the bootstrap and race its rollout.
+        log("  waiting for deployment \(config.workload.namespace)/\(config.workload.deployment) (applied by the bootstrap) to run a pod")
+        let pod = try await session.workload.waitForDeployedWorkload(timeout: remaining())
+        var facts = try await session.workload.restoreRecord()
+        facts["pod"] = pod
+        facts["restoreJob"] = "Complete"
+        facts["clusterFingerprint"] = fingerprint
+        facts["restoreStartedAt"] = job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
         return facts
     }
 
     /// Waits for the bootstrap's restore Job to appear and finish; a Failed Job fails the
     /// exercise, with the end of its log.
-    private func waitForRestoreJob(_ session: Session) async throws -> String {
+    private func waitForRestoreJob(_ session: Session, timeout: Duration) async throws -> JSONValue {
         let namespace = config.longhorn.namespace
         log("  waiting for Job \(namespace)/\(restoreJob) (the bootstrap's restore orchestrator) to finish")
-        let finished = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
-            timeout: config.budgets.budget(for: .waitReady), until: "Complete or Failed") { job in
+        let found = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
+            timeout: timeout, until: "Complete or Failed") { job in
             Self.condition(job, "Complete") || Self.condition(job, "Failed")
         }
-        guard Self.condition(finished, "Failed") == false else {
+        guard let finished = found, Self.condition(finished, "Failed") == false else {
             let logs = (try? await Self.jobLog(session.client, namespace: namespace, job: restoreJob)) ?? "(no log)"
             throw DRError(.infrastructure, subject: "Job \(namespace)/\(restoreJob)", detail: "failed; its log ends:\n\(logs)",
                 hint: "fix the cause, then delete the Job and let Flux recreate it; the exercise can continue with --resume")
         }
-        return "Complete"
+        return finished
     }
 
     static func condition(_ job: JSONValue?, _ type: String) -> Bool {

@@ -7,24 +7,36 @@ import Foundation
 
 /// Runs the exercise's own commands (destroy, rebuild, a kubeconfig command) from argument arrays,
 /// never through a shell. Output goes to standard error as it comes, so the operator watches
-/// terraform or talosctl work; cancelling the calling task stops the process.
+/// terraform or talosctl work.
+///
+/// Each command runs in a process group of its own. Cancelling the calling task (a phase out of
+/// budget, Ctrl-C) sends SIGTERM to the whole group (task, terragrunt, terraform, providers), then
+/// SIGKILL after `grace`; the call returns only once the command has ended. A wrapper that traps
+/// SIGTERM (Task does) cannot leave terragrunt running on behind the exercise's back.
 ///
 /// Spawned with posix_spawn and reaped with a blocking waitpid on a thread of its own: rebuild
 /// scripts commonly leave daemons behind (a cluster's tooling), and Foundation's Process on Linux
 /// was seen never to report such a command's exit.
 enum CommandRunner {
+    /// How long a cancelled command's group gets between SIGTERM and SIGKILL.
+    static let defaultGrace: Duration = .seconds(30)
+
+    /// Set for every command: terragrunt asks its own questions (which -auto-approve does not
+    /// answer) and standard input is /dev/null, so an unanswered prompt would fail the phase.
+    static let environment = ["TG_NON_INTERACTIVE": "true", "TERRAGRUNT_NON_INTERACTIVE": "true"]
+
     /// Runs `argv` to completion, its output shown live.
-    static func run(_ argv: [String], purpose: String) async throws {
-        _ = try await execute(argv, purpose: purpose, captureOutput: false)
+    static func run(_ argv: [String], purpose: String, grace: Duration = defaultGrace) async throws {
+        _ = try await execute(argv, purpose: purpose, captureOutput: false, grace: grace)
     }
 
     /// Runs `argv` and returns its standard output (not shown: it may hold credentials). With
     /// `quiet`, its standard error is dropped too (a tool's banner).
-    static func output(_ argv: [String], purpose: String, quiet: Bool = false) async throws -> Data {
-        try await execute(argv, purpose: purpose, captureOutput: true, quiet: quiet)
+    static func output(_ argv: [String], purpose: String, quiet: Bool = false, grace: Duration = defaultGrace) async throws -> Data {
+        try await execute(argv, purpose: purpose, captureOutput: true, quiet: quiet, grace: grace)
     }
 
-    private static func execute(_ argv: [String], purpose: String, captureOutput: Bool, quiet: Bool = false) async throws -> Data {
+    private static func execute(_ argv: [String], purpose: String, captureOutput: Bool, quiet: Bool = false, grace: Duration) async throws -> Data {
         guard let name = argv.first, !name.isEmpty else {
             throw DRError(.usage, subject: "the \(purpose) command", detail: "is empty", hint: "set it in the exercise config as an argument list")
         }
@@ -61,11 +73,18 @@ enum CommandRunner {
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A group of its own (pgid = its pid): the terminal's Ctrl-C reaches only this process,
+        // which then stops the whole group deliberately.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         let arguments = argv.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
+        var inherited = ProcessInfo.processInfo.environment
+        inherited.merge(environment) { _, new in new }
+        let variables = inherited.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for variable in variables { free(variable) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, arguments, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, arguments, variables)
         if captureOutput { close(pipeEnds[1]) }
         guard spawned == 0 else {
             if captureOutput { close(pipeEnds[0]) }
@@ -92,7 +111,7 @@ enum CommandRunner {
                 }
             }
         } onCancel: {
-            kill(child, SIGTERM)
+            stopGroup(child, grace: grace)
         }
         // WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG, spelled out (they are C macros).
         let exited = status & 0x7f == 0
@@ -105,6 +124,16 @@ enum CommandRunner {
         return output
     }
 
+    /// SIGTERM to the group now, SIGKILL to whatever of it is left after `grace`. The group id
+    /// stays reserved while any member lives, so the late signal cannot reach a stranger.
+    static func stopGroup(_ leader: pid_t, grace: Duration) {
+        kill(-leader, SIGTERM)
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: seconds)
+            kill(-leader, SIGKILL)
+        }
+    }
 }
 
 /// Finds a command the way a shell would, plus the sbin folders where e2fsprogs' debugfs lives

@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Longhorn
+import RestoreOrchestrator
 
 /// The exercise's work inside one cluster, through the real clients: the test workload, the
 /// sentinel in its volume, the Longhorn snapshot and backup. The simulated and the real
@@ -24,10 +25,63 @@ public struct ExerciseWorkload: Sendable {
     public var sentinelPath: String { (config.workload.mountPath as NSString).appendingPathComponent(config.sentinel.file) }
     var selector: String { "app.kubernetes.io/name=\(config.workload.deployment)" }
 
-    /// API server URL and kube-system's uid: a rebuilt cluster has a new uid even at the same URL.
-    public func fingerprint(server: String) async throws -> String {
+    /// kube-system's uid: a rebuilt cluster has a new one even at the same URL, and the same
+    /// cluster keeps it whether reached by name or by IP.
+    public func fingerprint() async throws -> String {
         let uid = try await client.get(.namespaces, name: "kube-system")[path: ["metadata", "uid"]]?.stringValue ?? "?"
-        return "\(server) kube-system=\(uid)"
+        return ClusterIdentity.fingerprint(kubeSystemUID: uid)
+    }
+
+    /// The exercise volume's newest backup, and the newest one a recurring job made (Longhorn
+    /// labels those `RecurringJob: <job>`), as the cluster lists them.
+    public func backupInventory() async throws -> [String: String] {
+        let backups = try await longhorn.list(Backup.self, labelSelector: "backup-volume=\(volume)")
+            .filter { $0.status?.state == Backup.State.completed }
+            .sorted { ($0.status?.snapshotCreatedAt ?? "") < ($1.status?.snapshotCreatedAt ?? "") }
+        var facts: [String: String] = ["backups": String(backups.count)]
+        if let newest = backups.last {
+            facts["newestBackup"] = newest.metadata.name
+            facts["newestBackupAt"] = newest.status?.snapshotCreatedAt ?? ""
+        }
+        if let scheduled = backups.last(where: { $0.status?.labels?["RecurringJob"] != nil }) {
+            facts["newestScheduledBackup"] = scheduled.metadata.name
+            facts[ExerciseReport.newestScheduledBackupAt] = scheduled.status?.snapshotCreatedAt ?? ""
+        }
+        return facts
+    }
+
+    /// The exercise volume's row in the restore orchestrator's status ConfigMap (what the
+    /// bootstrap decided, from which backup, when it started): the rebuild proof's evidence.
+    public func restoreRecord() async throws -> [String: String] {
+        guard let status = try await client.getIfPresent(.configMaps, namespace: config.longhorn.namespace, name: RestoreConfig.Defaults.statusConfigMap)
+        else { return [:] }
+        var facts: [String: String] = ["restoreSummary": status[path: ["data", "summary"]]?.stringValue ?? "",
+            "restoreStatusStartedAt": status[path: ["data", "startedAt"]]?.stringValue ?? ""]
+        let rows = (try? JSONValue(parsing: status[path: ["data", "volumes.json"]]?.stringValue ?? "[]"))?.arrayValue ?? []
+        if let row = rows.first(where: { $0["volume"]?.stringValue == volume }) {
+            facts["restoreDecision"] = row["decision"]?.stringValue ?? ""
+            facts["restoredFrom"] = row["backup"]?.stringValue ?? ""
+            facts["restoreMessage"] = row["message"]?.stringValue ?? ""
+            if let seconds = row["durationSeconds"]?.numberValue { facts["restoreDuration"] = DurationText.format(.seconds(Int64(seconds))) }
+        } else {
+            facts["restoreMessage"] = "the status lists no volume \(volume)"
+        }
+        return facts
+    }
+
+    /// Waits for the workload's Deployment to appear (applied by the bootstrap, never by the
+    /// exercise after a rebuild), then for its running pod.
+    public func waitForDeployedWorkload(timeout: Duration) async throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        do {
+            _ = try await client.waitFor(.deployments, namespace: namespace, name: config.workload.deployment, timeout: timeout, until: "exists") { $0 != nil }
+        } catch {
+            throw DRError(.infrastructure, subject: "deployment \(namespace)/\(config.workload.deployment)",
+                detail: "was not created by the rebuilt cluster's bootstrap within \(DurationText.format(timeout))",
+                hint: "the bootstrap (Flux: kubernetes/platform/flux/longhorn-restore-orchestrator.yaml) must apply the exercise workload after the restore gate; the exercise does not apply it itself after a rebuild")
+        }
+        return try await runningPod(timeout: max(.seconds(1), clock.now.duration(to: deadline)))
     }
 
     /// Applies the namespace, the PVC pre-bound to the well-known volume, and the Deployment

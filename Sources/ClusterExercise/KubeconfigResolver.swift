@@ -8,7 +8,9 @@ import KubeClient
 /// rebuild: a new cluster usually comes with new credentials (a new SSM parameter version, a new
 /// file written by the rebuild).
 enum KubeconfigResolver {
-    static func resolve(_ source: ExerciseConfig.KubeconfigSource, context: String?, workDirectory: URL) async throws -> ResolvedCluster {
+    static func resolve(_ source: ExerciseConfig.KubeconfigSource, context: String?, aws: ExerciseConfig.AWSAccess = .init(),
+        workDirectory: URL) async throws -> ResolvedCluster
+    {
         let path: String
         switch source {
         case .file(let file):
@@ -20,7 +22,7 @@ enum KubeconfigResolver {
             path = file.path
         case .ssm(let parameter, let region, let profile, let destination):
             path = (destination as NSString).expandingTildeInPath
-            try await fetchFromSSM(parameter: parameter, region: region, profile: profile, to: URL(fileURLWithPath: path))
+            try await fetchFromSSM(parameter: parameter, region: region, profile: profile, aws: aws, to: URL(fileURLWithPath: path))
         }
         do {
             return try KubeconfigLoader().load(.init(kubeconfigPath: path, context: context))
@@ -29,10 +31,10 @@ enum KubeconfigResolver {
         }
     }
 
-    static func fetchFromSSM(parameter: String, region: String?, profile: String?, to file: URL) async throws {
-        let chain = AWSCredentialChain(environment: .process(), profile: profile)
+    static func fetchFromSSM(parameter: String, region: String?, profile: String?, aws: ExerciseConfig.AWSAccess, to file: URL) async throws {
+        let chain = AWSCredentialChain(environment: .process(), profile: profile ?? aws.profile)
         let resolvedRegion = try region ?? chain.resolveRegion()
-        let credentials = try chain.resolveCredentials()
+        let credentials = try await WorkstationAWS.credentials(aws, profile: profile)
         let environment = ProcessInfo.processInfo.environment
         let endpoint = [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first { !$0.isEmpty }.flatMap(URL.init(string:))
         let value = try await AWSHTTPClient.withClient { http in

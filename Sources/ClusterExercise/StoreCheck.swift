@@ -12,7 +12,17 @@ import Longhorn
 /// sentinel from the volume's ext4 filesystem with debugfs. Nothing here trusts the cluster's
 /// word that the backup is good.
 enum StoreCheck {
-    static func verify(_ backup: BackupEvidence, sentinelFile: String, targetName: String, longhorn: LonghornClient, workDirectory: URL) async throws -> [String: String] {
+    /// How the workstation reaches the store: the target's URL, Longhorn's Secret, and the
+    /// exercise config's endpoint override and AWS access (for targets without a Secret).
+    struct Access {
+        var url: String
+        var location: S3Location
+        var addressing: S3Addressing
+        var credentials: AWSCredentials
+        var caPEM: String?
+    }
+
+    static func access(targetName: String, longhorn: LonghornClient, config: ExerciseConfig) async throws -> Access {
         guard let url = try await longhorn.backupTargetURL(targetName) else {
             throw DRError(.infrastructure, subject: "backup target \(targetName)", detail: "has no URL", hint: "configure Longhorn's backup target")
         }
@@ -22,21 +32,52 @@ enum StoreCheck {
         }
         let secret = try await credentialSecret(longhorn: longhorn, targetName: targetName)
         let location = try S3Location(parsing: url)
-        let chain = AWSCredentialChain(environment: .process(), sources: secret.map { [.longhornSecret($0)] } ?? [.environment, .sharedFiles])
-        let region = try location.region ?? chain.resolveRegion()
-        let credentials = try chain.resolveCredentials()
-        let addressing: S3Addressing = if let secret { try S3Addressing(region: region, secret: secret) } else { try S3Addressing(region: region) }
+        let credentials: AWSCredentials
+        if let secret {
+            credentials = try secret.credentials()
+        } else {
+            // No Secret (IAM roles inside the cluster): the workstation's own credentials.
+            credentials = try await WorkstationAWS.credentials(config.aws)
+        }
+        let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
+        let endpoint = config.longhorn.storeEndpoint ?? secret?.endpoint
+        let addressing = try S3Addressing(region: region, customEndpoint: endpoint, virtualHostedStyle: secret?.virtualHostedStyle)
+        return Access(url: url, location: location, addressing: addressing, credentials: credentials, caPEM: secret?.certificatePEM)
+    }
+
+    static func verify(_ backup: BackupEvidence, sentinelFile: String, targetName: String, longhorn: LonghornClient, config: ExerciseConfig,
+        workDirectory: URL) async throws -> [String: String]
+    {
+        let access = try await access(targetName: targetName, longhorn: longhorn, config: config)
         let image = workDirectory.appendingPathComponent("verify-\(backup.backupName).img")
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: image) }
-        let result = try await AWSHTTPClient.withClient(caPEM: secret?.certificatePEM) { http in
-            let store = S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
-            return try await BackupReader(store: store, layout: BackupstoreLayout(prefix: location.prefix))
+        let result = try await AWSHTTPClient.withClient(caPEM: access.caPEM) { http in
+            let store = S3ObjectStore(client: S3Client(http: http, addressing: access.addressing, credentials: access.credentials), bucket: access.location.bucket)
+            return try await BackupReader(store: store, layout: BackupstoreLayout(prefix: access.location.prefix))
                 .restore(volume: backup.volume, backup: backup.backupName, to: image, parallelism: 8)
         }
         let sentinel = try await Ext4FileExtractor.extract(path: sentinelFile, from: image, into: workDirectory)
         return ["blocksVerified": String(result.blocksVerified), "bytesVerified": String(result.bytesVerified),
-            "storeSentinelSHA256": sentinel.sha256, "storeSentinelBytes": String(sentinel.size), "store": url]
+            "storeSentinelSHA256": sentinel.sha256, "storeSentinelBytes": String(sentinel.size), "store": access.url]
+    }
+
+    /// Preflight: the store answers a HEAD from this workstation with the credentials the
+    /// store check will use, before anything is destroyed.
+    static func probe(targetName: String, volume: String, longhorn: LonghornClient, config: ExerciseConfig) async throws -> String {
+        let access = try await access(targetName: targetName, longhorn: longhorn, config: config)
+        do {
+            // One HEAD (absent is fine: the first exercise has no backup yet); a refusal, an
+            // unknown host or a bad key fails here instead of after the destroy.
+            _ = try await AWSHTTPClient.withClient(caPEM: access.caPEM) { http in
+                try await S3ObjectStore(client: S3Client(http: http, addressing: access.addressing, credentials: access.credentials), bucket: access.location.bucket)
+                    .head(BackupstoreLayout(prefix: access.location.prefix).volumeConfigKey(volume))
+            }
+        } catch {
+            throw DRError(.environment, subject: "backup store \(access.url)", detail: "cannot be read from this workstation: \(error)",
+                hint: "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access")
+        }
+        return access.url
     }
 
     /// The Secret named by the target (`spec.credentialSecret`, or the ≤ v1.7 Setting), read from
@@ -54,5 +95,17 @@ enum StoreCheck {
             if let text = value.stringValue, let bytes = Data(base64Encoded: text) { data[key] = bytes }
         }
         return try LonghornBackupSecret(name: "\(longhorn.namespace)/\(name)", data: data)
+    }
+}
+
+/// The workstation's AWS credentials for the exercise's own requests: the built-in chain
+/// (environment, shared files) or, for SSO / role_arn / credential_process profiles, the aws CLI.
+enum WorkstationAWS {
+    static func credentials(_ access: ExerciseConfig.AWSAccess, profile: String? = nil) async throws -> AWSCredentials {
+        let profile = profile ?? access.profile
+        switch access.credentials {
+        case .chain: return try AWSCredentialChain(environment: .process(), profile: profile).resolveCredentials()
+        case .awsCLI: return try await AWSCLICredentialSource(profile: profile).resolve()
+        }
     }
 }

@@ -17,11 +17,18 @@ public protocol ExerciseEnvironment: Sendable {
     func backUp() async throws -> BackupEvidence
     /// Reads the backup straight from the store and verifies every block.
     func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String]
+    /// The exercise volume's backups as the cluster lists them, just before destroy:
+    /// `newestBackup`, `newestBackupAt` and, for backups a recurring job made,
+    /// `newestScheduledBackup`, `newestScheduledBackupAt` (absent when there is none).
+    func backupInventory() async throws -> [String: String]
     /// Destroys the cluster.
     func destroy() async throws
     /// Builds the cluster again (the bootstrap runs the restore orchestrator).
     func rebuild() async throws
-    /// Waits until the cluster, Longhorn, the restore and the workload are ready again.
+    /// Waits until the cluster, Longhorn, the restore and the workload are ready again. Returns
+    /// the proof the runner checks (`RebuildProof`): `clusterFingerprint` of the cluster now
+    /// answering, `restoreStartedAt` (when its bootstrap's restore began), `restoreDecision` and
+    /// `restoredFrom` (the exercise volume's row in the orchestrator's status).
     func waitReady() async throws -> [String: String]
     /// Reads the sentinel back from the workload's volume.
     func readSentinel() async throws -> Data

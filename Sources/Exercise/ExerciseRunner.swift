@@ -46,23 +46,29 @@ public struct ExerciseRunner: Sendable {
 
     /// Runs (or resumes) the exercise and returns its report. Never throws for a phase failure:
     /// that is a FAIL in the report. Throws only when the journal cannot be read or written.
+    /// Cancelling the calling task (Ctrl-C) stops the running phase's command and journals the
+    /// phase as interrupted, so `--resume` continues there.
     public func run() async throws -> ExerciseReport {
         var journal: ExerciseJournal
         if options.resume, let saved = try await journalStore.load() {
             journal = saved
+            journal.resumedAt = (journal.resumedAt ?? []) + [now()]
             log("resuming run \(journal.runID) at \(journal.nextPhase?.rawValue ?? "the report")")
         } else {
             journal = ExerciseJournal(runID: Self.runID(now()), cluster: config.cluster.name, startedAt: now())
         }
-        // A failed phase is retried on resume; anything after it is forgotten.
+        // A failed phase is retried on resume; anything after it is forgotten. The destroy mark
+        // stays: once destroy has begun, the old cluster may be gone.
         if let failed = ExercisePhase.allCases.first(where: { journal.phases[$0]?.outcome == .failed }) {
             for phase in ExercisePhase.allCases where phase.order >= failed.order { journal.phases[phase] = nil }
         }
-        let deadline = journal.startedAt.addingTimeInterval(Double(config.budgets.total.milliseconds) / 1000)
-        while let phase = journal.nextPhase, phase != .report {
+        // Each invocation has the whole cap: a run resumed an hour later is not already out of time.
+        let deadline = now().addingTimeInterval(Double(config.budgets.total.milliseconds) / 1000)
+        phases: while let phase = journal.nextPhase, phase != .report {
             let remaining = deadline.timeIntervalSince(now())
             guard remaining > 0 else {
-                journal.fail(phase, at: now(), reason: "timeout", message: "the total budget of \(DurationText.format(config.budgets.total)) is used up")
+                journal.fail(phase, at: now(), reason: "timeout",
+                    message: "this run's cap of \(DurationText.format(config.budgets.total)) (budgets.total) is used up; --resume continues with a new cap")
                 try await journalStore.save(journal)
                 break
             }
@@ -71,6 +77,16 @@ public struct ExerciseRunner: Sendable {
             journal.begin(phase, at: now())
             try await journalStore.save(journal)
             do {
+                if phase == .destroy {
+                    if let mark = journal.destroyStarted {
+                        log("  destroy began at \(Self.timestamp(mark.at)) in this run: continuing it without the gate (the old cluster may be gone)")
+                    } else {
+                        let snapshot = journal
+                        let mark = try await withBudget(budget, phase: phase) { try await self.openDestroyGate(snapshot) }
+                        journal.destroyStarted = mark
+                        try await journalStore.save(journal)
+                    }
+                }
                 let snapshot = journal
                 let (message, evidence) = try await withBudget(budget, phase: phase) { try await self.execute(phase, snapshot) }
                 journal.complete(phase, at: now(), message: message, evidence: evidence)
@@ -79,21 +95,14 @@ public struct ExerciseRunner: Sendable {
                 }
                 log("  ✓ \(message)")
                 try await journalStore.save(journal)
-            } catch let failure as PhaseFailure {
-                journal.fail(phase, at: now(), reason: failure.reason, message: failure.message)
-                log("  ✗ \(failure.message)")
-                try await journalStore.save(journal)
-                break
-            } catch let failure as DRError where failure.status == .verificationFailed || failure.status == .environment {
-                journal.fail(phase, at: now(), reason: failure.status == .environment ? "environment" : "verification-failed", message: failure.description)
-                log("  ✗ \(failure.description)")
-                try await journalStore.save(journal)
-                break
             } catch {
-                journal.fail(phase, at: now(), reason: "error", message: "\(error)")
-                log("  ✗ \(error)")
+                let (reason, message) = Task.isCancelled
+                    ? (ExerciseReport.interrupted, "interrupted while running \(phase.rawValue); --resume continues here")
+                    : Self.describe(error)
+                journal.fail(phase, at: now(), reason: reason, message: message)
+                log("  ✗ \(message)")
                 try await journalStore.save(journal)
-                break
+                break phases
             }
         }
         if journal.nextPhase == .report {
@@ -103,6 +112,36 @@ public struct ExerciseRunner: Sendable {
         }
         return ExerciseReport(journal: journal, budgets: config.budgets, finishedAt: now())
     }
+
+    /// A phase's error as the journal's reason code and message.
+    static func describe(_ error: any Error) -> (String, String) {
+        switch error {
+        case let failure as PhaseFailure: (failure.reason, failure.message)
+        case let failure as DRError where failure.status == .verificationFailed: ("verification-failed", failure.description)
+        case let failure as DRError where failure.status == .environment: ("environment", failure.description)
+        default: ("error", "\(error)")
+        }
+    }
+
+    /// The gate, checked once before the first destroy attempt; then what the cluster holds
+    /// (newest backups) is recorded with the mark, since it cannot be asked afterwards.
+    private func openDestroyGate(_ journal: ExerciseJournal) async throws -> ExerciseJournal.DestroyMark {
+        let fingerprint = try? await environment.clusterFingerprint()
+        let problems = DestroyGate.problems(journal: journal, currentFingerprint: fingerprint, operatorConfirmed: options.confirmedDestroy)
+        guard problems.isEmpty else {
+            throw PhaseFailure(reason: "destroy-refused", message: "refusing to destroy cluster \(config.cluster.name): \(problems.joined(separator: "; "))")
+        }
+        let inventory: [String: String]
+        do {
+            inventory = try await environment.backupInventory()
+        } catch {
+            log("  warning: could not list the volume's backups before destroy (the scheduled RPO will be missing): \(error)")
+            inventory = [:]
+        }
+        return ExerciseJournal.DestroyMark(at: now(), evidence: inventory)
+    }
+
+    static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
     static func runID(_ date: Date) -> String {
         let formatter = DateFormatter()
@@ -174,11 +213,6 @@ public struct ExerciseRunner: Sendable {
             }
             return ("backup read back from the store, every block verified, sentinel present byte for byte", evidence)
         case .destroy:
-            let fingerprint = try? await environment.clusterFingerprint()
-            let problems = DestroyGate.problems(journal: journal, currentFingerprint: fingerprint, operatorConfirmed: options.confirmedDestroy)
-            guard problems.isEmpty else {
-                throw PhaseFailure(reason: "destroy-refused", message: "refusing to destroy cluster \(config.cluster.name): \(problems.joined(separator: "; "))")
-            }
             try await environment.destroy()
             return ("cluster \(config.cluster.name) destroyed", [:])
         case .rebuild:
@@ -186,7 +220,17 @@ public struct ExerciseRunner: Sendable {
             return ("cluster \(config.cluster.name) rebuilt", [:])
         case .waitReady:
             let evidence = try await environment.waitReady()
-            return ("cluster, Longhorn, restore and workload ready", evidence)
+            // Without proof that this is a new cluster whose bootstrap restored this run's backup,
+            // a PASS could come from a cluster that was never destroyed.
+            let proof = RebuildProof.check(journal: journal, evidence: evidence)
+            if !proof.notRebuilt.isEmpty {
+                throw PhaseFailure(reason: "not-rebuilt", message: "the cluster answering is not a rebuilt one: \(proof.notRebuilt.joined(separator: "; "))")
+            }
+            if !proof.notRestored.isEmpty {
+                throw PhaseFailure(reason: "verification-failed",
+                    message: "the rebuilt cluster's bootstrap did not restore this run's backup: \(proof.notRestored.joined(separator: "; "))")
+            }
+            return ("new cluster (kube-system \(ClusterIdentity.uid(evidence["clusterFingerprint"]) ?? "?")), its bootstrap restored \(evidence["restoredFrom"] ?? "?"), workload ready", evidence)
         case .verify:
             let bytes = try await environment.readSentinel()
             let expected = journal.evidence(.writeSentinel, "sentinelSHA256") ?? ""

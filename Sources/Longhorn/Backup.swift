@@ -55,6 +55,8 @@ public struct Backup: LonghornModel, Hashable {
         public var lastSyncedAt: String?
         /// v1.8+.
         public var backupTargetName: String?
+        /// The backup's labels as stored; a recurring job's backups carry `RecurringJob: <job>`.
+        public var labels: [String: String]?
 
         public init(state: String? = nil, progress: Int? = nil, error: String? = nil, url: String? = nil,
             snapshotCreatedAt: String? = nil, backupCreatedAt: String? = nil, volumeSize: String? = nil, volumeName: String? = nil,

@@ -167,7 +167,11 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
 
     public func clusterFingerprint() async throws -> String {
         let instance = try await current()
-        return try await instance.workload.fingerprint(server: instance.endpoint.url)
+        return try await instance.workload.fingerprint()
+    }
+
+    public func backupInventory() async throws -> [String: String] {
+        try await current().workload.backupInventory()
     }
 
     /// What the cluster's bootstrap does (the restore Job before Flux applies the workloads).
@@ -241,9 +245,15 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
     public func waitReady() async throws -> [String: String] {
         let instance = try await current()
         // The bootstrap's orchestrator waits for Longhorn and the target itself, as the real Job does.
-        let outcome = try await bootstrap(instance)
+        _ = try await bootstrap(instance)
         let pod = try await instance.workload.runningPod()
-        return ["pod": pod, "restoreDecision": outcome.decision, "restoredFrom": outcome.backup ?? "", "restoreDuration": DurationText.format(outcome.duration)]
+        // The same proof the real run gives, read back from the cluster: its identity and the
+        // orchestrator's published status.
+        var facts = try await instance.workload.restoreRecord()
+        facts["pod"] = pod
+        facts["clusterFingerprint"] = try await instance.workload.fingerprint()
+        facts["restoreStartedAt"] = facts["restoreStatusStartedAt"] ?? ""
+        return facts
     }
 
     public func readSentinel() async throws -> Data {

@@ -13,8 +13,10 @@ struct ExerciseCommand: AsyncParsableCommand {
         discussion: """
             Phases: preflight, setup, write-sentinel, backup, verify-backup-in-store, destroy, rebuild, wait-ready, \
             verify, report. Evidence is journaled outside the cluster (mode 0600) after every phase; --resume \
-            continues after the last completed one. Destroy runs only when the backup completed and verified block \
-            by block in the store, the cluster is the one the run started on, and you confirmed (--yes).
+            continues after the last completed one (a begun destroy continues without the gate). Destroy runs only \
+            when the backup completed and verified block by block in the store, the cluster is the one the run \
+            started on, and you confirmed (--yes). PASS needs proof of a new cluster whose bootstrap restored this \
+            run's backup. Ctrl-C stops the running command's whole process group and journals the phase.
             Exit status: 0 PASS, 1 the data did not come back, 2 usage/config, 3 environment, 4 infrastructure or timeout.
             """)
 
@@ -89,8 +91,17 @@ struct ExerciseCommand: AsyncParsableCommand {
     ) async throws -> ExerciseReport {
         let runner = ExerciseRunner(config: config, environment: environment, journalStore: journal,
             options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
+        // Ctrl-C or SIGTERM stops the running phase's command group (TERM, then KILL after
+        // budgets.stopGrace) and journals the phase as interrupted; the report still follows.
+        let run = Task { try await runner.run() }
+        let grace = DurationText.format(config.budgets.stopGrace)
+        let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
+            Terminal.note("\n\(signal == SIGINT ? "interrupted" : "terminated"): stopping the running phase (its commands get SIGTERM, SIGKILL after \(grace)); the journal keeps the run for --resume")
+            run.cancel()
+        }
+        defer { signals.cancel() }
         do {
-            let report = try await runner.run()
+            let report = try await run.value
             await shutdown()
             return report
         } catch {

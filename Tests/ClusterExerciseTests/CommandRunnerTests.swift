@@ -25,6 +25,52 @@ import Testing
         }
     }
 
+    /// A wrapper that traps SIGTERM (as Task does) around a child that ignores it: cancelling must
+    /// stop both, TERM first and KILL after the grace period, and return only when they are gone.
+    @Test func cancellingStopsTheWholeProcessGroup() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pidFile = folder.appendingPathComponent("child.pid").path
+        let script = """
+            trap 'echo wrapper got TERM >&2' TERM
+            sh -c 'trap "" TERM; echo $$ > "$1"; exec sleep 300' child "$1" &
+            while kill -0 $! 2>/dev/null; do wait $!; done
+            """
+        let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(500)) }
+        var child: pid_t = 0
+        for _ in 0..<200 where child == 0 {
+            try await Task.sleep(for: .milliseconds(25))
+            child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        }
+        #expect(child > 0, "the child started")
+        run.cancel()
+        // Bounded: with only the wrapper signalled, the call would wait for `sleep 300`.
+        let ended = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await run.result; return true }
+            group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(ended, "the cancelled command returned within 20 s")
+        if !ended { kill(child, SIGKILL) }
+        #expect((try? await run.value) == nil, "a stopped command is not a success")
+        #expect(Self.isDead(child), "the child that ignores SIGTERM was killed with the group")
+    }
+
+    /// Gone, or a zombie waiting for whoever adopted it to reap it (it runs no more).
+    static func isDead(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) == -1 { return errno == ESRCH }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    @Test func terragruntIsToldNotToAsk() async throws {
+        let output = try await CommandRunner.output(["sh", "-c", "echo $TG_NON_INTERACTIVE $TERRAGRUNT_NON_INTERACTIVE"], purpose: "test")
+        #expect(String(decoding: output, as: UTF8.self) == "true true\n")
+    }
+
     @Test func aMissingCommandIsAnEnvironmentError() async {
         do {
             try await CommandRunner.run(["no-such-command-longhorn-dr"], purpose: "rebuild")

@@ -28,10 +28,41 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         #expect(config.workload.volume == "dr-exercise-data")
         #expect(config.workload.mountPath == "/data")
         #expect(config.workload.size.bytes == 1 << 30)
-        #expect(config.budgets.total == .seconds(2700))
-        #expect(config.budgets.budget(for: .rebuild) == .seconds(1200))
+        #expect(config.budgets.total == .seconds(7200))
+        #expect(config.budgets.target == .seconds(2700))
+        #expect(config.budgets.stopGrace == .seconds(30))
+        #expect(config.budgets.budget(for: .destroy) == .seconds(1800), "a terragrunt destroy takes 10–20 minutes")
+        #expect(config.budgets.budget(for: .rebuild) == .seconds(1800))
+        #expect(config.aws == ExerciseConfig.AWSAccess(credentials: .chain, profile: nil))
+        #expect(config.longhorn.storeEndpoint == nil)
         #expect(config.longhorn.namespace == "longhorn-system")
         #expect(config.report.formats == [.console, .json, .junit, .markdown])
+    }
+
+    @Test func awsAccessStoreEndpointTargetAndGraceAreRead() throws {
+        let config = try ConfigLoader.loadExercise("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            longhorn: {storeEndpoint: "https://minio.lan:9000"}
+            aws: {credentials: aws-cli, profile: homelab}
+            budgets: {total: 3h, target: 1h, stopGrace: 5s}
+            """, file: "t.yaml")
+        #expect(config.longhorn.storeEndpoint == "https://minio.lan:9000")
+        #expect(config.aws == ExerciseConfig.AWSAccess(credentials: .awsCLI, profile: "homelab"))
+        #expect(config.budgets.total == .seconds(10800))
+        #expect(config.budgets.target == .seconds(3600))
+        #expect(config.budgets.stopGrace == .seconds(5))
+    }
+
+    @Test func awsCredentialsAndStoreEndpointAreChecked() {
+        let found = issues("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            longhorn: {storeEndpoint: "http://minio.lan:9000"}
+            aws: {credentials: sso}
+            """)
+        #expect(found.contains { $0.path == "aws.credentials" && $0.message.contains("chain, aws-cli") })
+        #expect(found.contains { $0.path == "longhorn.storeEndpoint" }, "clear-text http only to this machine")
     }
 
     @Test func everyProblemIsReportedAtOnceWithLines() {

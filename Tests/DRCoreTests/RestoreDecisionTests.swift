@@ -43,7 +43,7 @@ import Testing
 
     static func finished(upTo last: ExercisePhase, matched: Bool = true) -> ExerciseJournal {
         var journal = ExerciseJournal(runID: "r1", cluster: "dev", startedAt: t0)
-        journal.clusterFingerprint = "fp"
+        journal.clusterFingerprint = "kube-system=fp"
         var time = t0
         for phase in ExercisePhase.allCases {
             journal.begin(phase, at: time)
@@ -66,21 +66,25 @@ import Testing
 
     @Test func destroyNeedsEveryPrecondition() {
         let ready = Self.finished(upTo: .verifyBackupInStore)
-        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "fp", operatorConfirmed: true).isEmpty)
-        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "other", operatorConfirmed: true).count == 1)
-        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "fp", operatorConfirmed: false).count == 1)
+        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=fp", operatorConfirmed: true).isEmpty)
+        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=other", operatorConfirmed: true).count == 1)
+        #expect(DestroyGate.problems(journal: ready, currentFingerprint: nil, operatorConfirmed: true).count == 1, "an unreadable uid is no match")
+        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "https://10.0.0.9:6443 kube-system=fp", operatorConfirmed: true).isEmpty,
+            "the same cluster by another address")
+        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=fp", operatorConfirmed: false).count == 1)
         let unverified = Self.finished(upTo: .backup)
-        #expect(DestroyGate.problems(journal: unverified, currentFingerprint: "fp", operatorConfirmed: true).contains { $0.contains("read back from the store") })
+        #expect(DestroyGate.problems(journal: unverified, currentFingerprint: "kube-system=fp", operatorConfirmed: true).contains { $0.contains("read back from the store") })
         var errored = Self.finished(upTo: .verifyBackupInStore)
         errored.phases[.backup]?.evidence["state"] = "Error"
-        #expect(!DestroyGate.problems(journal: errored, currentFingerprint: "fp", operatorConfirmed: true).isEmpty)
+        #expect(!DestroyGate.problems(journal: errored, currentFingerprint: "kube-system=fp", operatorConfirmed: true).isEmpty)
     }
 
     @Test func reportPassesOnlyOnAMatchedSentinel() {
         let budgets = ExerciseConfig.Budgets(total: .seconds(2700), phases: ExerciseConfig.Defaults.phases)
         let pass = ExerciseReport(journal: Self.finished(upTo: .report), budgets: budgets, finishedAt: Self.t0 + 600)
         #expect(pass.verdict == .pass && pass.exitStatus == .ok)
-        #expect(pass.recoveryTime == .seconds(4 * 60), "destroy start to verify end: destroy, rebuild, wait-ready, verify")
+        #expect(pass.recoveryTime == .seconds(3 * 60), "rebuild start to verify end: rebuild, wait-ready, verify")
+        #expect(pass.destroyTime == .seconds(60), "destroy is reported apart")
         #expect(pass.recoveryPoint != nil)
         let mismatch = ExerciseReport(journal: Self.finished(upTo: .report, matched: false), budgets: budgets, finishedAt: Self.t0 + 600)
         #expect(mismatch.verdict == .fail)
@@ -104,11 +108,13 @@ import Testing
         let pass = ExerciseReport(journal: Self.finished(upTo: .report), budgets: budgets, finishedAt: Self.t0 + 600)
         let text = pass.prometheusText(finishedAt: Self.t0 + 600)
         #expect(text.contains("longhorn_dr_exercise_success{cluster=\"\(pass.cluster)\"} 1"))
-        #expect(text.contains("longhorn_dr_exercise_rto_seconds{cluster=\"\(pass.cluster)\"} 240.000"))
+        #expect(text.contains("longhorn_dr_exercise_rto_seconds{cluster=\"\(pass.cluster)\"} 180.000"))
         #expect(text.contains("longhorn_dr_exercise_last_run_timestamp_seconds{cluster=\"\(pass.cluster)\"} \(Int((Self.t0 + 600).timeIntervalSince1970))"))
-        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 6, "one TYPE line per metric family")
+        #expect(text.contains("longhorn_dr_exercise_destroy_seconds{cluster=\"\(pass.cluster)\"} 60.000"))
+        #expect(!text.contains("scheduled_rpo_seconds{"), "no recurring-job backup, no figure")
+        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 7, "one TYPE line per metric family")
         let body = try JSONSerialization.jsonObject(with: pass.notificationJSON()) as? [String: Any]
-        #expect(body?["verdict"] as? String == "PASS" && body?["rtoMillis"] as? Int == 240_000)
+        #expect(body?["verdict"] as? String == "PASS" && body?["rtoMillis"] as? Int == 180_000)
 
         let stopped = ExerciseReport(journal: Self.finished(upTo: .setup), budgets: budgets, finishedAt: Self.t0 + 100)
         let failed = stopped.prometheusText(finishedAt: Self.t0 + 100)

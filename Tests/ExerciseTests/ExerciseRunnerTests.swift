@@ -5,7 +5,8 @@ import Foundation
 import Testing
 
 /// A scripted environment: a disk that survives destroy only through the "backup", and
-/// switches for each way a real exercise goes wrong.
+/// switches for each way a real exercise goes wrong. A "cluster" is its kube-system uid; each
+/// rebuild makes a new one whose bootstrap restores the newest backup.
 actor ScriptedEnvironment: ExerciseEnvironment {
     var disk = Data()
     var backedUp = Data()
@@ -16,9 +17,27 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     var staleSnapshot = false
     /// The store check forgets to report the sentinel's hash.
     var storeCheckOmitsSentinel = false
-    var fingerprint = "cluster-1"
+    var fingerprint = "kube-system=uid-1"
     var rebuildHangs = false
+    /// destroy exits 0 and leaves the cluster (and rebuild then finds nothing to do).
+    var destroyDoesNothing = false
+    /// rebuild points the kubeconfig at another, older cluster that restored another backup.
+    var rebuildFindsAnotherCluster = false
+    /// the rebuilt cluster's bootstrap starts the volume fresh.
+    var bootstrapStartsFresh = false
+    /// destroy fails this many times after taking the API down (the cluster half gone).
+    var destroyFailures = 0
+    var destroyHangs = false
+    /// A recurring job backed the volume up after the exercise did.
+    var newerScheduledBackup = false
+    /// Moved forward by the phases that take time (destroy: 10 min).
+    let clock: TestClock
+    var apiUp = true
+    var generation = 1
+    var restoredAt = Date(timeIntervalSince1970: 0)
     private(set) var calls: [String] = []
+
+    init(clock: TestClock = TestClock()) { self.clock = clock }
 
     func configure(restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
         staleSnapshot: Bool = false, storeCheckOmitsSentinel: Bool = false)
@@ -30,10 +49,23 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         self.storeCorrupt = storeCorrupt
         self.rebuildHangs = rebuildHangs
     }
+    func set(destroyDoesNothing: Bool = false, rebuildFindsAnotherCluster: Bool = false, bootstrapStartsFresh: Bool = false,
+        destroyFailures: Int = 0, destroyHangs: Bool = false, newerScheduledBackup: Bool = false)
+    {
+        self.destroyDoesNothing = destroyDoesNothing
+        self.rebuildFindsAnotherCluster = rebuildFindsAnotherCluster
+        self.bootstrapStartsFresh = bootstrapStartsFresh
+        self.destroyFailures = destroyFailures
+        self.destroyHangs = destroyHangs
+        self.newerScheduledBackup = newerScheduledBackup
+    }
     func changeFingerprint(_ value: String) { fingerprint = value }
 
     func preflight() async throws -> [String: String] { calls.append("preflight"); return ["longhorn": "v1.10.2"] }
-    func clusterFingerprint() async throws -> String { fingerprint }
+    func clusterFingerprint() async throws -> String {
+        guard apiUp else { throw StubFailure(message: "connection refused") }
+        return fingerprint
+    }
     func setUpWorkload() async throws -> [String: String] { calls.append("setup"); return [:] }
     func writeSentinel(_ bytes: Data) async throws -> Data { calls.append("write"); disk = bytes; return disk }
     func backUp() async throws -> BackupEvidence {
@@ -48,18 +80,57 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         if storeCheckOmitsSentinel { return ["blocksVerified": "3"] }
         return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp).map { String(format: "%02x", $0) }.joined()]
     }
-    func destroy() async throws { calls.append("destroy"); disk = Data() }
+    func backupInventory() async throws -> [String: String] {
+        calls.append("inventory")
+        guard newerScheduledBackup else { return ["newestBackup": "backup-1", "newestBackupAt": "2027-01-15T08:00:00Z"] }
+        return ["newestBackup": "backup-2", "newestBackupAt": "2027-01-15T08:30:00Z",
+            "newestScheduledBackup": "backup-2", ExerciseReport.newestScheduledBackupAt: "2027-01-15T08:30:00Z"]
+    }
+    func destroy() async throws {
+        calls.append("destroy")
+        if destroyHangs { try await Task.sleep(for: .seconds(3600)) }
+        guard !destroyDoesNothing else { return }
+        apiUp = false
+        if destroyFailures > 0 {
+            destroyFailures -= 1
+            throw StubFailure(message: "terragrunt: error destroying module nodes")
+        }
+        clock.advance(600)
+        disk = Data()
+    }
     func rebuild() async throws {
         calls.append("rebuild")
         if rebuildHangs { try await Task.sleep(for: .seconds(3600)) }
-        fingerprint = "cluster-2"
+        if destroyDoesNothing { return }
+        apiUp = true
+        if rebuildFindsAnotherCluster {
+            fingerprint = "kube-system=uid-other"
+            return
+        }
+        generation += 1
+        fingerprint = "kube-system=uid-\(generation)"
+        restoredAt = clock.now()
+        disk = restoreWorks && !bootstrapStartsFresh ? backedUp : Data()
     }
     func waitReady() async throws -> [String: String] {
         calls.append("wait-ready")
-        disk = restoreWorks ? backedUp : Data()
-        return [:]
+        guard apiUp else { throw StubFailure(message: "connection refused") }
+        let stamp = ISO8601DateFormatter().string(from: restoredAt)
+        if rebuildFindsAnotherCluster {
+            return ["clusterFingerprint": fingerprint, "restoreStartedAt": "2020-01-01T00:00:00Z", "restoreDecision": "restore", "restoredFrom": "backup-0"]
+        }
+        return ["clusterFingerprint": fingerprint, "restoreStartedAt": stamp, "restoreDecision": bootstrapStartsFresh ? "fresh" : "restore",
+            "restoredFrom": bootstrapStartsFresh ? "" : (newerScheduledBackup ? "backup-2" : "backup-1")]
     }
     func readSentinel() async throws -> Data { calls.append("read"); return disk }
+}
+
+/// A wall clock the tests move: the runner reads it, the environment advances it.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset: TimeInterval = 0
+    func now() -> Date { lock.withLock { Date().addingTimeInterval(offset) } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { offset += seconds } }
 }
 
 struct StubFailure: Error, CustomStringConvertible {
@@ -76,7 +147,7 @@ actor MemoryJournal: JournalStore {
 }
 
 @Suite struct ExerciseRunnerTests {
-    static func config(total: Duration = .seconds(60), phase: Duration = .seconds(5)) throws -> ExerciseConfig {
+    static func config(total: Duration = .seconds(7200), phase: Duration = .seconds(5)) throws -> ExerciseConfig {
         var config = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nsentinel: {size: 4Ki}\n", file: "t.yaml")
         config.budgets = ExerciseConfig.Budgets(total: total, phases: Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, phase) }))
         return config
@@ -85,8 +156,9 @@ actor MemoryJournal: JournalStore {
     func run(_ environment: ScriptedEnvironment, journal: MemoryJournal = MemoryJournal(), confirmed: Bool = true, resume: Bool = false,
         config: ExerciseConfig? = nil) async throws -> ExerciseReport
     {
-        try await ExerciseRunner(config: config ?? Self.config(), environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed)).run()
+        let clock = environment.clock
+        return try await ExerciseRunner(config: config ?? Self.config(), environment: environment, journalStore: journal,
+            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }).run()
     }
 
     @Test func passesWhenTheDataComesBack() async throws {
@@ -94,7 +166,13 @@ actor MemoryJournal: JournalStore {
         let report = try await run(environment)
         #expect(report.verdict == .pass, "\(report.consoleText())")
         #expect(report.exitStatus == .ok)
-        #expect(await environment.calls == ["preflight", "setup", "write", "backup", "verify-store", "destroy", "rebuild", "wait-ready", "read"])
+        #expect(await environment.calls == ["preflight", "setup", "write", "backup", "verify-store", "inventory", "destroy", "rebuild", "wait-ready", "read"])
+        // RTO runs from the rebuild's start: the 10 minutes destroy took are reported apart.
+        let rto = try #require(report.recoveryTime)
+        #expect(rto < .seconds(60))
+        #expect(try #require(report.destroyTime) >= .seconds(600))
+        #expect(report.scheduledRecoveryPoint == nil)
+        #expect(report.consoleText().contains("no recurring-job backup"))
     }
 
     @Test func failsWhenTheRestoredVolumeIsEmpty() async throws {
@@ -184,5 +262,112 @@ actor MemoryJournal: JournalStore {
         let calls = await environment.calls
         #expect(calls.filter { $0 == "backup" }.count == 1, "the backup is not taken again")
         #expect(calls.filter { $0 == "destroy" }.count == 1)
+    }
+
+    // MARK: - Proof that the cluster was rebuilt and its bootstrap restored this run's backup
+
+    @Test func aDestroyThatDidNothingIsNotAPass() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.set(destroyDoesNothing: true)
+        let report = try await run(environment)
+        #expect(report.verdict == .fail, "\(report.consoleText())")
+        #expect(report.phases.first { $0.phase == .waitReady }?.reason == "not-rebuilt")
+        #expect(report.failure?.contains("uid recorded at setup") == true, "\(report.failure ?? "")")
+        #expect(report.exitStatus == .infrastructure)
+        #expect(await environment.calls.contains("read") == false, "verify must not read an untouched volume")
+    }
+
+    @Test func anotherClusterBehindTheKubeconfigIsNotAPass() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.set(rebuildFindsAnotherCluster: true)
+        let report = try await run(environment)
+        #expect(report.verdict == .fail, "\(report.consoleText())")
+        #expect(report.failure?.contains("before the rebuild started") == true, "\(report.failure ?? "")")
+        #expect(await environment.calls.contains("read") == false)
+    }
+
+    @Test func aBootstrapThatStartsTheVolumeFreshFails() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.set(bootstrapStartsFresh: true)
+        let report = try await run(environment)
+        #expect(report.verdict == .fail)
+        #expect(report.exitStatus == .verificationFailed)
+        #expect(report.failure?.contains("decision for the volume was \"fresh\"") == true, "\(report.failure ?? "")")
+    }
+
+    @Test func aNewerScheduledBackupRestoredInsteadIsAcceptedAndReported() async throws {
+        // A recurring job backed the volume up between the exercise's backup and destroy: the
+        // bootstrap restores that one, which holds the sentinel too; verify checks the bytes.
+        let environment = ScriptedEnvironment()
+        await environment.set(newerScheduledBackup: true)
+        let report = try await run(environment)
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        #expect(report.scheduledRecoveryPoint != nil)
+    }
+
+    @Test func rebuildProofListsEveryMissingPiece() {
+        var journal = ExerciseJournal(runID: "r", cluster: "c", startedAt: Date())
+        journal.clusterFingerprint = "https://10.0.0.1:6443 kube-system=uid-1"  // an older version's form
+        journal.complete(.backup, at: Date(), message: "", evidence: ["backup": "backup-1"])
+        journal.begin(.rebuild, at: Date())
+        let same = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-1"])
+        #expect(same.notRebuilt.count == 2)
+        #expect(same.notRestored.count == 1)
+        let good = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-2",
+            "restoreStartedAt": ISO8601DateFormatter().string(from: Date()), "restoreDecision": "restore", "restoredFrom": "backup-1"])
+        #expect(good == RebuildProof.Problems())
+    }
+
+    @Test func theSameClusterByIPOrNameHasOneFingerprint() {
+        #expect(ClusterIdentity.uid("https://cluster.lan:6443 kube-system=abc") == ClusterIdentity.uid("kube-system=abc"))
+        #expect(ClusterIdentity.uid("https://10.0.0.5:6443 kube-system=abc") == "abc")
+        #expect(ClusterIdentity.uid("kube-system=?") == nil)
+    }
+
+    // MARK: - Resume
+
+    @Test func resumeAfterAFailedDestroyContinuesWithoutTheGoneCluster() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        await environment.set(destroyFailures: 1)
+        let first = try await run(environment, journal: journal)
+        #expect(first.verdict == .fail)
+        #expect(await journal.saved?.destroyStarted != nil, "the mark is written before the first attempt")
+        // The API is gone now: a gate asking for the fingerprint would refuse forever.
+        let report = try await run(environment, journal: journal, resume: true)
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        #expect(report.resumes == 1)
+        #expect(await environment.calls.filter { $0 == "destroy" }.count == 2)
+        #expect(await environment.calls.filter { $0 == "inventory" }.count == 1)
+    }
+
+    @Test func anInterruptedDestroyIsJournaledAndResumes() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        await environment.set(destroyHangs: true)
+        let runner = Task { try await run(environment, journal: journal) }
+        while await environment.calls.contains("destroy") == false { try await Task.sleep(for: .milliseconds(20)) }
+        runner.cancel()
+        let interrupted = try await runner.value
+        #expect(interrupted.verdict == .incomplete, "\(interrupted.consoleText())")
+        #expect(interrupted.phases.first { $0.phase == .destroy }?.reason == ExerciseReport.interrupted)
+        #expect(await journal.saved?.phases[.destroy]?.outcome == .failed)
+        await environment.set()
+        let report = try await run(environment, journal: journal, resume: true)
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+    }
+
+    @Test func resumeLongAfterTheTotalGetsItsOwnClock() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        await environment.configure(rebuildHangs: true)
+        _ = try await run(environment, journal: journal, config: try Self.config(total: .seconds(30), phase: .milliseconds(300)))
+        environment.clock.advance(3 * 3600)  // the operator comes back three hours later, long past the total
+        await environment.configure(rebuildHangs: false)
+        let report = try await run(environment, journal: journal, resume: true, config: try Self.config(total: .seconds(30), phase: .milliseconds(300)))
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        #expect(report.resumes == 1)
+        #expect(report.total.map { $0 > .seconds(3 * 3600) } == true, "wall time includes the gap")
+        #expect(report.activeTime < .seconds(3600), "time in phases does not")
     }
 }

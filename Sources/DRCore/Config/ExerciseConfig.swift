@@ -12,6 +12,24 @@ public struct ExerciseConfig: Sendable, Equatable {
     public var metrics: Metrics
     /// Where the exercise journal is kept, outside the cluster; `nil` = the user's state dir.
     public var stateDirectory: String?
+    /// How the workstation reaches AWS (SSM for the kubeconfig, S3 when the target has no Secret).
+    public var aws: AWSAccess = AWSAccess()
+
+    /// The workstation's AWS credentials for the exercise's own requests.
+    public struct AWSAccess: Sendable, Equatable {
+        public enum Credentials: String, Sendable, CaseIterable {
+            /// Environment variables, then the shared config/credentials files (static keys).
+            case chain
+            /// `aws configure export-credentials`: SSO, role_arn and credential_process profiles.
+            case awsCLI = "aws-cli"
+        }
+        public var credentials: Credentials
+        public var profile: String?
+        public init(credentials: Credentials = .chain, profile: String? = nil) {
+            self.credentials = credentials
+            self.profile = profile
+        }
+    }
 
     public struct Cluster: Sendable, Equatable {
         public var name: String
@@ -56,14 +74,33 @@ public struct ExerciseConfig: Sendable, Equatable {
         public var namespace: String
         /// The BackupTarget CR name (Longhorn 1.8+); `default` on older versions too.
         public var backupTarget: String
+        /// The S3 endpoint the workstation uses for the store check, when the one in Longhorn's
+        /// Secret only resolves inside the cluster (an in-cluster MinIO); `nil` = the Secret's.
+        public var storeEndpoint: String?
+
+        public init(namespace: String, backupTarget: String, storeEndpoint: String? = nil) {
+            self.namespace = namespace
+            self.backupTarget = backupTarget
+            self.storeEndpoint = storeEndpoint
+        }
     }
 
     public struct Budgets: Sendable, Equatable {
+        /// The hard cap of one invocation: a resumed run gets the whole cap again.
         public var total: Duration
+        /// What the whole exercise should take (the plan's 45 minutes): reported, never enforced.
+        public var target: Duration
+        /// How long a command stopped by its budget or Ctrl-C gets between SIGTERM and SIGKILL
+        /// (terraform releases its state lock in that time).
+        public var stopGrace: Duration
         public var phases: [ExercisePhase: Duration]
 
-        public init(total: Duration, phases: [ExercisePhase: Duration]) {
+        public init(total: Duration, target: Duration = ExerciseConfig.Defaults.target, stopGrace: Duration = ExerciseConfig.Defaults.stopGrace,
+            phases: [ExercisePhase: Duration])
+        {
             self.total = total
+            self.target = target
+            self.stopGrace = stopGrace
             self.phases = phases
         }
 
@@ -101,6 +138,8 @@ public struct ExerciseConfig: Sendable, Equatable {
 extension ExerciseConfig {
     /// The plan's defaults, used for absent fields and documented in `docs/configuration.md`.
     public enum Defaults {
+        // terragrunt's own prompts are answered by TG_NON_INTERACTIVE, which the exercise sets
+        // for every command it runs (CommandRunner); -auto-approve answers terraform's.
         public static let destroy = ["task", "tg:destroy-dev", "--", "-auto-approve"]
         public static let rebuild = ["task", "tg:apply-dev", "--", "-auto-approve"]
         public static let namespace = "dr-exercise"
@@ -112,15 +151,19 @@ extension ExerciseConfig {
         public static let sentinelSize = ByteQuantity(bytes: 64 << 10)
         public static let longhornNamespace = "longhorn-system"
         public static let backupTarget = "default"
-        public static let total: Duration = .seconds(45 * 60)
+        /// One invocation's hard cap: the phase budgets below fit in it with room for waits.
+        public static let total: Duration = .seconds(2 * 60 * 60)
+        public static let target: Duration = .seconds(45 * 60)
+        public static let stopGrace: Duration = .seconds(30)
         public static let phases: [ExercisePhase: Duration] = [
             .preflight: .seconds(2 * 60),
             .setup: .seconds(5 * 60),
             .writeSentinel: .seconds(60),
             .backup: .seconds(10 * 60),
             .verifyBackupInStore: .seconds(5 * 60),
-            .destroy: .seconds(10 * 60),
-            .rebuild: .seconds(20 * 60),
+            // A terragrunt destroy of a Talos-on-AWS cluster takes 10–20 minutes.
+            .destroy: .seconds(30 * 60),
+            .rebuild: .seconds(30 * 60),
             .waitReady: .seconds(15 * 60),
             .verify: .seconds(2 * 60),
             .report: .seconds(60),

@@ -4,7 +4,7 @@ struct ExerciseConfigParser {
     typealias Defaults = ExerciseConfig.Defaults
 
     func parse(_ top: ConfigMapping) -> ExerciseConfig? {
-        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state"])
+        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws"])
         let cluster = parseCluster(top.mapping("cluster", required: true))
         let workload = parseWorkload(top.mapping("workload"))
         let sentinel = parseSentinel(top.mapping("sentinel"))
@@ -13,6 +13,7 @@ struct ExerciseConfigParser {
         let report = parseReport(top.mapping("report"))
         let notify = parseNotify(top.mapping("notify"))
         let metrics = parseMetrics(top.mapping("metrics"))
+        let aws = parseAWS(top.mapping("aws"))
         var stateDirectory: String?
         if let state = top.mapping("state") {
             state.rejectUnknownKeys(["directory"])
@@ -22,12 +23,12 @@ struct ExerciseConfigParser {
             reader.report("sentinel.size", at: top.mapping("sentinel")?.value("size"),
                 "expected at most the volume size (\(workload.size)), found \(sentinel.size)")
         }
-        guard let cluster, let workload, let sentinel, let longhorn, let budgets, let report, let notify, let metrics else {
+        guard let cluster, let workload, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
             return nil
         }
         return ExerciseConfig(
             cluster: cluster, workload: workload, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
-            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory)
+            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws)
     }
 
     private func parseCluster(_ map: ConfigMapping?) -> ExerciseConfig.Cluster? {
@@ -126,17 +127,21 @@ struct ExerciseConfigParser {
 
     private func parseLonghorn(_ map: ConfigMapping?) -> ExerciseConfig.LonghornTarget? {
         guard let map else { return ExerciseConfig.LonghornTarget(namespace: Defaults.longhornNamespace, backupTarget: Defaults.backupTarget) }
-        map.rejectUnknownKeys(["namespace", "backupTarget"])
+        map.rejectUnknownKeys(["namespace", "backupTarget", "storeEndpoint"])
         let namespace = map.name("namespace", rule: { KubernetesName.labelProblem($0) }) ?? (map.has("namespace") ? nil : Defaults.longhornNamespace)
         let target = map.name("backupTarget", rule: KubernetesName.subdomainProblem) ?? (map.has("backupTarget") ? nil : Defaults.backupTarget)
+        let endpoint = map.string("storeEndpoint")
+        if let endpoint, !checkURL(endpoint, at: map, key: "storeEndpoint") { return nil }
         guard let namespace, let target else { return nil }
-        return ExerciseConfig.LonghornTarget(namespace: namespace, backupTarget: target)
+        return ExerciseConfig.LonghornTarget(namespace: namespace, backupTarget: target, storeEndpoint: endpoint)
     }
 
     private func parseBudgets(_ map: ConfigMapping?) -> ExerciseConfig.Budgets? {
-        guard let map else { return ExerciseConfig.Budgets(total: Defaults.total, phases: Defaults.phases) }
-        map.rejectUnknownKeys(["total", "phases"])
+        guard let map else { return ExerciseConfig.Budgets(total: Defaults.total, target: Defaults.target, phases: Defaults.phases) }
+        map.rejectUnknownKeys(["total", "target", "stopGrace", "phases"])
         let total = map.duration("total") ?? (map.has("total") ? nil : Defaults.total)
+        let target = map.duration("target") ?? (map.has("target") ? nil : Defaults.target)
+        let stopGrace = map.duration("stopGrace") ?? (map.has("stopGrace") ? nil : Defaults.stopGrace)
         var phases = Defaults.phases
         var ok = true
         if let phaseMap = map.mapping("phases") {
@@ -158,11 +163,11 @@ struct ExerciseConfigParser {
         }
         // Defaults must not exceed a smaller total either: cap them silently, since the user
         // asked for the smaller total and did not set these phases.
-        guard let total, ok else { return nil }
+        guard let total, let target, let stopGrace, ok else { return nil }
         for (phase, budget) in phases where budget > total && map.mapping("phases")?.has(phase.rawValue) != true {
             phases[phase] = total
         }
-        return ExerciseConfig.Budgets(total: total, phases: phases)
+        return ExerciseConfig.Budgets(total: total, target: target, stopGrace: stopGrace, phases: phases)
     }
 
     private func parseReport(_ map: ConfigMapping?) -> ExerciseConfig.Report? {
@@ -229,6 +234,22 @@ struct ExerciseConfigParser {
         let pushgateway = map.string("pushgateway")
         if let pushgateway, !checkURL(pushgateway, at: map, key: "pushgateway") { return nil }
         return ExerciseConfig.Metrics(textfile: textfile, pushgateway: pushgateway)
+    }
+
+    private func parseAWS(_ map: ConfigMapping?) -> ExerciseConfig.AWSAccess? {
+        guard let map else { return ExerciseConfig.AWSAccess() }
+        map.rejectUnknownKeys(["credentials", "profile"])
+        var credentials = ExerciseConfig.AWSAccess.Credentials.chain
+        if let text = map.string("credentials") {
+            guard let parsed = ExerciseConfig.AWSAccess.Credentials(rawValue: text) else {
+                let allowed = ExerciseConfig.AWSAccess.Credentials.allCases.map(\.rawValue).joined(separator: ", ")
+                reader.report(map.childPath("credentials"), at: map.value("credentials"), "expected one of \(allowed), found \"\(text)\"",
+                    hint: "aws-cli handles SSO, role_arn and credential_process profiles")
+                return nil
+            }
+            credentials = parsed
+        }
+        return ExerciseConfig.AWSAccess(credentials: credentials, profile: map.string("profile"))
     }
 
     /// Never echoes the value: webhook URLs carry their secret in the path.

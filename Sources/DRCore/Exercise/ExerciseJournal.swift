@@ -19,13 +19,28 @@ public struct ExerciseJournal: Sendable, Codable, Equatable {
         }
     }
 
+    /// Written just before the destroy command first runs. From then on the cluster may be gone,
+    /// so a resumed run continues destroy and rebuild without asking the (old) cluster again.
+    public struct DestroyMark: Sendable, Codable, Equatable {
+        public var at: Date
+        /// What the cluster held at that moment (newest backup, newest scheduled backup).
+        public var evidence: [String: String]
+        public init(at: Date, evidence: [String: String]) {
+            self.at = at
+            self.evidence = evidence
+        }
+    }
+
     public var runID: String
     public var cluster: String
-    /// Identifies the cluster the run started on (API server URL and kube-system uid); destroy
-    /// refuses to run against anything else.
+    /// Identifies the cluster the run started on (`kube-system=<uid>`); destroy refuses to run
+    /// against anything else, and the rebuilt cluster must not have it.
     public var clusterFingerprint: String?
     public var startedAt: Date
     public var phases: [ExercisePhase: PhaseRecord]
+    public var destroyStarted: DestroyMark?
+    /// When each `--resume` of this run began (optional: journals of older versions lack it).
+    public var resumedAt: [Date]?
 
     public init(runID: String, cluster: String, startedAt: Date) {
         self.runID = runID
@@ -94,10 +109,76 @@ public enum DestroyGate {
         if journal.phases[.verifyBackupInStore]?.outcome != .completed {
             problems.append("the backup was not read back from the store and verified block by block")
         }
-        if journal.clusterFingerprint == nil || journal.clusterFingerprint != currentFingerprint {
+        let recorded = ClusterIdentity.uid(journal.clusterFingerprint)
+        if recorded == nil || recorded != ClusterIdentity.uid(currentFingerprint) {
             problems.append("the cluster is not the one the exercise started on (fingerprint \(currentFingerprint ?? "unknown") vs \(journal.clusterFingerprint ?? "none recorded"))")
         }
         if !operatorConfirmed { problems.append("the operator did not confirm (pass --yes or type the cluster name)") }
+        return problems
+    }
+}
+
+/// A cluster's identity is kube-system's uid: a rebuilt cluster gets a new one even at the same
+/// address, and the same cluster keeps it whether reached by name or by IP.
+public enum ClusterIdentity {
+    /// The fingerprint recorded in the journal.
+    public static func fingerprint(kubeSystemUID uid: String) -> String { "kube-system=\(uid)" }
+
+    /// The uid inside a fingerprint (also those of older versions, `<server> kube-system=<uid>`).
+    public static func uid(_ fingerprint: String?) -> String? {
+        guard let fingerprint, let range = fingerprint.range(of: "kube-system=") else { return nil }
+        let uid = fingerprint[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        return uid.isEmpty || uid == "?" ? nil : uid
+    }
+}
+
+/// What wait-ready must prove before verify may count: the cluster answering is a new one, its
+/// bootstrap's restore ran after the rebuild began, and it restored this run's backup. Without
+/// it, a destroy that did nothing or a kubeconfig pointing at another cluster reads an untouched
+/// volume and PASSes.
+public enum RebuildProof {
+    /// How far the cluster's clock may lag the workstation's when comparing the restore's start
+    /// with the rebuild's.
+    public static let clockSkew: TimeInterval = 60
+
+    public struct Problems: Equatable {
+        /// The cluster is not (provably) a new one: exit 4.
+        public var notRebuilt: [String] = []
+        /// The new cluster did not restore this run's backup: the data did not come back, exit 1.
+        public var notRestored: [String] = []
+        public init() {}
+    }
+
+    public static func check(journal: ExerciseJournal, evidence: [String: String]) -> Problems {
+        var problems = Problems()
+        let before = ClusterIdentity.uid(journal.clusterFingerprint)
+        let after = ClusterIdentity.uid(evidence["clusterFingerprint"])
+        if after == nil {
+            problems.notRebuilt.append("the cluster's kube-system uid could not be read")
+        } else if after == before {
+            problems.notRebuilt.append("kube-system has the uid recorded at setup (\(before ?? "?")): the destroy did not replace the cluster, or the kubeconfig points at the old one")
+        }
+        let rebuildStart = journal.phases[.rebuild]?.startedAt
+        if let rebuildStart {
+            if let started = evidence["restoreStartedAt"].flatMap(ExerciseReport.parseDate) {
+                if started < rebuildStart.addingTimeInterval(-clockSkew) {
+                    problems.notRebuilt.append("the bootstrap's restore began at \(evidence["restoreStartedAt"] ?? "?"), before the rebuild started (\(ISO8601DateFormatter().string(from: rebuildStart)))")
+                }
+            } else {
+                problems.notRebuilt.append("no restore by the bootstrap was found (no start time)")
+            }
+        }
+        let backup = journal.evidence(.backup, "backup") ?? ""
+        let decision = evidence["restoreDecision"] ?? ""
+        let source = evidence["restoredFrom"] ?? ""
+        // A recurring job may have backed the volume up after the exercise did; such a backup
+        // (recorded as the newest at destroy) holds the sentinel too, and verify checks the bytes.
+        let newer = journal.destroyStarted?.evidence["newestBackup"]
+        if decision != "restore" {
+            problems.notRestored.append("its decision for the volume was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(evidence["restoreMessage"] ?? "no status"))")
+        } else if source != backup && (newer == nil || source != newer) {
+            problems.notRestored.append("it restored \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)")
+        }
         return problems
     }
 }

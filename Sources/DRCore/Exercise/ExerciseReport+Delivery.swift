@@ -19,8 +19,10 @@ extension ExerciseReport {
             "longhorn_dr_exercise_last_run_timestamp_seconds{\(cluster)} \(Int(finishedAt.timeIntervalSince1970))",
         ]
         for (name, help, value) in [
-            ("rto", "Recovery time of the last DR exercise: destroy start until the data was verified back.", seconds(recoveryTime)),
+            ("rto", "Recovery time of the last DR exercise: rebuild start until the data was verified back.", seconds(recoveryTime)),
+            ("destroy", "How long the last DR exercise took to destroy the cluster.", seconds(destroyTime)),
             ("rpo", "Recovery point of the last DR exercise: the restored data's age when the cluster was destroyed.", seconds(recoveryPoint)),
+            ("scheduled_rpo", "Age of the newest recurring-job backup when the last DR exercise destroyed the cluster.", seconds(scheduledRecoveryPoint)),
             ("duration", "Wall time of the last DR exercise.", seconds(total)),
         ] {
             guard let value else { continue }
@@ -45,6 +47,7 @@ extension ExerciseReport {
         let object: [String: Any] = [
             "text": text, "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(),
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
+            "scheduledRpoMillis": millis(scheduledRecoveryPoint), "destroyMillis": millis(destroyTime),
         ]
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     }

@@ -17,12 +17,31 @@ public struct ExerciseReport: Sendable, Equatable {
     public var cluster: String
     public var verdict: Verdict
     public var phases: [PhaseLine]
-    /// From the start of destroy until the data was verified back: the recovery time.
+    /// From the start of the rebuild until the data was verified back: the recovery time.
     public var recoveryTime: Duration?
+    /// How long tearing the old cluster down took (apart from RTO: a real disaster does not wait for it).
+    public var destroyTime: Duration?
     /// How old the restored data was at the moment of destruction: the recovery point.
     public var recoveryPoint: Duration?
+    /// How old the newest backup a recurring job had made was when destroy started: the recovery
+    /// point a real disaster would have seen. `nil` when the volume has no scheduled backup.
+    public var scheduledRecoveryPoint: Duration?
+    /// Wall time from the first start to the end, gaps between resumed invocations included.
     public var total: Duration?
+    /// Time spent in phases (what the target is compared with).
+    public var activeTime: Duration
+    /// What the exercise should take (`budgets.target`); reported, not enforced.
+    public var target: Duration
+    /// How many times the run was resumed.
+    public var resumes: Int
     public var failure: String?
+
+    public var targetMet: Bool { activeTime <= target }
+
+    /// The reason of a phase the operator stopped (Ctrl-C, SIGTERM).
+    public static let interrupted = "interrupted"
+    /// Destroy-mark evidence: when the newest backup made by a recurring job was taken.
+    public static let newestScheduledBackupAt = "newestScheduledBackupAt"
 
     public init(journal: ExerciseJournal, budgets: ExerciseConfig.Budgets, finishedAt: Date) {
         runID = journal.runID
@@ -34,7 +53,11 @@ public struct ExerciseReport: Sendable, Equatable {
         }
         let failed = ExercisePhase.allCases.first { journal.phases[$0]?.outcome == .failed }
         let sentinelMatched = journal.evidence(.verify, "sentinelMatch") == "true"
-        if let failed {
+        if let failed, journal.phases[failed]?.reason == Self.interrupted {
+            // Stopped by the operator: nothing was proven either way, and --resume continues.
+            verdict = .incomplete
+            failure = "\(failed): \(journal.phases[failed]?.message ?? "")"
+        } else if let failed {
             verdict = .fail
             failure = "\(failed): \(journal.phases[failed]?.message ?? "")"
         } else if journal.nextPhase == nil || (journal.nextPhase == .report && sentinelMatched) {
@@ -44,17 +67,23 @@ public struct ExerciseReport: Sendable, Equatable {
             verdict = .incomplete
             failure = journal.nextPhase.map { "stopped before \($0)" }
         }
-        if let destroyStart = journal.phases[.destroy]?.startedAt, let verified = journal.phases[.verify]?.finishedAt,
+        if let rebuildStart = journal.phases[.rebuild]?.startedAt, let verified = journal.phases[.verify]?.finishedAt,
             journal.phases[.verify]?.outcome == .completed
         {
-            recoveryTime = Self.duration(from: destroyStart, to: verified)
+            recoveryTime = Self.duration(from: rebuildStart, to: verified)
         }
-        if let destroyStart = journal.phases[.destroy]?.startedAt,
-            let snapshotTime = journal.evidence(.backup, "snapshotCreatedAt").flatMap(Self.parseDate)
-        {
+        if journal.phases[.destroy]?.outcome == .completed { destroyTime = journal.phases[.destroy]?.duration }
+        let destroyStart = journal.destroyStarted?.at ?? journal.phases[.destroy]?.startedAt
+        if let destroyStart, let snapshotTime = journal.evidence(.backup, "snapshotCreatedAt").flatMap(Self.parseDate) {
             recoveryPoint = Self.duration(from: snapshotTime, to: destroyStart)
         }
+        if let destroyStart, let scheduled = journal.destroyStarted?.evidence[Self.newestScheduledBackupAt].flatMap(Self.parseDate) {
+            scheduledRecoveryPoint = Self.duration(from: scheduled, to: destroyStart)
+        }
         total = Self.duration(from: journal.startedAt, to: finishedAt)
+        activeTime = journal.phases.values.compactMap(\.duration).reduce(.zero, +)
+        target = budgets.target
+        resumes = journal.resumedAt?.count ?? 0
     }
 
     static func duration(from start: Date, to end: Date) -> Duration {
@@ -93,9 +122,14 @@ public struct ExerciseReport: Sendable, Equatable {
             if !line.message.isEmpty { text += "  \(line.message)" }
             lines.append(text)
         }
-        lines.append("  RTO \(Self.text(recoveryTime))   RPO \(Self.text(recoveryPoint))   total \(Self.text(total))")
+        lines.append("  RTO \(Self.text(recoveryTime)) (rebuild → verified)   destroy \(Self.text(destroyTime))   RPO \(Self.text(recoveryPoint))   scheduled RPO \(scheduledRPOText)")
+        lines.append("  total \(Self.text(total)), in phases \(Self.text(activeTime)) (target \(DurationText.format(target)): \(targetMet ? "met" : "missed"))\(resumes > 0 ? ", resumed \(resumes)×" : "")")
         if let failure { lines.append("  failure: \(failure)") }
         return lines.joined(separator: "\n")
+    }
+
+    var scheduledRPOText: String {
+        scheduledRecoveryPoint.map(DurationText.format) ?? "- (no recurring-job backup)"
     }
 
     public func json() -> String {
@@ -103,6 +137,8 @@ public struct ExerciseReport: Sendable, Equatable {
         let object: [String: Any] = [
             "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(),
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
+            "destroyMillis": millis(destroyTime), "scheduledRpoMillis": millis(scheduledRecoveryPoint),
+            "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes,
             "phases": phases.map { line -> [String: Any] in
                 ["phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
                  "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message]
@@ -139,7 +175,11 @@ public struct ExerciseReport: Sendable, Equatable {
     }
 
     public func markdown() -> String {
-        var lines = ["# DR exercise \(runID): \(verdict.rawValue)", "", "Cluster `\(cluster)`. RTO \(Self.text(recoveryTime)), RPO \(Self.text(recoveryPoint)), total \(Self.text(total)).", ""]
+        var lines = ["# DR exercise \(runID): \(verdict.rawValue)", "",
+            "Cluster `\(cluster)`. RTO \(Self.text(recoveryTime)) (rebuild start until the data was verified), destroy \(Self.text(destroyTime)), "
+                + "RPO \(Self.text(recoveryPoint)), scheduled RPO \(scheduledRPOText), total \(Self.text(total)) "
+                + "(in phases \(Self.text(activeTime)), target \(DurationText.format(target)) \(targetMet ? "met" : "missed"))"
+                + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", ""]
         if let failure { lines += ["**Failure:** \(failure)", ""] }
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
