@@ -153,7 +153,8 @@ public struct LonghornClient: Sendable {
         }
         let seen: JSONValue?
         do {
-            seen = try await kube.waitFor(M.resource, namespace: namespace, name: name, timeout: timeout, until: condition) {
+            // Through the kind's shared informer: a hundred volumes waiting share one watch.
+            seen = try await kube.waitFor(await kube.informer(M.resource, namespace: namespace), name: name, timeout: timeout, until: condition) {
                 decodeAndJudge($0).isFinal
             }
         } catch {

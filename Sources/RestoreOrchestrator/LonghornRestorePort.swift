@@ -94,7 +94,8 @@ public actor LonghornRestorePort: RestorePort {
         _ = try await longhorn.createFreshVolume(name: volume.name, sizeBytes: volume.size.bytes,
             options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue, backupTargetName: target))
         let namespace = longhorn.namespace
-        _ = try await kube.waitFor(LonghornResources.volumes, namespace: namespace, name: volume.name, timeout: timeout, until: "created (detached)") {
+        _ = try await kube.waitFor(await kube.informer(LonghornResources.volumes, namespace: namespace), name: volume.name, timeout: timeout,
+            until: "created (detached)") {
             $0?[path: ["status", "state"]]?.stringValue == "detached"
         }
     }

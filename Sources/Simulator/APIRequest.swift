@@ -13,6 +13,9 @@ public struct APIRequest: Sendable {
     public var body: Data
     /// Who sent it, as authentication found; in-process callers act as the cluster admin.
     public var user: RequestUser = .admin
+    /// Which connection carried the request (the server's own id for it): scripts count the
+    /// connections a client opened from the request log.
+    public var connection: String?
 
     public init(method: String, path: String, query: [String: [String]] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method.uppercased()

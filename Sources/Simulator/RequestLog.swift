@@ -12,6 +12,7 @@ public actor RequestLog {
         public var contentType: String?
         public var upgrade: String?
         public var user: String = RequestUser.admin.description
+        public var connection: String?
         public var status: Int?
 
         public var description: String {
@@ -49,7 +50,7 @@ public actor RequestLog {
                 "method": .string(entry.method), "path": .string(entry.path), "query": .string(entry.query),
                 "accept": entry.accept.map { .string($0) } ?? .null, "contentType": entry.contentType.map { .string($0) } ?? .null,
                 "upgrade": entry.upgrade.map { .string($0) } ?? .null, "status": .number(Double(status)),
-                "user": .string(entry.user),
+                "user": .string(entry.user), "connection": entry.connection.map { .string($0) } ?? .null,
             ]).encoded()
             line.append(0x0A)
             sink.write(line)

@@ -125,6 +125,8 @@ public enum SimulatorServer {
             method: request.method.rawValue, path: request.uri.path,
             query: APIRequest.parseQuery(request.uri.query ?? ""), headers: headers, body: Data(buffer: body))
         let response: APIResponse
+        // A TCP connection is named by the client's end (address and ephemeral port).
+        apiRequest.connection = context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
         if let user {
             apiRequest.user = user
             response = await handler.handle(apiRequest)

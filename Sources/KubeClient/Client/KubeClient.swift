@@ -18,6 +18,7 @@ public final class KubeClient: Sendable {
     let authenticator: RequestAuthenticator
     let logger: Logger
     let baseURL: String
+    let informers = InformerRegistry()
 
     public init(
         cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "longhorn-dr.kube", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -66,6 +67,7 @@ public final class KubeClient: Sendable {
     }
 
     public func shutdown() async throws {
+        await informers.removeAll()
         try await http.shutdown()
     }
 
