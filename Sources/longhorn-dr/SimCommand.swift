@@ -121,7 +121,8 @@ struct SimCommand: AsyncParsableCommand {
                 source.setEventHandler {
                     Task {
                         await runtime.stopAll()
-                        try? await Task.sleep(for: .milliseconds(300))
+                        // Every group a pod or exec started, TERM then KILL: nothing outlives the server.
+                        await ContainerProcess.stopEverything(grace: .seconds(2))
                         Foundation.exit(0)
                     }
                 }

@@ -112,6 +112,42 @@ public final class ContainerProcess: Sendable {
         }
         for reader in readers { reader.start() }
         self.handles = Handles(process: process, stdin: stdinHandle)
+        // Foundation starts the child as the leader of a process group of its own (unshare, the
+        // helper and the command all exec, so the command keeps that pid): stopping the group
+        // reaches whatever the command started in the background.
+        let pid = process.processIdentifier
+        self.group = getpgid(pid) == pid ? pid : nil
+        if let group { Self.groups.withLock { _ = $0.insert(group) } }
+    }
+
+    /// The process group this command leads (nil if it does not lead one).
+    private let group: pid_t?
+
+    /// Every process group a container command or exec started in this process.
+    private static let groups = Mutex(Set<pid_t>())
+
+    /// Sends `signal` to every group that still has a member; forgets the empty ones (so a group
+    /// id reused later by an unrelated process is never signalled). Returns how many were live.
+    @discardableResult
+    static func signalAllGroups(_ signal: Int32) -> Int {
+        groups.withLock { groups in
+            for group in groups where kill(-group, 0) == -1 && errno == ESRCH { groups.remove(group) }
+            for group in groups { kill(-group, signal) }
+            return groups.count
+        }
+    }
+
+    /// Ends every process any pod or exec started (the server is going away; nothing may outlive
+    /// it): SIGTERM to each group, SIGKILL to what is left after `grace`, then waits briefly for
+    /// the kernel to finish them.
+    public static func stopEverything(grace: Duration = .seconds(2)) async {
+        guard signalAllGroups(SIGTERM) > 0 else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        while clock.now < deadline, signalAllGroups(0) > 0 { try? await Task.sleep(for: .milliseconds(50)) }
+        guard signalAllGroups(SIGKILL) > 0 else { return }
+        let end = clock.now + .seconds(1)
+        while clock.now < end, signalAllGroups(0) > 0 { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     public func writeStdin(_ data: Data) {
@@ -132,11 +168,13 @@ public final class ContainerProcess: Sendable {
     public func terminate() {
         closeStdin()
         let handles = self.handles
-        guard handles.process.isRunning else { return }
-        handles.process.terminate()
         let pid = handles.process.processIdentifier
+        // The whole group: a shell's background children go with it.
+        let target = group.map { -$0 } ?? pid
+        guard handles.process.isRunning || group != nil else { return }
+        kill(target, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-            if handles.process.isRunning { kill(pid, SIGKILL) }
+            if handles.process.isRunning || (target < 0 && kill(target, 0) == 0) { kill(target, SIGKILL) }
         }
     }
 
