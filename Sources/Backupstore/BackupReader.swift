@@ -455,10 +455,11 @@ final class OutputFile {
             if manager.fileExists(atPath: url.path) {
                 try manager.removeItem(at: url)
             }
-            guard manager.createFile(atPath: url.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            handle = try FileHandle(forWritingTo: url)
+            // The image is the volume's data: private to its owner from the first byte (not
+            // created with the default mode and narrowed later), and never through a symlink.
+            let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             try handle.truncate(atOffset: UInt64(size))
         } catch {
             throw BackupstoreError(

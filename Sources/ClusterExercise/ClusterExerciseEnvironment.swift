@@ -81,11 +81,11 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             if (name as NSString).lastPathComponent == "task" {
                 // `task --dry` resolves the Taskfile and the task and prints its commands, running none.
                 let dry = [name, "--dry"] + argv.dropFirst()
-                log("  checking: \(dry.joined(separator: " "))")
+                log("  checking: \(CommandText.redacted(dry))")
                 do {
                     _ = try await CommandRunner.output(dry, purpose: "\(purpose) dry run", grace: config.budgets.stopGrace)
                 } catch {
-                    problems.append("the \(purpose) task does not resolve (\(dry.joined(separator: " ")) failed; its output is above): \(Self.firstLine(error))")
+                    problems.append("the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(Self.firstLine(error))")
                 }
             }
         }
@@ -250,13 +250,13 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     public func destroy() async throws {
         await disconnect()
-        log("  running: \(config.cluster.destroy.joined(separator: " "))")
+        log("  running: \(CommandText.redacted(config.cluster.destroy))")
         try await CommandRunner.run(config.cluster.destroy, purpose: "destroy", grace: config.budgets.stopGrace)
     }
 
     public func rebuild() async throws {
         await disconnect()
-        log("  running: \(config.cluster.rebuild.joined(separator: " "))")
+        log("  running: \(CommandText.redacted(config.cluster.rebuild))")
         try await CommandRunner.run(config.cluster.rebuild, purpose: "rebuild", grace: config.budgets.stopGrace)
     }
 

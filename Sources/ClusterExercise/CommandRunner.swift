@@ -117,7 +117,7 @@ enum CommandRunner {
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard code == 0 else {
-            throw DRError(.infrastructure, subject: "the \(purpose) command (\(argv.joined(separator: " ")))",
+            throw DRError(.infrastructure, subject: "the \(purpose) command (\(CommandText.redacted(argv)))",
                 detail: exited ? "exited with status \(code)" : "was killed by signal \(status & 0x7f)",
                 hint: "its output is above; fix the cause, then run the exercise again with --resume")
         }

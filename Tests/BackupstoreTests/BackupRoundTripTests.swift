@@ -117,6 +117,9 @@ struct BackupRoundTripTests {
         #expect(result.blockSize == blockSize)
         #expect(result.blocksVerified == 1)
         #expect(try fixture.contents(output) == fixture.contents(image))
+        // A restored image is the volume's data: readable by its owner only (umask or not).
+        let mode = (try FileManager.default.attributesOfItem(atPath: output.path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
     }
 
     @Test("second backup is incremental: dedupes unchanged blocks and keeps the volume's method")

@@ -66,6 +66,27 @@ import Testing
         return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
+    @Test func commandLinesAreShownWithoutTheirSecrets() {
+        let argv = ["task", "tg:destroy-dev", "--", "-auto-approve", "--token", "s3cr3t-one", "--password=s3cr3t-two",
+            "VAULT_TOKEN=s3cr3t-three", "https://user:s3cr3t-four@git.lan/repo", "ghp0123456789abcdefghijklmnopqrstuvwxyzAB",
+            "PIDFILE=/tmp/x/stubborn.pid", "/home/operator/infrastructure/live/dev/nodes"]
+        let shown = CommandText.redacted(argv)
+        for secret in ["s3cr3t-one", "s3cr3t-two", "s3cr3t-three", "s3cr3t-four", "ghp0123456789"] {
+            #expect(!shown.contains(secret), "\(shown)")
+        }
+        #expect(shown.hasPrefix("task tg:destroy-dev -- -auto-approve --token *** --password=*** VAULT_TOKEN=***"), "\(shown)")
+        #expect(shown.contains("PIDFILE=/tmp/x/stubborn.pid") && shown.contains("/home/operator/infrastructure/live/dev/nodes"), "paths stay readable")
+    }
+
+    @Test func aFailedCommandsErrorDoesNotCarryItsSecrets() async {
+        do {
+            try await CommandRunner.run(["sh", "-c", "exit 3", "--token", "s3cr3t-five"], purpose: "destroy")
+            Issue.record("expected a failure")
+        } catch {
+            #expect(!"\(error)".contains("s3cr3t-five"), "\(error)")
+        }
+    }
+
     @Test func terragruntIsToldNotToAsk() async throws {
         let output = try await CommandRunner.output(["sh", "-c", "echo $TG_NON_INTERACTIVE $TERRAGRUNT_NON_INTERACTIVE"], purpose: "test")
         #expect(String(decoding: output, as: UTF8.self) == "true true\n")

@@ -96,6 +96,12 @@ import Testing
         #expect(report.verdict == .fail && report.exitStatus == .verificationFailed)
         #expect(report.junitXML().contains("<failure type=\"verification-failed\""))
         #expect(report.markdown().contains("| verify | failed |"))
+        var multiline = Self.finished(upTo: .waitReady)
+        multiline.begin(.verify, at: Self.t0 + 1000)
+        multiline.fail(.verify, at: Self.t0 + 1010, reason: "error", message: "Job failed; its log ends:\nline one | two\nline three")
+        let markdown = ExerciseReport(journal: multiline, budgets: budgets, finishedAt: Self.t0 + 1010).markdown()
+        let row = markdown.split(separator: "\n").first { $0.hasPrefix("| verify |") }
+        #expect(row?.hasSuffix("Job failed; its log ends:<br>line one \\| two<br>line three |") == true, "one table row: \(markdown)")
         #expect(report.json().contains("\"verdict\" : \"FAIL\""))
         #expect(report.consoleText().contains("FAIL verify"))
 

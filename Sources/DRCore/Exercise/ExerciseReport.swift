@@ -174,16 +174,23 @@ public struct ExerciseReport: Sendable, Equatable {
         String(format: "%.3f", Double(duration?.milliseconds ?? 0) / 1000)
     }
 
+    /// One line of Markdown: a message with newlines (a Job's log, a hint) or pipes would break
+    /// the table row it sits in.
+    static func tableCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>")
+            .replacingOccurrences(of: "\n", with: "<br>").replacingOccurrences(of: "\r", with: "<br>")
+    }
+
     public func markdown() -> String {
         var lines = ["# DR exercise \(runID): \(verdict.rawValue)", "",
             "Cluster `\(cluster)`. RTO \(Self.text(recoveryTime)) (rebuild start until the data was verified), destroy \(Self.text(destroyTime)), "
                 + "RPO \(Self.text(recoveryPoint)), scheduled RPO \(scheduledRPOText), total \(Self.text(total)) "
                 + "(in phases \(Self.text(activeTime)), target \(DurationText.format(target)) \(targetMet ? "met" : "missed"))"
                 + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", ""]
-        if let failure { lines += ["**Failure:** \(failure)", ""] }
+        if let failure { lines += ["**Failure:** \(Self.tableCell(failure))", ""] }
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
-            lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(line.message.replacingOccurrences(of: "|", with: "\\|")) |")
+            lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(Self.tableCell(line.message)) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
