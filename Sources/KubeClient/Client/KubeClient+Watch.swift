@@ -140,23 +140,31 @@ extension KubeClient {
         _ predicate: @escaping @Sendable (JSONValue?) -> Bool
     ) async throws(KubeClientError) -> JSONValue? {
         let subject = Self.describe("wait for", resource, namespace, name) + " to be \(condition)"
-        let lastSeen = LastSeen()
         let events = watch(resource, namespace: namespace, fieldSelector: "metadata.name=\(name)")
+        return try await Self.waitUntil(subject: subject, condition: condition, timeout: timeout) { lastSeen in
+            var current: JSONValue?
+            for try await event in events {
+                switch event {
+                case .relisted(let items): current = items.first
+                case .added(let object), .modified(let object): current = object
+                case .deleted: current = nil
+                }
+                await lastSeen.set(current)
+                if predicate(current) { return .some(current) }
+            }
+            return nil
+        }
+    }
+
+    /// Runs `observe` (which returns `.some(object)` once the condition holds, nil if its source
+    /// ended) against `timeout`; a timeout names what was last seen.
+    static func waitUntil(
+        subject: String, condition: String, timeout: Duration, lastSeen: LastSeen = LastSeen(),
+        _ observe: @escaping @Sendable (LastSeen) async throws -> JSONValue??
+    ) async throws(KubeClientError) -> JSONValue? {
         do {
             return try await withThrowingTaskGroup(of: JSONValue??.self) { group in
-                group.addTask {
-                    var current: JSONValue?
-                    for try await event in events {
-                        switch event {
-                        case .relisted(let items): current = items.first
-                        case .added(let object), .modified(let object): current = object
-                        case .deleted: current = nil
-                        }
-                        await lastSeen.set(current)
-                        if predicate(current) { return .some(current) }
-                    }
-                    return nil
-                }
+                group.addTask { try await observe(lastSeen) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil

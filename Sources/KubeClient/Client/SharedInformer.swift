@@ -154,35 +154,16 @@ extension KubeClient {
         let initial = try await list(informer.resource, namespace: informer.namespace, fieldSelector: "metadata.name=\(name)").items.first
         if predicate(initial) { return initial }
         await lastSeen.set(initial)
-        do {
-            return try await withThrowingTaskGroup(of: JSONValue??.self) { group in
-                group.addTask {
-                    var cacheHasShownIt = false
-                    for try await _ in await informer.changes() {
-                        let cached = await informer.object(named: name)
-                        if cached != nil { cacheHasShownIt = true }
-                        let current = cached ?? (cacheHasShownIt ? nil : initial)
-                        await lastSeen.set(current)
-                        if predicate(current) { return .some(current) }
-                    }
-                    return nil
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                guard let result = first else {
-                    throw KubeClientError(.timeout, subject: subject,
-                        detail: "still not \(condition) after \(timeout); last seen: \(await lastSeen.summary)")
-                }
-                return result
+        return try await Self.waitUntil(subject: subject, condition: condition, timeout: timeout, lastSeen: lastSeen) { lastSeen in
+            var cacheHasShownIt = false
+            for try await _ in await informer.changes() {
+                let cached = await informer.object(named: name)
+                if cached != nil { cacheHasShownIt = true }
+                let current = cached ?? (cacheHasShownIt ? nil : initial)
+                await lastSeen.set(current)
+                if predicate(current) { return .some(current) }
             }
-        } catch let error as KubeClientError {
-            throw error
-        } catch {
-            throw KubeClientError(.transport, subject: subject, detail: "\(error)")
+            return nil
         }
     }
 }
