@@ -45,7 +45,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     private func connect() async throws -> Session {
         if let session { return session }
         let cluster = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
-            workDirectory: workDirectory)
+            allowExec: config.cluster.allowExec, workDirectory: workDirectory)
         let client = try KubeClient(cluster: cluster)
         do {
             let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhorn.namespace)

@@ -9,7 +9,7 @@ import KubeClient
 /// file written by the rebuild).
 enum KubeconfigResolver {
     static func resolve(_ source: ExerciseConfig.KubeconfigSource, context: String?, aws: ExerciseConfig.AWSAccess = .init(),
-        workDirectory: URL) async throws -> ResolvedCluster
+        allowExec: [String] = [], workDirectory: URL) async throws -> ResolvedCluster
     {
         let path: String
         switch source {
@@ -17,12 +17,13 @@ enum KubeconfigResolver {
             path = (file as NSString).expandingTildeInPath
         case .command(let argv):
             let text = try await CommandRunner.output(argv, purpose: "kubeconfig")
+            try checkFetched(text, origin: "the kubeconfig command's output", allowExec: allowExec)
             let file = workDirectory.appendingPathComponent("kubeconfig")
             try FileJournalStore.writePrivate(text, to: file)
             path = file.path
         case .ssm(let parameter, let region, let profile, let destination):
             path = (destination as NSString).expandingTildeInPath
-            try await fetchFromSSM(parameter: parameter, region: region, profile: profile, aws: aws, to: URL(fileURLWithPath: path))
+            try await fetchFromSSM(parameter: parameter, region: region, profile: profile, aws: aws, allowExec: allowExec, to: URL(fileURLWithPath: path))
         }
         do {
             return try KubeconfigLoader().load(.init(kubeconfigPath: path, context: context))
@@ -31,7 +32,19 @@ enum KubeconfigResolver {
         }
     }
 
-    static func fetchFromSSM(parameter: String, region: String?, profile: String?, aws: ExerciseConfig.AWSAccess, to file: URL) async throws {
+    /// A fetched kubeconfig may not run programs (other than allowed exec plugins) or read local
+    /// files: whoever can write the parameter or feed the command would run code here.
+    static func checkFetched(_ bytes: Data, origin: String, allowExec: [String]) throws {
+        do {
+            _ = try FetchedKubeconfig.check(bytes, origin: origin, allowExec: allowExec)
+        } catch {
+            throw DRError(.environment, subject: origin, detail: error.detail, hint: error.hint)
+        }
+    }
+
+    static func fetchFromSSM(parameter: String, region: String?, profile: String?, aws: ExerciseConfig.AWSAccess, allowExec: [String],
+        to file: URL) async throws
+    {
         let chain = AWSCredentialChain(environment: .process(), profile: profile ?? aws.profile)
         let resolvedRegion = try region ?? chain.resolveRegion()
         let credentials = try await WorkstationAWS.credentials(aws, profile: profile)
@@ -41,6 +54,7 @@ enum KubeconfigResolver {
             try await SSMClient(http: http, region: resolvedRegion, credentials: credentials, endpoint: endpoint)
                 .getParameter(name: parameter, withDecryption: true)
         }
+        try checkFetched(Data(value.value.utf8), origin: "SSM parameter \(parameter)", allowExec: allowExec)
         try FileJournalStore.writePrivate(Data(value.value.utf8), to: file)
     }
 }

@@ -35,6 +35,11 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A custom SSM endpoint (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL, then AWS).", valueName: "url"))
     var endpoint: String?
 
+    @Option(name: .customLong("allow-exec"), help: ArgumentHelp(
+        "Let the fetched kubeconfig's exec plugin with this program name run (e.g. aws); repeatable. Without it, exec plugins and local file references are refused.",
+        valueName: "program"))
+    var allowExec: [String] = []
+
     @OptionGroup var aws: AWSOptions
 
     func validate() throws {
@@ -61,7 +66,7 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
             try await SSMClient(http: http, region: region, credentials: credentials, endpoint: endpointURL)
                 .getParameter(name: parameter, withDecryption: true)
         }
-        let contexts = try Self.checkKubeconfig(parameterValue)
+        let contexts = try Self.checkKubeconfig(parameterValue, allowExec: allowExec)
         let destination = (path as NSString).expandingTildeInPath
         try AtomicFile.write(Data(parameterValue.value.utf8), to: URL(fileURLWithPath: (destination as NSString).expandingTildeInPath))
         print("wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(parameterValue.version); "
@@ -79,27 +84,18 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         return url
     }
 
-    /// Parses the parameter as a kubeconfig (with the same model the Kubernetes client uses) and
-    /// returns its context names.
-    /// - Throws: `DRError` `.environment` naming the parameter when it is not a usable kubeconfig;
-    ///   the message never quotes the content, which holds credentials.
-    static func checkKubeconfig(_ parameter: SSMParameter) throws -> [String] {
+    /// Parses the parameter as a kubeconfig (with the same model the Kubernetes client uses),
+    /// refuses exec plugins not allowed by name and local file references (whoever can write the
+    /// parameter must not run code here), and returns its context names.
+    /// - Throws: `DRError` `.environment` naming the parameter; the message never quotes the
+    ///   content, which holds credentials.
+    static func checkKubeconfig(_ parameter: SSMParameter, allowExec: [String] = []) throws -> [String] {
         let subject = "SSM parameter \(parameter.name)"
         let hint = "store a whole kubeconfig in the parameter (e.g. `aws ssm put-parameter --type SecureString --overwrite --name \(parameter.name) --value file://kubeconfig.yaml`)"
-        let bytes = Data(parameter.value.utf8)
-        let loader = KubeconfigLoader(environment: KubeconfigEnvironment(
-            variables: [:], homeDirectory: nil, currentDirectory: "/", readFile: { _ in bytes }))
-        let config: Kubeconfig?
         do {
-            config = try loader.readKubeconfig(at: "/ssm\(parameter.name.hasPrefix("/") ? "" : "/")\(parameter.name)")
-        } catch let error as KubeconfigError {
-            throw DRError(.environment, subject: subject, detail: "does not hold a kubeconfig: \(error.detail)", hint: hint)
+            return try FetchedKubeconfig.check(Data(parameter.value.utf8), origin: subject, allowExec: allowExec).contexts.map(\.name)
         } catch {
-            throw DRError(.environment, subject: subject, detail: "does not hold a kubeconfig", hint: hint)
+            throw DRError(.environment, subject: subject, detail: error.detail, hint: error.code == .unsupportedSetting ? error.hint : hint)
         }
-        guard let config, !config.clusters.isEmpty, !config.contexts.isEmpty else {
-            throw DRError(.environment, subject: subject, detail: "does not hold a kubeconfig: it defines no cluster or no context", hint: hint)
-        }
-        return config.contexts.map(\.name)
     }
 }

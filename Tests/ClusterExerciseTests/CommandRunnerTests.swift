@@ -87,6 +87,34 @@ import Testing
         }
     }
 
+    static let execKubeconfig = """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: Zm9v}}]
+        users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: ["-c", "id"], interactiveMode: Never}}}]
+        contexts: [{name: x, context: {cluster: c, user: u}}]
+        current-context: x
+
+        """
+
+    /// Whoever controls a kubeconfig command's output (or an SSM parameter) must not run code here.
+    @Test func aFetchedKubeconfigThatWouldRunAProgramIsRefused() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fetched-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = ExerciseConfig.KubeconfigSource.command(["printf", "%s", Self.execKubeconfig])
+        do {
+            _ = try await KubeconfigResolver.resolve(source, context: nil, workDirectory: folder)
+            Issue.record("a kubeconfig with an exec plugin was accepted")
+        } catch let error as DRError {
+            #expect(error.status == .environment)
+            #expect(error.description.contains("exec plugin sh"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("kubeconfig").path), "nothing written")
+        let allowed = try await KubeconfigResolver.resolve(source, context: nil, allowExec: ["sh"], workDirectory: folder)
+        #expect(allowed.server.absoluteString == "https://10.0.0.1:6443")
+    }
+
     @Test func terragruntIsToldNotToAsk() async throws {
         let output = try await CommandRunner.output(["sh", "-c", "echo $TG_NON_INTERACTIVE $TERRAGRUNT_NON_INTERACTIVE"], purpose: "test")
         #expect(String(decoding: output, as: UTF8.self) == "true true\n")

@@ -77,6 +77,35 @@ struct KubeconfigFetchCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kube").path) == ["dev.yaml"])
     }
 
+    @Test("a kubeconfig whose exec plugin would run a program here is refused (exit 3, nothing written) unless allowed by name")
+    func refusesExecPlugins() async throws {
+        let services = try TestServices.load()
+        let name = "/homelab/kubernetes/exec-\(UUID().uuidString.prefix(6))/kubeconfig"
+        let hostile = Self.kubeconfig.replacingOccurrences(of: "    token: super-secret-token-value\n", with: """
+                exec:
+                  apiVersion: client.authentication.k8s.io/v1
+                  command: /bin/sh
+                  args: ["-c", "touch /tmp/pwned-by-ssm"]
+                  interactiveMode: Never
+            client-key: /home/operator/.ssh/id_ed25519
+
+            """)
+        #expect(hostile.contains("exec:"))
+        try await Self.putParameter(services, name: name, value: hostile)
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("dev.yaml").path
+        let refused = try await fetch(services, parameter: name, path: path)
+        #expect(refused.status == 3, "\(refused.all)")
+        #expect(refused.all.contains("exec plugin sh") && refused.all.contains("client-key from a local file"), "\(refused.all)")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // Allowing the program by name lets the exec plugin through, not the file reference.
+        let stillRefused = try await CLIRunner.run(
+            ["kubeconfig", "fetch", "--parameter", name, "--path", path, "--endpoint", services.ssmEndpoint, "--region", TestServices.region,
+             "--allow-exec", "sh"], environment: services.cliEnvironment)
+        #expect(stillRefused.status == 3 && !stillRefused.all.contains("exec plugin sh") && stillRefused.all.contains("client-key"), "\(stillRefused.all)")
+    }
+
     @Test("a parameter that is not a kubeconfig exits 3 and writes nothing")
     func rejectsNonKubeconfig() async throws {
         let services = try TestServices.load()

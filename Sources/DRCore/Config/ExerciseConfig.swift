@@ -40,6 +40,9 @@ public struct ExerciseConfig: Sendable, Equatable {
         public var destroy: [String]
         /// Run to build the cluster again.
         public var rebuild: [String]
+        /// Exec plugin programs a fetched kubeconfig (command or SSM) may run, by name; any other
+        /// exec plugin or local file reference in it is refused.
+        public var allowExec: [String] = []
     }
 
     /// Where the kubeconfig comes from; after a rebuild it is fetched again from the same place.

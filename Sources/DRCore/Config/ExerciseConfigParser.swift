@@ -36,6 +36,7 @@ struct ExerciseConfigParser {
         map.rejectUnknownKeys(["name", "kubeconfig", "context", "destroy", "rebuild"])
         let name = map.name("name", required: true, rule: { KubernetesName.labelProblem($0) })
         let source = parseKubeconfig(map.mapping("kubeconfig"), cluster: name ?? "cluster")
+        let allowExec = (map.mapping("kubeconfig")?.list("allowExec") ?? []).compactMap { $0.node.scalar?.string }
         let context = map.string("context")
         let destroy = map.has("destroy") ? map.command("destroy") : Defaults.destroy
         let rebuild = map.has("rebuild") ? map.command("rebuild") : Defaults.rebuild
@@ -49,7 +50,7 @@ struct ExerciseConfigParser {
             return nil
         }
         guard let name, let source, let destroy, let rebuild else { return nil }
-        return ExerciseConfig.Cluster(name: name, kubeconfig: source, context: context, destroy: destroy, rebuild: rebuild)
+        return ExerciseConfig.Cluster(name: name, kubeconfig: source, context: context, destroy: destroy, rebuild: rebuild, allowExec: allowExec)
     }
 
     private func parseKubeconfig(_ map: ConfigMapping?, cluster: String) -> ExerciseConfig.KubeconfigSource? {
@@ -57,7 +58,7 @@ struct ExerciseConfigParser {
             return .ssm(parameter: Defaults.ssmParameter(cluster: cluster), region: nil, profile: nil,
                 path: Defaults.kubeconfigPath(cluster: cluster))
         }
-        map.rejectUnknownKeys(["file", "command", "ssm"])
+        map.rejectUnknownKeys(["file", "command", "ssm", "allowExec"])
         let given = ["file", "command", "ssm"].filter { map.has($0) }
         guard given.count == 1 else {
             reader.report(map.path, at: map.node,
