@@ -92,3 +92,9 @@ public struct LonghornBackupSecret: Sendable, Hashable, CustomStringConvertible 
         "Secret \(name) (keys: \(values.keys.sorted().joined(separator: ", ")))"
     }
 }
+
+/// `dump`, `debugPrint` and string interpolation in tests show the key names, never the values.
+extension LonghornBackupSecret: CustomDebugStringConvertible, CustomReflectable {
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["name": name, "keys": values.keys.sorted()], displayStyle: .struct) }
+}

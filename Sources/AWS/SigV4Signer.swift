@@ -60,6 +60,17 @@ public struct SigV4Signer: Sendable {
     }
 
     var isS3: Bool { service == "s3" }
+}
+
+/// A signature carries the session token and the Authorization header: printing or dumping one
+/// shows the scope and signed headers only.
+extension SigV4Signer.Signature: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "SigV4 signature (scope \(credentialScope), signed headers \(signedHeaders), redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["credentialScope": credentialScope, "signedHeaders": signedHeaders], displayStyle: .struct) }
+}
+
+extension SigV4Signer {
 
     // MARK: - Signing
 

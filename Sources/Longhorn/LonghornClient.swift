@@ -55,7 +55,8 @@ public struct LonghornClient: Sendable {
         }
         let manager: JSONValue?
         do {
-            manager = try await kube.getIfPresent(.daemonSets, namespace: namespace, name: Workload.managerName)
+            // A list narrowed to the name: the restore Job is granted list/watch on this DaemonSet, not get.
+            manager = try await kube.list(.daemonSets, namespace: namespace, fieldSelector: "metadata.name=\(Workload.managerName)").items.first
         } catch {
             throw LonghornError.kube(error, subject: "daemonsets.apps \(namespace)/\(Workload.managerName)")
         }

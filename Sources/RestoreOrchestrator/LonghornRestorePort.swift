@@ -76,7 +76,12 @@ public actor LonghornRestorePort: RestorePort {
         if let cached = found[backup.name] {
             source = cached
         } else {
-            source = try Backup(json: try await kube.get(LonghornResources.backups, namespace: longhorn.namespace, name: backup.name))
+            // A list narrowed to the name: the Job is granted list on Backups, not get.
+            let listed = try await kube.list(LonghornResources.backups, namespace: longhorn.namespace, fieldSelector: "metadata.name=\(backup.name)")
+            guard let json = listed.items.first else {
+                throw LonghornError(.backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
+            }
+            source = try Backup(json: json)
         }
         _ = try await longhorn.createRestoreVolume(name: volume.name, from: source,
             options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue))

@@ -755,3 +755,28 @@ struct AWSURIEncodingTests {
         #expect(error?.description.contains("file:///tmp/x") == true)
     }
 }
+
+/// What a signature or a Longhorn Secret shows when printed, dumped or interpolated.
+@Suite struct RedactionTests {
+    @Test func aSignatureNeverPrintsItsTokenOrAuthorization() throws {
+        let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG", sessionToken: "SESSION-TOKEN-XYZ")
+        let request = try AWSHTTPRequest(method: "GET", url: try #require(URL(string: "https://s3.amazonaws.com/bucket/key")))
+        let signature = SigV4Signer(credentials: credentials, region: "us-east-1", service: "s3").sign(request, date: SuiteFacts.date)
+        #expect(signature.authorization.contains("Signature="), "the value itself is intact")
+        var dumped = ""
+        dump(signature, to: &dumped)
+        for text in ["\(signature)", String(reflecting: signature), dumped] {
+            #expect(!text.contains("SESSION-TOKEN-XYZ") && !text.contains(signature.signature), "\(text)")
+        }
+    }
+
+    @Test func aLonghornSecretShowsKeyNamesOnly() {
+        let secret = LonghornBackupSecret(name: "longhorn-system/s3", stringData: ["AWS_ACCESS_KEY_ID": "AKIAVALUE", "AWS_SECRET_ACCESS_KEY": "verysecretvalue"])
+        var dumped = ""
+        dump(secret, to: &dumped)
+        for text in ["\(secret)", String(reflecting: secret), dumped] {
+            #expect(!text.contains("verysecretvalue") && !text.contains("AKIAVALUE"), "\(text)")
+            #expect(text.contains("AWS_SECRET_ACCESS_KEY"))
+        }
+    }
+}

@@ -231,3 +231,21 @@ import Testing
         }
     }
 }
+
+/// Volume contents, Secrets and tokens on the host: the simulator's data root is its owner's only.
+@Suite struct VolumeDataStoreModeTests {
+    static func mode(_ url: URL) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue
+    }
+
+    @Test func theDataRootAndSecretFilesArePrivate() throws {
+        let data = VolumeDataStore.temporary()
+        defer { try? FileManager.default.removeItem(at: data.root) }
+        let folder = try data.emptyDir(podUID: "uid-1", volume: "creds")
+        #expect(Self.mode(data.root) == 0o700)
+        let secret: JSONValue = ["kind": "Secret", "data": ["password": .string(Data("hunter2".utf8).base64EncodedString())]]
+        try PodVolumes.writeFiles(of: secret, isSecret: true, items: nil, into: folder)
+        #expect(Self.mode(folder.appendingPathComponent("password")) == 0o600)
+        #expect(try String(contentsOf: folder.appendingPathComponent("password"), encoding: .utf8) == "hunter2")
+    }
+}

@@ -128,8 +128,26 @@ public struct VolumeDataStore: Sendable {
         """
 
     private func ensure(_ url: URL) throws -> URL {
+        // The root holds volume contents, Secrets and tokens: only its owner may look inside.
+        if !FileManager.default.fileExists(atPath: root.path) {
+            try FileManager.default.createDirectory(at: root.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if mkdir(root.path, 0o700) != 0, errno != EEXIST {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: root.path])
+            }
+        }
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// Writes `data` to `file` readable by its owner only from the first byte (a Secret's key, a
+    /// token), never through a symlink.
+    static func writePrivate(_ data: Data, to file: URL) throws {
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path]) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        fchmod(descriptor, 0o600)
+        try handle.write(contentsOf: data)
+        try handle.close()
     }
 
     /// Keys and uids become single path components; anything else is replaced.
@@ -201,7 +219,7 @@ enum PodVolumes {
         for (path, content) in chosen where !path.hasPrefix("/") && !path.split(separator: "/").contains("..") {
             let file = directory.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try content.write(to: file)
+            if isSecret { try VolumeDataStore.writePrivate(content, to: file) } else { try content.write(to: file) }
         }
     }
 
@@ -220,10 +238,9 @@ enum PodVolumes {
         let account = pod[path: ["spec", "serviceAccountName"]]?.stringValue ?? "default"
         let token = await access.issueToken(namespace: namespace, serviceAccount: account)
         let directory = try data.emptyDir(podUID: uid, volume: "kube-api-access")
-        try Data(token.utf8).write(to: directory.appendingPathComponent("token"))
+        try VolumeDataStore.writePrivate(Data(token.utf8), to: directory.appendingPathComponent("token"))
         try Data(endpoint.caPEM.utf8).write(to: directory.appendingPathComponent("ca.crt"))
         try Data(namespace.utf8).write(to: directory.appendingPathComponent("namespace"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.appendingPathComponent("token").path)
         return (VolumeMount(source: directory.path, target: serviceAccountPath, readOnly: true),
             ["KUBERNETES_SERVICE_HOST": endpoint.host, "KUBERNETES_SERVICE_PORT": String(endpoint.port),
              "KUBERNETES_SERVICE_PORT_HTTPS": String(endpoint.port)])
