@@ -371,7 +371,10 @@ public struct BackupReader: Sendable {
 
         let stored: Data
         do {
-            stored = try await store.get(key)
+            // A stored block is at most its block size plus the codec's worst-case growth (LZ4:
+            // n/255 + 16; gzip less); anything bigger is not a block, and with 64 fetches in
+            // flight an unbounded read could hold gigabytes.
+            stored = try await store.get(key, maxBytes: blockSize + blockSize / 128 + (64 << 10))
         } catch let error as BackupstoreError where error.code == .notFound {
             throw BackupstoreError(
                 .blockMissing, subject: subject, detail: "block object \(key) is missing from the store",

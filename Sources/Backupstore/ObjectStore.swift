@@ -7,6 +7,9 @@ import Foundation
 public protocol ObjectStore: Sendable {
     /// The whole object.
     func get(_ key: String) async throws -> Data
+    /// The whole object, refused (code `.outputLimitExceeded`) when it is larger than `maxBytes`:
+    /// a hostile store must not make the reader hold gigabytes per request.
+    func get(_ key: String, maxBytes: Int) async throws -> Data
     /// Part of an object: `range` is clamped to the object's end (as an HTTP Range request is).
     func get(_ key: String, range: Range<Int64>) async throws -> Data
     /// Creates or replaces an object; readers never see a partial object.
@@ -26,6 +29,18 @@ public struct ObjectInfo: Sendable, Hashable {
 }
 
 extension ObjectStore {
+    /// Local stores (files, memory) read the object and check its size afterwards.
+    public func get(_ key: String, maxBytes: Int) async throws -> Data {
+        let data = try await get(key)
+        guard data.count <= maxBytes else { throw Self.tooLarge(key, maxBytes) }
+        return data
+    }
+
+    static func tooLarge(_ key: String, _ maxBytes: Int) -> BackupstoreError {
+        BackupstoreError(.outputLimitExceeded, subject: key, detail: "object \(key) is larger than the \(maxBytes) bytes it may hold",
+            hint: "a block object is at most about its block size; the store holds something else under this key", key: key)
+    }
+
     /// Whether the object exists.
     public func exists(_ key: String) async throws -> Bool {
         try await head(key) != nil

@@ -25,6 +25,13 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
+    /// The HTTP client stops reading past `maxBytes`, so an oversized object never sits in memory.
+    public func get(_ key: String, maxBytes: Int) async throws -> Data {
+        try await translating(key) { () async throws(AWSError) -> Data in
+            try await client.getObject(bucket: bucket, key: key, maxBytes: maxBytes)
+        }
+    }
+
     public func get(_ key: String, range: Range<Int64>) async throws -> Data {
         guard range.lowerBound >= 0, range.upperBound > range.lowerBound else { return Data() }
         let inclusive = UInt64(range.lowerBound)...UInt64(range.upperBound - 1)

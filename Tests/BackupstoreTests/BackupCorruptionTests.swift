@@ -67,6 +67,14 @@ struct BackupCorruptionTests {
             offset: offset, key: key)
     }
 
+    @Test("a block object far larger than a block is refused, not read whole")
+    func oversizedBlock() async throws {
+        let (fixture, checksums) = try await Self.makeBackup(.lz4)
+        let key = Self.key(fixture, checksums[0])
+        try await fixture.store.put(key, data: Data(count: Self.blockSize * 4))
+        await Self.expectFailure(fixture, codes: [.outputLimitExceeded], offset: 0, key: key)
+    }
+
     @Test("a deleted block object")
     func deletedBlock() async throws {
         let (fixture, checksums) = try await Self.makeBackup(.lz4)
