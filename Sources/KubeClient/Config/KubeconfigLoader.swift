@@ -161,7 +161,21 @@ public struct KubeconfigLoader: Sendable {
         }
         let config: Kubeconfig
         do {
+            // YAML aliases are expanded by decoding: nine nested levels of ten aliases are a
+            // billion nodes. Count what decoding would visit first, and stop at a bound no real
+            // kubeconfig comes near.
+            if text.contains("*"), let node = try Yams.compose(yaml: text) {
+                var budget = Self.maxNodes
+                guard Self.fits(node, budget: &budget) else {
+                    throw KubeconfigError(
+                        code: .invalidKubeconfig, subject: path,
+                        detail: "expands to more than \(Self.maxNodes) YAML nodes through its aliases (an alias bomb?)",
+                        hint: "write the kubeconfig without YAML anchors and aliases")
+                }
+            }
             config = try YAMLDecoder().decode(Kubeconfig.self, from: text)
+        } catch let error as KubeconfigError {
+            throw error
         } catch {
             // Parser messages can quote the offending line, which may be a token: keep only positions and paths.
             throw KubeconfigError(
@@ -174,6 +188,24 @@ public struct KubeconfigLoader: Sendable {
                 hint: "point --kubeconfig/KUBECONFIG at a kubeconfig file")
         }
         return config.resolvingRelativePaths(against: Kubeconfig.parentDirectory(of: path))
+    }
+
+    /// The most YAML nodes a kubeconfig may expand to (a big real one has a few thousand).
+    static let maxNodes = 1_000_000
+
+    /// Walks `node` as decoding would (aliases expanded), spending `budget`; false once it runs out.
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, budget: &budget) || !fits(value, budget: &budget) { return false }
+            return true
+        case .sequence(let sequence):
+            for item in sequence where !fits(item, budget: &budget) { return false }
+            return true
+        }
     }
 
     private func kubeconfigListPaths(_ list: String) -> [String] {

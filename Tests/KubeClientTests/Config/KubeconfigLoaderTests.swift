@@ -480,3 +480,35 @@ extension RefusedSettingsTests {
         #expect(error?.detail.contains("impersonation") == true)
     }
 }
+
+/// A kubeconfig from an SSM parameter is input from whoever can write it: an alias bomb must be
+/// refused before decoding expands it.
+@Suite struct KubeconfigAliasBombTests {
+    static func bomb(levels: Int) -> String {
+        var lines = ["apiVersion: v1", "kind: Config", "x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for level in 1...levels {
+            let previous = "*a\(level - 1)"
+            lines.append("x\(level): &a\(level) [\(Array(repeating: previous, count: 10).joined(separator: ", "))]")
+        }
+        lines += ["clusters: [{name: c, cluster: {server: \"https://10.0.0.1:6443\", extensions: [{name: e, extension: *a\(levels)}]}}]",
+            "users: [{name: u, user: {token: t}}]", "contexts: [{name: x, context: {cluster: c, user: u}}]", "current-context: x"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func aBillionLaughsKubeconfigIsRefused() throws {
+        let env = memoryEnvironment(files: ["/fetched": Self.bomb(levels: 9)])
+        do {
+            _ = try KubeconfigLoader(environment: env).readKubeconfig(at: "/fetched")
+            Issue.record("a kubeconfig expanding to 10^10 nodes was accepted")
+        } catch let error as KubeconfigError {
+            #expect(error.code == .invalidKubeconfig)
+            #expect(error.detail.contains("aliases"), "\(error)")
+        }
+    }
+
+    @Test func aFewAliasesAreFine() throws {
+        let env = memoryEnvironment(files: ["/small": Self.bomb(levels: 2)])
+        let config = try #require(try KubeconfigLoader(environment: env).readKubeconfig(at: "/small"))
+        #expect(config.clusters.first?.name == "c")
+    }
+}
