@@ -49,7 +49,11 @@ enum KubeconfigResolver {
         let resolvedRegion = try region ?? chain.resolveRegion()
         let credentials = try await WorkstationAWS.credentials(aws, profile: profile)
         let environment = ProcessInfo.processInfo.environment
-        let endpoint = [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first { !$0.isEmpty }.flatMap(URL.init(string:))
+        let endpointText = [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first { !$0.isEmpty }
+        if let endpointText {
+            try EndpointPolicy.require(endpointText, carrying: "the decrypted kubeconfig", allowInsecure: aws.allowInsecureEndpoint)
+        }
+        let endpoint = endpointText.flatMap(URL.init(string:))
         let value = try await AWSHTTPClient.withClient { http in
             try await SSMClient(http: http, region: resolvedRegion, credentials: credentials, endpoint: endpoint)
                 .getParameter(name: parameter, withDecryption: true)

@@ -41,6 +41,9 @@ enum StoreCheck {
         }
         let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
         let endpoint = config.longhorn.storeEndpoint ?? secret?.endpoint
+        if let endpoint {
+            try EndpointPolicy.require(endpoint, carrying: "the store's credentials and the volume's data", allowInsecure: config.aws.allowInsecureEndpoint)
+        }
         let addressing = try S3Addressing(region: region, customEndpoint: endpoint, virtualHostedStyle: secret?.virtualHostedStyle)
         return Access(url: url, location: location, addressing: addressing, credentials: credentials, caPEM: secret?.certificatePEM)
     }

@@ -19,6 +19,9 @@ struct AWSOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A PEM file with the CA certificate of a custom endpoint (trusted in addition to the system roots).", valueName: "path"))
     var caFile: String?
 
+    @Flag(help: "Allow a plain http:// endpoint on another machine (credentials and data then cross the network unencrypted).")
+    var allowInsecureEndpoint = false
+
     /// The region from the flag, else the environment or config files.
     func resolveRegion(fallback: String? = nil, chain: AWSCredentialChain) throws -> String {
         if let region, !region.isEmpty { return region }

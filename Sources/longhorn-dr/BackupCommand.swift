@@ -90,6 +90,11 @@ struct BackupVerifyCommand: AsyncParsableCommand {
         let credentials = try await aws.resolveCredentials(secret: secret)
         let environment = ProcessInfo.processInfo.environment
         let customEndpoint = endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
+        if let customEndpoint, let warning = try EndpointPolicy.require(customEndpoint, carrying: "the store's credentials and the volume's data",
+            allowInsecure: aws.allowInsecureEndpoint)
+        {
+            Terminal.note(warning)
+        }
         let addressing = try S3Addressing(
             region: region, customEndpoint: customEndpoint,
             virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"])

@@ -81,6 +81,9 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         guard let url = URL(string: text), url.host() != nil else {
             throw DRError(.usage, subject: "SSM endpoint \"\(text)\"", detail: "is not a URL", hint: "write it as https://host[:port]")
         }
+        if let warning = try EndpointPolicy.require(text, carrying: "the decrypted kubeconfig and your AWS signature", allowInsecure: aws.allowInsecureEndpoint) {
+            Terminal.note(warning)
+        }
         return url
     }
 

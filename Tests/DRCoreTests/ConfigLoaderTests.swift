@@ -63,6 +63,13 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
             """)
         #expect(found.contains { $0.path == "aws.credentials" && $0.message.contains("chain, aws-cli") })
         #expect(found.contains { $0.path == "longhorn.storeEndpoint" }, "clear-text http only to this machine")
+        let allowed = try? ConfigLoader.loadExercise("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            longhorn: {storeEndpoint: "http://minio.lan:9000"}
+            aws: {allowInsecureEndpoint: true}
+            """, file: "t.yaml")
+        #expect(allowed?.aws.allowInsecureEndpoint == true && allowed?.longhorn.storeEndpoint == "http://minio.lan:9000")
     }
 
     @Test func everyProblemIsReportedAtOnceWithLines() {

@@ -25,9 +25,12 @@ public struct ExerciseConfig: Sendable, Equatable {
         }
         public var credentials: Credentials
         public var profile: String?
-        public init(credentials: Credentials = .chain, profile: String? = nil) {
+        /// Plain http:// to another machine for SSM or the store (refused unless set).
+        public var allowInsecureEndpoint: Bool
+        public init(credentials: Credentials = .chain, profile: String? = nil, allowInsecureEndpoint: Bool = false) {
             self.credentials = credentials
             self.profile = profile
+            self.allowInsecureEndpoint = allowInsecureEndpoint
         }
     }
 

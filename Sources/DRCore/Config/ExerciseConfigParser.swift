@@ -23,6 +23,10 @@ struct ExerciseConfigParser {
             reader.report("sentinel.size", at: top.mapping("sentinel")?.value("size"),
                 "expected at most the volume size (\(workload.size)), found \(sentinel.size)")
         }
+        if let endpoint = longhorn?.storeEndpoint, aws?.allowInsecureEndpoint != true, let refusal = EndpointPolicy.cleartextRefusal(endpoint) {
+            reader.report("longhorn.storeEndpoint", at: top.mapping("longhorn")?.value("storeEndpoint"), "the URL \(refusal)",
+                hint: "or set aws.allowInsecureEndpoint: true if this network is yours")
+        }
         guard let cluster, let workload, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
             return nil
         }
@@ -132,7 +136,10 @@ struct ExerciseConfigParser {
         let namespace = map.name("namespace", rule: { KubernetesName.labelProblem($0) }) ?? (map.has("namespace") ? nil : Defaults.longhornNamespace)
         let target = map.name("backupTarget", rule: KubernetesName.subdomainProblem) ?? (map.has("backupTarget") ? nil : Defaults.backupTarget)
         let endpoint = map.string("storeEndpoint")
-        if let endpoint, !checkURL(endpoint, at: map, key: "storeEndpoint") { return nil }
+        if let endpoint, EndpointPolicy.cleartextRefusal(endpoint) == "is not a URL" || EndpointPolicy.cleartextRefusal(endpoint) == "is not an http(s) URL" {
+            reader.report(map.childPath("storeEndpoint"), at: map.value("storeEndpoint"), "expected an http(s) URL")
+            return nil
+        }
         guard let namespace, let target else { return nil }
         return ExerciseConfig.LonghornTarget(namespace: namespace, backupTarget: target, storeEndpoint: endpoint)
     }
@@ -239,7 +246,7 @@ struct ExerciseConfigParser {
 
     private func parseAWS(_ map: ConfigMapping?) -> ExerciseConfig.AWSAccess? {
         guard let map else { return ExerciseConfig.AWSAccess() }
-        map.rejectUnknownKeys(["credentials", "profile"])
+        map.rejectUnknownKeys(["credentials", "profile", "allowInsecureEndpoint"])
         var credentials = ExerciseConfig.AWSAccess.Credentials.chain
         if let text = map.string("credentials") {
             guard let parsed = ExerciseConfig.AWSAccess.Credentials(rawValue: text) else {
@@ -250,7 +257,8 @@ struct ExerciseConfigParser {
             }
             credentials = parsed
         }
-        return ExerciseConfig.AWSAccess(credentials: credentials, profile: map.string("profile"))
+        return ExerciseConfig.AWSAccess(credentials: credentials, profile: map.string("profile"),
+            allowInsecureEndpoint: map.bool("allowInsecureEndpoint") ?? false)
     }
 
     /// Never echoes the value: webhook URLs carry their secret in the path.
