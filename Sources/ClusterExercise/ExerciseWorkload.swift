@@ -121,6 +121,7 @@ public struct ExerciseWorkload: Sendable {
                 if let name = pod[path: ["metadata", "name"]]?.stringValue { pods[name] = pod }
             case .deleted(let pod):
                 if let name = pod[path: ["metadata", "name"]]?.stringValue { pods[name] = nil }
+            case .progress: continue
             }
             if let running = pods.values.first(where: { $0[path: ["status", "phase"]] == "Running" && $0[path: ["metadata", "deletionTimestamp"]] == nil }),
                 let name = running[path: ["metadata", "name"]]?.stringValue

@@ -87,7 +87,7 @@ struct KubeconfigFetchCLITests {
                   command: /bin/sh
                   args: ["-c", "touch /tmp/pwned-by-ssm"]
                   interactiveMode: Never
-            client-key: /home/operator/.ssh/id_ed25519
+                client-key: /home/operator/.ssh/id_ed25519
 
             """)
         #expect(hostile.contains("exec:"))

@@ -11,6 +11,9 @@ public enum KubeWatchEvent: Sendable, Equatable {
     case modified(JSONValue)
     case deleted(JSONValue)
     case relisted([JSONValue])
+    /// The watch has seen everything up to this resourceVersion (after a list, or a bookmark):
+    /// what a cache needs to know it is at least as new as a read made earlier.
+    case progress(resourceVersion: String)
 }
 
 extension KubeClient {
@@ -48,6 +51,7 @@ extension KubeClient {
                 let list = try await self.list(resource, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
                 emit(.relisted(list.items))
                 resourceVersion = list.resourceVersion
+                if !list.resourceVersion.isEmpty { emit(.progress(resourceVersion: list.resourceVersion)) }
             }
             var query: [(String, String)] = [("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", String(serverTimeoutSeconds))]
             if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
@@ -85,6 +89,7 @@ extension KubeClient {
                             emit(event)
                         case .bookmark(let version):
                             resourceVersion = version
+                            emit(.progress(resourceVersion: version))
                         case .expired:
                             resourceVersion = nil
                             break reading
@@ -148,6 +153,7 @@ extension KubeClient {
                 case .relisted(let items): current = items.first
                 case .added(let object), .modified(let object): current = object
                 case .deleted: current = nil
+                case .progress: continue
                 }
                 await lastSeen.set(current)
                 if predicate(current) { return .some(current) }

@@ -16,6 +16,8 @@ public actor SharedInformer {
     private let client: KubeClient
     private var objects: [String: JSONValue] = [:]
     private var synced = false
+    /// The newest resourceVersion the cache reflects, when versions are numbers (etcd's are).
+    private var reached: UInt64?
     private var subscribers: [UInt64: AsyncThrowingStream<Void, any Error>.Continuation] = [:]
     private var nextID: UInt64 = 0
     private var task: Task<Void, Never>?
@@ -83,6 +85,7 @@ public actor SharedInformer {
         task?.cancel()
         task = nil
         synced = false
+        reached = nil
         objects = [:]
     }
 
@@ -96,9 +99,28 @@ public actor SharedInformer {
             if let name = Self.name(object) { objects[name] = object }
         case .deleted(let object):
             if let name = Self.name(object) { objects[name] = nil }
+        case .progress(let version):
+            advance(to: version)
+            return
+        }
+        switch event {
+        case .added(let object), .modified(let object), .deleted(let object):
+            advance(to: object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "")
+        default: break
         }
         guard synced else { return }
         for continuation in subscribers.values { continuation.yield() }
+    }
+
+    private func advance(to version: String) {
+        guard let number = UInt64(version) else { return }
+        reached = max(reached ?? 0, number)
+    }
+
+    /// Whether the cache reflects everything up to `version` (nil when versions are not numbers).
+    public func hasReached(_ version: String) -> Bool? {
+        guard let wanted = UInt64(version), let reached else { return UInt64(version) == nil ? nil : false }
+        return reached >= wanted
     }
 
     private func fail(_ error: any Error, generation: UInt64) {
@@ -151,7 +173,8 @@ extension KubeClient {
         // The cache may lag a write made just before this wait (create, then wait): read the
         // object once, and until the cache has shown it, an absence in the cache is that lag,
         // not a deletion.
-        let initial = try await list(informer.resource, namespace: informer.namespace, fieldSelector: "metadata.name=\(name)").items.first
+        let read = try await list(informer.resource, namespace: informer.namespace, fieldSelector: "metadata.name=\(name)")
+        let initial = read.items.first
         if predicate(initial) { return initial }
         await lastSeen.set(initial)
         return try await Self.waitUntil(subject: subject, condition: condition, timeout: timeout, lastSeen: lastSeen) { lastSeen in
@@ -159,7 +182,10 @@ extension KubeClient {
             for try await _ in await informer.changes() {
                 let cached = await informer.object(named: name)
                 if cached != nil { cacheHasShownIt = true }
-                let current = cached ?? (cacheHasShownIt ? nil : initial)
+                // Once the cache is as new as the read, it is the truth (a deletion included);
+                // before, the read stands in for what the cache has not caught up with.
+                let caughtUp = await informer.hasReached(read.resourceVersion) ?? cacheHasShownIt
+                let current = cached ?? (caughtUp || cacheHasShownIt ? nil : initial)
                 await lastSeen.set(current)
                 if predicate(current) { return .some(current) }
             }

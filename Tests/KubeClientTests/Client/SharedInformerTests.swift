@@ -56,6 +56,22 @@ import Testing
         }
     }
 
+    @Test func aDeletionRightAfterTheWaitStartsIsSeenNotWaitedOut() async throws {
+        // The read, the informer's first list and the delete race each other; whichever order
+        // they land in, the deletion is seen (the cache is trusted once it is as new as the read).
+        try await SimulatorHarness.withClient { client, _, _ in
+            for round in 0..<10 {
+                let name = "race-\(round)"
+                try await client.create(.configMaps, namespace: "default", object: configMap(name))
+                let informer = await client.informer(.configMaps, namespace: "default")
+                let waiting = Task { try await client.waitFor(informer, name: name, timeout: .seconds(10), until: "deleted") { $0 == nil } }
+                try await client.delete(.configMaps, namespace: "default", name: name)
+                let result = try await waiting.value
+                #expect(result == nil, "round \(round)")
+            }
+        }
+    }
+
     @Test func aBurstOfWritesReachesTheCache() async throws {
         // (Resuming and relisting on 410 is the watch's, tested in KubeClientTests.)
         try await SimulatorHarness.withClient { client, _, _ in
