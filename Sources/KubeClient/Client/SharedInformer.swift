@@ -185,7 +185,12 @@ extension KubeClient {
                 // Once the cache is as new as the read, it is the truth (a deletion included);
                 // before, the read stands in for what the cache has not caught up with.
                 let caughtUp = await informer.hasReached(read.resourceVersion) ?? cacheHasShownIt
-                let current = cached ?? (caughtUp || cacheHasShownIt ? nil : initial)
+                var current = cached ?? (caughtUp || cacheHasShownIt ? nil : initial)
+                if current == nil, predicate(nil) {
+                    // An absence ends the wait (done, or "disappeared"): confirm it with one read
+                    // rather than trust a cache that may be catching up (relist, reordering).
+                    current = try await self.list(informer.resource, namespace: informer.namespace, fieldSelector: "metadata.name=\(name)").items.first
+                }
                 await lastSeen.set(current)
                 if predicate(current) { return .some(current) }
             }
