@@ -37,8 +37,12 @@ import Testing
             try await sim.watchOpened(on: "backups")
             let statuses: [JSONValue] = [["state": "InProgress", "progress": 40], ["progress": 90],
                 ["state": "Completed", "progress": 100, "url": .string("s3://x?backup=\(backup.name)&volume=dr-exercise-data"), "volumeSize": "1073741824"]]
+            // Waits share one informer whose signals coalesce: each state is given time to be seen
+            // (progress is a report of what is current, not a log of every update).
             for status in statuses {
                 try await sim.setStatus(LonghornResources.backups, backup.name, status)
+                let expected = "\(status["state"]?.stringValue ?? "InProgress"):\(status["progress"]?.intValue ?? 0)"
+                for _ in 0..<100 where !seen.values.contains(expected) { try await Task.sleep(for: .milliseconds(50)) }
             }
             let final = try await completed
             #expect(final.isCompleted)
