@@ -63,7 +63,7 @@ public struct BackupReader: Sendable {
         try BackupstoreLayout.validateName(volume, kind: "volume")
         let key = layout.volumeConfigKey(volume)
         let data = try await fetchConfig(
-            key, what: "backup volume \(volume)",
+            key, maxBytes: Self.volumeConfigLimit, what: "backup volume \(volume)",
             hint: "check the backup target URL (prefix \"\(layout.prefix)\") and the volume name; "
                 + "`kubectl -n longhorn-system get backupvolumes.longhorn.io` lists the volumes Longhorn knows")
         return try VolumeConfig.parse(data, key: key)
@@ -72,20 +72,35 @@ public struct BackupReader: Sendable {
     /// One backup's cfg.
     ///
     /// - Throws: `.notFound` with a hint when the backup does not exist; `.invalidConfig`.
-    public func backupConfig(volume: String, backup: String) async throws -> BackupConfig {
+    /// - Parameter volumeSize: the volume's size when known (from volume.cfg): the cfg may then
+    ///   hold no more than one entry per possible block.
+    public func backupConfig(volume: String, backup: String, volumeSize: Int64? = nil) async throws -> BackupConfig {
         try BackupstoreLayout.validateName(volume, kind: "volume")
         try BackupstoreLayout.validateName(backup, kind: "backup")
         let key = layout.backupConfigKey(volume: volume, backup: backup)
         let data = try await fetchConfig(
-            key, what: "backup \(backup) of volume \(volume)",
+            key, maxBytes: Self.backupConfigLimit(volumeSize: volumeSize), what: "backup \(backup) of volume \(volume)",
             hint: "list the volume's backups (`kubectl -n longhorn-system get backups.longhorn.io "
                 + "-l backup-volume=\(volume)`); the backup may have been deleted by retention")
         return try BackupConfig.parse(data, key: key)
     }
 
-    private func fetchConfig(_ key: String, what: String, hint: String) async throws -> Data {
+    /// A volume.cfg is a few hundred bytes of fields and labels.
+    public static let volumeConfigLimit = 1 << 20
+    /// A backup cfg lists one entry (about 100 bytes) per block written. Without a known size:
+    /// 256 MiB, enough for a fully written 4 TiB volume; with one, 256 bytes per 2 MiB block.
+    public static func backupConfigLimit(volumeSize: Int64?) -> Int {
+        let unknown = 256 << 20
+        guard let volumeSize, volumeSize > 0 else { return unknown }
+        let blocks = volumeSize / Int64(2 << 20) + 1
+        return Int(min(Int64(unknown), Int64(1 << 20) + blocks * 256))
+    }
+
+    /// Reads a cfg, refusing one larger than `maxBytes`: a hostile store must not make the reader
+    /// hold gigabytes (each parallel restore reads its own).
+    private func fetchConfig(_ key: String, maxBytes: Int, what: String, hint: String) async throws -> Data {
         do {
-            return try await store.get(key)
+            return try await store.get(key, maxBytes: maxBytes)
         } catch let error as BackupstoreError where error.code == .notFound {
             throw BackupstoreError(
                 .notFound, subject: what, detail: "\(key) does not exist in the backup store", hint: hint, key: key,
@@ -137,7 +152,7 @@ public struct BackupReader: Sendable {
         progress: (@Sendable (Progress) -> Void)?
     ) async throws -> Result {
         let volumeConfig = try await volumeConfig(volume)
-        let config = try await backupConfig(volume: volume, backup: backup)
+        let config = try await backupConfig(volume: volume, backup: backup, volumeSize: volumeConfig.size)
         let context = BlockContext(volume: volume, backup: backup, layout: layout)
         if config.isInProgress {
             throw BackupstoreError(

@@ -20,6 +20,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         var client: KubeClient
         var workload: ExerciseWorkload
         var server: String
+        /// What reaching this cluster gives away; logged once, reported by preflight.
+        var warnings: [String]
     }
 
     let config: ExerciseConfig
@@ -44,13 +46,14 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     private func connect() async throws -> Session {
         if let session { return session }
-        let cluster = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
+        let (cluster, warnings) = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
             allowExec: config.cluster.allowExec, workDirectory: workDirectory)
+        for warning in warnings { log(warning) }
         let client = try KubeClient(cluster: cluster)
         do {
             let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhorn.namespace)
             let connected = Session(client: client, workload: ExerciseWorkload(config: config, client: client, longhorn: longhorn),
-                server: cluster.server.absoluteString)
+                server: cluster.server.absoluteString, warnings: warnings)
             session = connected
             return connected
         } catch {
@@ -104,13 +107,20 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         facts["longhorn"] = longhorn.version.description
         facts["backupTarget"] = (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)"
         problems += await bootstrapProblems(session, facts: &facts)
+        var warnings = session.warnings
         do {
-            facts["store"] = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: config.workload.volume,
+            let store = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: config.workload.volume,
                 longhorn: longhorn, config: config)
+            facts["store"] = store.url
+            if let warning = store.warning {
+                log(warning)
+                warnings.append(warning)
+            }
         } catch {
             problems.append(Self.firstLine(error))
         }
         guard problems.isEmpty else { throw Self.preflightError(problems) }
+        if !warnings.isEmpty { facts[ExerciseReport.securityWarnings] = warnings.joined(separator: "\n") }
         return facts
     }
 

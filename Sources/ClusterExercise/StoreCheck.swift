@@ -20,6 +20,8 @@ enum StoreCheck {
         var addressing: S3Addressing
         var credentials: AWSCredentials
         var caPEM: String?
+        /// Set when plain http to another machine was allowed (`aws.allowInsecureEndpoint`).
+        var warning: String?
     }
 
     static func access(targetName: String, longhorn: LonghornClient, config: ExerciseConfig) async throws -> Access {
@@ -41,11 +43,12 @@ enum StoreCheck {
         }
         let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
         let endpoint = config.longhorn.storeEndpoint ?? secret?.endpoint
-        if let endpoint {
-            try EndpointPolicy.require(endpoint, carrying: "the store's credentials and the volume's data", allowInsecure: config.aws.allowInsecureEndpoint)
+        let warning = try endpoint.flatMap {
+            try EndpointPolicy.require($0, carrying: "the store's credentials and the volume's data", allowInsecure: config.aws.allowInsecureEndpoint)
         }
         let addressing = try S3Addressing(region: region, customEndpoint: endpoint, virtualHostedStyle: secret?.virtualHostedStyle)
-        return Access(url: url, location: location, addressing: addressing, credentials: credentials, caPEM: secret?.certificatePEM)
+        return Access(url: url, location: location, addressing: addressing, credentials: credentials, caPEM: secret?.certificatePEM,
+            warning: warning)
     }
 
     static func verify(_ backup: BackupEvidence, sentinelFile: String, targetName: String, longhorn: LonghornClient, config: ExerciseConfig,
@@ -67,7 +70,8 @@ enum StoreCheck {
 
     /// Preflight: the store answers a HEAD from this workstation with the credentials the
     /// store check will use, before anything is destroyed.
-    static func probe(targetName: String, volume: String, longhorn: LonghornClient, config: ExerciseConfig) async throws -> String {
+    /// - Returns: the target URL, and a warning when the store is reached over allowed plain http.
+    static func probe(targetName: String, volume: String, longhorn: LonghornClient, config: ExerciseConfig) async throws -> (url: String, warning: String?) {
         let access = try await access(targetName: targetName, longhorn: longhorn, config: config)
         do {
             // One HEAD (absent is fine: the first exercise has no backup yet); a refusal, an
@@ -80,7 +84,7 @@ enum StoreCheck {
             throw DRError(.environment, subject: "backup store \(access.url)", detail: "cannot be read from this workstation: \(error)",
                 hint: "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access")
         }
-        return access.url
+        return (access.url, access.warning)
     }
 
     /// The Secret named by the target (`spec.credentialSecret`, or the ≤ v1.7 Setting), read from

@@ -57,7 +57,7 @@ extension LonghornClient {
                 }
             } catch {
                 guard error.code == .timeout else { throw LonghornError.kube(error, subject: subject) }
-                let current = try? await kube.getIfPresent(workload.resource, namespace: namespace, name: workload.name)
+                let current = try? await kube.listNamed(workload.resource, namespace: namespace, name: workload.name)
                 var state = "unknown"
                 if case .progressing(let text) = workload.rollout(of: current) { state = text }
                 throw LonghornError(.timeout, subject: subject, detail: "not rolled out after \(Self.describe(timeout)): \(state)",

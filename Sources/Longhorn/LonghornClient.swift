@@ -56,7 +56,7 @@ public struct LonghornClient: Sendable {
         let manager: JSONValue?
         do {
             // A list narrowed to the name: the restore Job is granted list/watch on this DaemonSet, not get.
-            manager = try await kube.list(.daemonSets, namespace: namespace, fieldSelector: "metadata.name=\(Workload.managerName)").items.first
+            manager = try await kube.listNamed(.daemonSets, namespace: namespace, name: Workload.managerName)
         } catch {
             throw LonghornError.kube(error, subject: "daemonsets.apps \(namespace)/\(Workload.managerName)")
         }
@@ -161,7 +161,7 @@ public struct LonghornClient: Sendable {
         } catch {
             guard error.code == .timeout else { throw LonghornError.kube(error, subject: subject) }
             // Read it once more, so the message carries what Longhorn says now.
-            let current = try? await kube.getIfPresent(M.resource, namespace: namespace, name: name)
+            let current = try? await kube.listNamed(M.resource, namespace: namespace, name: name)
             let state: String
             switch decodeAndJudge(current) {
             case .waiting(let text): state = text

@@ -76,9 +76,8 @@ public actor LonghornRestorePort: RestorePort {
         if let cached = found[backup.name] {
             source = cached
         } else {
-            // A list narrowed to the name: the Job is granted list on Backups, not get.
-            let listed = try await kube.list(LonghornResources.backups, namespace: longhorn.namespace, fieldSelector: "metadata.name=\(backup.name)")
-            guard let json = listed.items.first else {
+            // The Job is granted list on Backups, not get.
+            guard let json = try await kube.listNamed(LonghornResources.backups, namespace: longhorn.namespace, name: backup.name) else {
                 throw LonghornError(.backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
             }
             source = try Backup(json: json)

@@ -103,6 +103,11 @@ public enum BuiltinResources {
         ResourceType(group: "rbac.authorization.k8s.io", version: "v1", resource: "rolebindings", kind: "RoleBinding", namespaced: true, columns: [name, age], hasSpec: false),
         ResourceType(group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles", kind: "ClusterRole", namespaced: false, columns: [name, age], hasSpec: false),
         ResourceType(group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false, columns: [name, age], hasSpec: false),
+        // Stored so manifests that carry them apply; the simulator does not evaluate CEL.
+        ResourceType(group: "admissionregistration.k8s.io", version: "v1", resource: "validatingadmissionpolicies", kind: "ValidatingAdmissionPolicy",
+            namespaced: false, subresources: ["status"], columns: [name, age]),
+        ResourceType(group: "admissionregistration.k8s.io", version: "v1", resource: "validatingadmissionpolicybindings", kind: "ValidatingAdmissionPolicyBinding",
+            namespaced: false, columns: [name, age]),
         ResourceType(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition",
             namespaced: false, shortNames: ["crd", "crds"], subresources: ["status"],
             columns: [name, .path("Created At", "metadata.creationTimestamp")]),

@@ -78,7 +78,7 @@ struct SecretOptions: ParsableArguments {
     func load() async throws -> LonghornBackupSecret? {
         guard let secret else { return nil }
         let parts = secret.split(separator: "/").map(String.init)
-        let cluster = try KubeconfigLoader().load(.init(kubeconfigPath: kubeconfig, context: context))
+        let cluster = try Terminal.loadCluster(kubeconfig: kubeconfig, context: context)
         let object = try await KubeClient.withClient(cluster) { client in
             try await client.get(.secrets, namespace: parts[0], name: parts[1])
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import Foundation
+import KubeClient
 
 /// The `longhorn-dr` command: parses, wires and renders; the work happens in the library targets.
 @main
@@ -74,5 +75,13 @@ enum Terminal {
 
     static func note(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Loads the kubeconfig the way kubectl does and says on stderr what it gives away
+    /// (plain http to another machine, insecure-skip-tls-verify).
+    static func loadCluster(kubeconfig: String?, context: String?) throws -> ResolvedCluster {
+        let cluster = try KubeconfigLoader().load(.init(kubeconfigPath: kubeconfig, context: context))
+        for warning in cluster.securityWarnings { note("warning: \(warning)") }
+        return cluster
     }
 }

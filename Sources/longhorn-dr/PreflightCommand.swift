@@ -83,6 +83,7 @@ struct PreflightCommand: AsyncParsableCommand {
         do {
             cluster = try KubeconfigLoader().load(.init(kubeconfigPath: kubeconfig, context: context))
             checks.append(Check(name: "kubeconfig", outcome: .ok, detail: "API server \(cluster.server.absoluteString)"))
+            for warning in cluster.securityWarnings { checks.append(Check(name: "kubeconfig security", outcome: .note, detail: warning)) }
         } catch {
             checks.append(Check(name: "kubeconfig", outcome: .fail, detail: "\(error)", failure: .environment))
             return checks

@@ -93,6 +93,20 @@ struct BackupCorruptionTests {
         await Self.expectFailure(fixture, codes: [.blockTruncated], offset: offset, key: key)
     }
 
+    @Test("a cfg padded far past what its volume needs is refused before it is parsed", arguments: ["volume", "backup"])
+    func oversizedConfig(which: String) async throws {
+        let (fixture, _) = try await Self.makeBackup(.lz4)
+        let key = which == "volume" ? fixture.layout.volumeConfigKey(Self.volume)
+            : fixture.layout.backupConfigKey(volume: Self.volume, backup: Self.backup)
+        // Trailing whitespace keeps it valid JSON: only the size cap can refuse it.
+        try await fixture.store.put(key, data: try await fixture.store.get(key) + Data(repeating: 0x20, count: 2 << 20))
+        let error = await #expect(throws: BackupstoreError.self) {
+            try await fixture.reader.verify(volume: Self.volume, backup: Self.backup)
+        }
+        #expect(error?.code == .outputLimitExceeded, "\(String(describing: error))")
+        #expect(error?.description.contains(key) == true)
+    }
+
     @Test("a cfg that lists a block the store does not have")
     func unlistedBlock() async throws {
         let (fixture, _) = try await Self.makeBackup(.lz4)

@@ -112,7 +112,37 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("kubeconfig").path), "nothing written")
         let allowed = try await KubeconfigResolver.resolve(source, context: nil, allowExec: ["sh"], workDirectory: folder)
-        #expect(allowed.server.absoluteString == "https://10.0.0.1:6443")
+        #expect(allowed.cluster.server.absoluteString == "https://10.0.0.1:6443")
+        #expect(allowed.warnings.isEmpty)
+    }
+
+    /// The run goes on, but the operator and the report learn what the kubeconfig gives away.
+    @Test(arguments: [
+        ("server: \"http://10.0.0.1:8080\"", "plain http"),
+        ("server: \"https://10.0.0.1:6443\", insecure-skip-tls-verify: true", "insecure-skip-tls-verify"),
+        ("server: \"http://127.0.0.1:8001\"", nil),
+    ])
+    func aKubeconfigThatGivesCredentialsAwayIsWarnedAbout(cluster: String, warning: String?) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warned-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {\(cluster)}}]
+            users: [{name: u, user: {token: abc}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+
+            """
+        let resolved = try await KubeconfigResolver.resolve(.command(["printf", "%s", text]), context: nil, workDirectory: folder)
+        if let warning {
+            #expect(resolved.warnings.count == 1)
+            #expect(resolved.warnings.first?.contains(warning) == true, "\(resolved.warnings)")
+            #expect(resolved.warnings.allSatisfy { !$0.contains("abc") })
+        } else {
+            #expect(resolved.warnings.isEmpty, "kubectl proxy on this machine is fine: \(resolved.warnings)")
+        }
     }
 
     @Test func terragruntIsToldNotToAsk() async throws {

@@ -109,6 +109,21 @@ import Testing
         #expect(stopped.verdict == .incomplete && stopped.exitStatus == .infrastructure)
     }
 
+    @Test func securityWarningsFromPreflightReachEveryRendering() throws {
+        let budgets = ExerciseConfig.Budgets(total: .seconds(2700), phases: ExerciseConfig.Defaults.phases)
+        var journal = Self.finished(upTo: .report)
+        journal.phases[.preflight]?.evidence[ExerciseReport.securityWarnings] = "warning: plain http\nwarning: insecure-skip-tls-verify"
+        let report = ExerciseReport(journal: journal, budgets: budgets, finishedAt: Self.t0 + 600)
+        #expect(report.warnings == ["warning: plain http", "warning: insecure-skip-tls-verify"])
+        #expect(report.verdict == .pass, "a warning does not change the verdict")
+        #expect(report.consoleText().contains("  warning: insecure-skip-tls-verify"))
+        #expect(report.markdown().contains("- **Security:** warning: plain http"))
+        let json = try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any]
+        #expect(json?["warnings"] as? [String] == report.warnings)
+        let clean = ExerciseReport(journal: Self.finished(upTo: .report), budgets: budgets, finishedAt: Self.t0 + 600)
+        #expect(clean.warnings.isEmpty && !clean.markdown().contains("Security"))
+    }
+
     @Test func metricsAndNotificationCarryTheVerdictAndFigures() throws {
         let budgets = ExerciseConfig.Budgets(total: .seconds(2700), phases: ExerciseConfig.Defaults.phases)
         let pass = ExerciseReport(journal: Self.finished(upTo: .report), budgets: budgets, finishedAt: Self.t0 + 600)

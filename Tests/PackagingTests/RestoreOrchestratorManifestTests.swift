@@ -75,6 +75,27 @@ import Yams
         #expect(generated.contains(Self.value(volume, "configMap", "name") as? String ?? "-"), "the Job mounts the generated (hashed) ConfigMap")
     }
 
+    /// The policy only works if its names match the Job's: a renamed service account or namespace
+    /// would silently leave PV writes unrestricted (the simulator does not evaluate CEL).
+    @Test func thePVPolicyHoldsTheJobsServiceAccountToLonghornVolumes() throws {
+        let docs = try Self.documents("pv-policy.yaml")
+        let policy = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicy" })
+        let binding = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicyBinding" })
+        #expect(Self.value(binding, "spec", "policyName") as? String == Self.value(policy, "metadata", "name") as? String)
+        #expect(Self.value(binding, "spec", "validationActions") as? [String] == ["Deny"])
+        #expect(Self.value(policy, "spec", "failurePolicy") as? String == "Fail")
+        let rules = try #require(Self.value(policy, "spec", "matchConstraints", "resourceRules") as? [[String: Any]])
+        #expect(rules.contains { ($0["resources"] as? [String]) == ["persistentvolumes"] && Set($0["operations"] as? [String] ?? []) == ["CREATE", "UPDATE"] })
+        let account = try #require(try Self.documents("serviceaccount.yaml").first { $0["kind"] as? String == "ServiceAccount" })
+        let accountName = try #require(Self.value(account, "metadata", "name") as? String)
+        #expect(Self.value(try Self.job, "spec", "template", "spec", "serviceAccountName") as? String == accountName)
+        let user = "system:serviceaccount:\(Self.value(account, "metadata", "namespace") as? String ?? "-"):\(accountName)"
+        let conditions = (Self.value(policy, "spec", "matchConditions") as? [[String: Any]] ?? []).compactMap { $0["expression"] as? String }
+        #expect(conditions == ["request.userInfo.username == '\(user)'"])
+        let validations = (Self.value(policy, "spec", "validations") as? [[String: Any]] ?? []).compactMap { $0["expression"] as? String }
+        #expect(validations.contains("has(object.spec.csi) && object.spec.csi.driver == 'driver.longhorn.io'"))
+    }
+
     @Test func theFluxGateWaitsForTheJobLongerThanItsDeadline() throws {
         let flux = try Self.documents("longhorn-restore-orchestrator.yaml", in: Self.root.appendingPathComponent("kubernetes/platform/flux"))
         let byName = Dictionary(uniqueKeysWithValues: flux.compactMap { doc in (Self.value(doc, "metadata", "name") as? String).map { ($0, doc) } })

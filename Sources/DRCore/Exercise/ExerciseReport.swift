@@ -35,6 +35,9 @@ public struct ExerciseReport: Sendable, Equatable {
     /// How many times the run was resumed.
     public var resumes: Int
     public var failure: String?
+    /// What the run's way of reaching the cluster or the store gave away (plain http, no
+    /// certificate checks): the exercise went on, and the reader of its report should know.
+    public var warnings: [String]
 
     public var targetMet: Bool { activeTime <= target }
 
@@ -42,6 +45,8 @@ public struct ExerciseReport: Sendable, Equatable {
     public static let interrupted = "interrupted"
     /// Destroy-mark evidence: when the newest backup made by a recurring job was taken.
     public static let newestScheduledBackupAt = "newestScheduledBackupAt"
+    /// Preflight evidence: security warnings, one per line.
+    public static let securityWarnings = "securityWarnings"
 
     public init(journal: ExerciseJournal, budgets: ExerciseConfig.Budgets, finishedAt: Date) {
         runID = journal.runID
@@ -84,6 +89,7 @@ public struct ExerciseReport: Sendable, Equatable {
         activeTime = journal.phases.values.compactMap(\.duration).reduce(.zero, +)
         target = budgets.target
         resumes = journal.resumedAt?.count ?? 0
+        warnings = journal.evidence(.preflight, Self.securityWarnings)?.split(separator: "\n").map(String.init) ?? []
     }
 
     static func duration(from start: Date, to end: Date) -> Duration {
@@ -125,6 +131,7 @@ public struct ExerciseReport: Sendable, Equatable {
         lines.append("  RTO \(Self.text(recoveryTime)) (rebuild → verified)   destroy \(Self.text(destroyTime))   RPO \(Self.text(recoveryPoint))   scheduled RPO \(scheduledRPOText)")
         lines.append("  total \(Self.text(total)), in phases \(Self.text(activeTime)) (target \(DurationText.format(target)): \(targetMet ? "met" : "missed"))\(resumes > 0 ? ", resumed \(resumes)×" : "")")
         if let failure { lines.append("  failure: \(failure)") }
+        lines += warnings.map { "  \($0)" }
         return lines.joined(separator: "\n")
     }
 
@@ -138,7 +145,7 @@ public struct ExerciseReport: Sendable, Equatable {
             "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(),
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
             "destroyMillis": millis(destroyTime), "scheduledRpoMillis": millis(scheduledRecoveryPoint),
-            "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes,
+            "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes, "warnings": warnings,
             "phases": phases.map { line -> [String: Any] in
                 ["phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
                  "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message]
@@ -188,6 +195,7 @@ public struct ExerciseReport: Sendable, Equatable {
                 + "(in phases \(Self.text(activeTime)), target \(DurationText.format(target)) \(targetMet ? "met" : "missed"))"
                 + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", ""]
         if let failure { lines += ["**Failure:** \(Self.tableCell(failure))", ""] }
+        if !warnings.isEmpty { lines += warnings.map { "- **Security:** \(Self.tableCell($0))" } + [""] }
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
             lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(Self.tableCell(line.message)) |")

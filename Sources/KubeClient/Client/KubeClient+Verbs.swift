@@ -48,6 +48,13 @@ extension KubeClient {
         }
     }
 
+    /// The object named `name`, read as a list narrowed to that name, or nil when there is none.
+    /// RBAC authorizes such a list against `resourceNames`, so a least-privilege role that grants
+    /// list/watch (for a shared informer) needs no `get` as well.
+    public func listNamed(_ resource: GroupVersionResource, namespace: String? = nil, name: String) async throws(KubeClientError) -> JSONValue? {
+        try await list(resource, namespace: namespace, fieldSelector: "metadata.name=\(name)").items.first
+    }
+
     /// Lists every matching object, following `continue` tokens page by page.
     public func list(
         _ resource: GroupVersionResource, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,

@@ -189,7 +189,7 @@ extension KubeClient {
                 if current == nil, predicate(nil) {
                     // An absence ends the wait (done, or "disappeared"): confirm it with one read
                     // rather than trust a cache that may be catching up (relist, reordering).
-                    current = try await self.list(informer.resource, namespace: informer.namespace, fieldSelector: "metadata.name=\(name)").items.first
+                    current = try await self.listNamed(informer.resource, namespace: informer.namespace, name: name)
                 }
                 await lastSeen.set(current)
                 if predicate(current) { return .some(current) }
