@@ -22,7 +22,8 @@ public struct APIHandler: Sendable {
         let index = await log.append(RequestLog.Entry(
             method: request.method, path: request.path, query: query, accept: request.header("accept"),
             contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader),
-            user: request.user.description, connection: request.connection))
+            user: request.user.description, connection: request.connection, httpVersion: request.httpVersion,
+            userAgent: request.header("user-agent")))
         let response = await route(request)
         await log.setStatus(index, response.status)
         return response

@@ -16,6 +16,8 @@ public struct APIRequest: Sendable {
     /// Which connection carried the request (the server's own id for it): scripts count the
     /// connections a client opened from the request log.
     public var connection: String?
+    /// "1.1" or "2".
+    public var httpVersion: String?
 
     public init(method: String, path: String, query: [String: [String]] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method.uppercased()

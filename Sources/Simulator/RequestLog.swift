@@ -13,6 +13,9 @@ public actor RequestLog {
         public var upgrade: String?
         public var user: String = RequestUser.admin.description
         public var connection: String?
+        /// "1.1" or "2": which HTTP version carried the request.
+        public var httpVersion: String?
+        public var userAgent: String?
         public var status: Int?
 
         public var description: String {
@@ -51,6 +54,8 @@ public actor RequestLog {
                 "accept": entry.accept.map { .string($0) } ?? .null, "contentType": entry.contentType.map { .string($0) } ?? .null,
                 "upgrade": entry.upgrade.map { .string($0) } ?? .null, "status": .number(Double(status)),
                 "user": .string(entry.user), "connection": entry.connection.map { .string($0) } ?? .null,
+                "httpVersion": entry.httpVersion.map { .string($0) } ?? .null,
+                "userAgent": entry.userAgent.map { .string($0) } ?? .null,
             ]).encoded()
             line.append(0x0A)
             sink.write(line)

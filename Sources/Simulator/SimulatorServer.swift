@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
+import HummingbirdHTTP2
 import HummingbirdWebSocket
 import KubeModels
 import Logging
@@ -17,6 +17,10 @@ public enum SimulatorServer {
         /// 0 = any free port.
         public var port = 0
         public var tls = true
+        /// Offer HTTP/2 (ALPN `h2`) besides HTTP/1.1, as the kube-apiserver does; false serves
+        /// HTTP/1.1 only, like a proxy that speaks nothing newer. TLS only: h2 without TLS needs
+        /// prior knowledge, which kubectl does not use.
+        public var http2 = true
         /// Bearer token accepted besides the client certificate; nil = a random one.
         public var token: String?
         /// Hummingbird's own log level; its shutdown chatter is noise in tests.
@@ -75,7 +79,7 @@ public enum SimulatorServer {
             try await respond(request, context: context, handler: handler, access: access, token: token, tls: options.tls)
         }
         // The apiserver accepts large exec frames (kubectl sends stdin in 32 KiB chunks).
-        let http = HTTPServerBuilder { responder in
+        let http1: @Sendable (@escaping HTTPChannelHandler.Responder) -> ForeignUpgradeChannel<HTTP1WebSocketUpgradeChannel> = { responder in
             ForeignUpgradeChannel(base: HTTP1WebSocketUpgradeChannel(
                 responder: responder, configuration: .init(ws: .init(maxFrameSize: 1 << 20))
             ) { head, channel, logger in
@@ -90,9 +94,13 @@ public enum SimulatorServer {
             tlsConfig.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.ca.certificatePEM.utf8)))
             // Either a client certificate or a bearer token authenticates; a presented certificate must verify.
             tlsConfig.certificateVerification = .optionalVerification
-            server = try .tls(http, tlsConfiguration: tlsConfig)
+            let offerHTTP2 = options.http2
+            let serverTLS = tlsConfig
+            server = HTTPServerBuilder { responder in
+                try ALPNChannel(tlsConfiguration: serverTLS, http1: http1(responder), http2: offerHTTP2 ? HTTP2Channel(responder: responder) : nil)
+            }
         } else {
-            server = http
+            server = HTTPServerBuilder { responder in http1(responder) }
         }
         var quietLogger = logger
         quietLogger.logLevel = options.logLevel
@@ -127,6 +135,7 @@ public enum SimulatorServer {
         let response: APIResponse
         // A TCP connection is named by the client's end (address and ephemeral port).
         apiRequest.connection = context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
+        apiRequest.httpVersion = tls ? (await connection(of: context.channel).http2 ? "2" : "1.1") : "1.1"
         if let user {
             apiRequest.user = user
             response = await handler.handle(apiRequest)
@@ -155,10 +164,23 @@ public enum SimulatorServer {
             return await access.user(forToken: presented)
         }
         guard tls else { return nil }
-        let certificate = try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
-        }.get()
-        return certificate != nil ? .admin : nil
+        return await connection(of: channel).clientCertificate ? .admin : nil
+    }
+
+    /// What the TLS connection a request came on says: whether the client presented a (verified)
+    /// certificate, and whether the request came over HTTP/2. An h2 request arrives on a stream
+    /// channel with TLS on its parent, the connection; an HTTP/1.1 connection holds TLS itself
+    /// (its parent is the listening socket).
+    static func connection(of channel: any Channel) async -> (clientCertificate: Bool, http2: Bool) {
+        (try? await channel.eventLoop.submit {
+            if let own = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
+                return (own.peerCertificate != nil, false)
+            }
+            guard let parent = channel.parent, let tls = try? parent.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else {
+                return (false, false)
+            }
+            return (tls.peerCertificate != nil, true)
+        }.get()) ?? (false, false)
     }
 }
 

@@ -32,6 +32,9 @@ struct SimCommand: AsyncParsableCommand {
         @Flag(help: "Serve plain HTTP instead of HTTPS (token auth only).")
         var insecureHTTP = false
 
+        @Flag(help: "Offer HTTP/1.1 only, like a proxy in front of the API server; by default HTTPS offers HTTP/2 (ALPN h2) as well, as the kube-apiserver does.")
+        var http1Only = false
+
         @Option(help: "The bearer token to accept (default: a random one).")
         var token: String?
 
@@ -99,6 +102,7 @@ struct SimCommand: AsyncParsableCommand {
                 var options = SimulatorServer.Options()
                 options.port = port
                 options.tls = !insecureHTTP
+                options.http2 = !http1Only
                 options.token = token
                 options.logLevel = Logger.Level(rawValue: logLevel) ?? .critical
                 if options.logLevel < .critical { LoggingSystem.bootstrap(StreamLogHandler.standardError) }

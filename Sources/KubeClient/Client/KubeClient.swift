@@ -20,6 +20,10 @@ public final class KubeClient: Sendable {
     let baseURL: String
     let informers = InformerRegistry()
 
+    /// HTTP/1.1 connections per API server: the informers' watches (one per kind a run waits on,
+    /// about eight) plus room for the requests made meanwhile.
+    public static let http1ConnectionLimit = 16
+
     public init(
         cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "longhorn-dr.kube", factory: { _ in SwiftLogNoOpLogHandler() }),
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -37,11 +41,16 @@ public final class KubeClient: Sendable {
         } catch {
             throw KubeClientError(.configuration, subject: "kubeconfig cluster \(cluster.server.absoluteString)", detail: "\(error)")
         }
-        tls.applicationProtocols = ["http/1.1"]
+        // HTTP/2 when the server offers it (the kube-apiserver does): every watch and request
+        // shares one multiplexed connection. Behind a proxy that speaks only HTTP/1.1, each open
+        // watch holds a connection of its own; the informers keep that to one per kind, and the
+        // pool leaves room beside them for the requests.
+        tls.applicationProtocols = ["h2", "http/1.1"]
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         // Watches and followed logs stay quiet for minutes; per-request deadlines bound the rest.
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: nil)
-        configuration.httpVersion = .http1Only
+        configuration.httpVersion = .automatic
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.http1ConnectionLimit)
         configuration.decompression = .enabled(limit: .none)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.authenticator = RequestAuthenticator(credentials: cluster.credentials, environment: environment)

@@ -7,12 +7,13 @@ import Testing
 /// Starts a simulated cluster served over real HTTPS on loopback, runs `body`, and stops it.
 enum SimulatorHarness {
     static func withServer<T: Sendable>(
-        tls: Bool = true, historyLimit: Int = 10_000,
+        tls: Bool = true, http2: Bool = true, historyLimit: Int = 10_000,
         _ body: @Sendable (SimulatorServer.Endpoint, SimulatedCluster) async throws -> T
     ) async throws -> T {
         let cluster = await SimulatedCluster(historyLimit: historyLimit)
         var options = SimulatorServer.Options()
         options.tls = tls
+        options.http2 = http2
         let fixed = options
         let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -43,10 +44,10 @@ enum SimulatorHarness {
     }
 
     static func withClient<T: Sendable>(
-        user: String = "admin", tls: Bool = true, historyLimit: Int = 10_000,
+        user: String = "admin", tls: Bool = true, http2: Bool = true, historyLimit: Int = 10_000,
         _ body: @Sendable (KubeClient, SimulatedCluster, SimulatorServer.Endpoint) async throws -> T
     ) async throws -> T {
-        try await withServer(tls: tls, historyLimit: historyLimit) { endpoint, cluster in
+        try await withServer(tls: tls, http2: http2, historyLimit: historyLimit) { endpoint, cluster in
             let client = try client(endpoint, user: user)
             do {
                 let result = try await body(client, cluster, endpoint)
