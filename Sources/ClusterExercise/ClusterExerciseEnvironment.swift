@@ -18,7 +18,7 @@ import RestoreOrchestrator
 public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     struct Session {
         var client: KubeClient
-        var workload: ExerciseWorkload
+        var longhorn: LonghornClient
         var server: String
         /// What reaching this cluster gives away; logged once, reported by preflight.
         var warnings: [String]
@@ -52,8 +52,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         let client = try KubeClient(cluster: cluster)
         do {
             let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhorn.namespace)
-            let connected = Session(client: client, workload: ExerciseWorkload(config: config, client: client, longhorn: longhorn),
-                server: cluster.server.absoluteString, warnings: warnings)
+            let connected = Session(client: client, longhorn: longhorn, server: cluster.server.absoluteString, warnings: warnings)
             session = connected
             return connected
         } catch {
@@ -102,19 +101,21 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             problems.append("the cluster does not answer: \(Self.firstLine(error))")
             throw Self.preflightError(problems)
         }
-        let longhorn = session.workload.longhorn
+        let longhorn = session.longhorn
         facts["apiServer"] = session.server
         facts["longhorn"] = longhorn.version.description
         facts["backupTarget"] = (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)"
         problems += await bootstrapProblems(session, facts: &facts)
         var warnings = session.warnings
         do {
-            let store = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: config.workload.volume,
-                longhorn: longhorn, config: config)
-            facts["store"] = store.url
-            if let warning = store.warning {
-                log(warning)
-                warnings.append(warning)
+            for workload in config.workloads {
+                let store = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: workload.volume,
+                    longhorn: longhorn, config: config)
+                facts["store"] = store.url
+                if let warning = store.warning, !warnings.contains(warning) {
+                    log(warning)
+                    warnings.append(warning)
+                }
             }
         } catch {
             problems.append(Self.firstLine(error))
@@ -193,69 +194,73 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
                 return ["ConfigMap \(namespace)/\(name) holds no restore config (*.yaml)"]
             }
             let restore = try ConfigLoader.loadRestore(text, file: "ConfigMap \(namespace)/\(name) \(key)")
-            let workload = config.workload
-            guard let entry = restore.volumes.first(where: { $0.name == workload.volume }) else {
-                return ["the restore config (ConfigMap \(namespace)/\(name)) does not list volume \(workload.volume): the rebuilt cluster would not restore it"]
-            }
-            if entry.pvcNamespace != workload.namespace || entry.pvcName != workload.pvc {
-                return ["the restore config binds volume \(workload.volume) to PVC \(entry.pvcNamespace)/\(entry.pvcName), the exercise uses \(workload.namespace)/\(workload.pvc)"]
+            var problems: [String] = []
+            for workload in config.workloads {
+                guard let entry = restore.volumes.first(where: { $0.name == workload.volume }) else {
+                    problems.append("the restore config (ConfigMap \(namespace)/\(name)) does not list volume \(workload.volume): the rebuilt cluster would not restore it")
+                    continue
+                }
+                if entry.pvcNamespace != workload.namespace || entry.pvcName != workload.pvc {
+                    problems.append("the restore config binds volume \(workload.volume) to PVC \(entry.pvcNamespace)/\(entry.pvcName), the exercise uses \(workload.namespace)/\(workload.pvc)")
+                }
             }
             if restore.backupTarget != config.longhorn.backupTarget {
-                return ["the restore config reads backup target \(restore.backupTarget), the exercise backs up to \(config.longhorn.backupTarget)"]
+                problems.append("the restore config reads backup target \(restore.backupTarget), the exercise backs up to \(config.longhorn.backupTarget)")
             }
-            return []
+            return problems
         } catch {
             return ["the restore ConfigMap \(namespace)/\(name) cannot be used: \(Self.firstLine(error))"]
         }
     }
 
     public func clusterFingerprint() async throws -> String {
-        try await connect().workload.fingerprint()
+        try await ExerciseWorkload.fingerprint(connect().client)
     }
 
-    public func backupInventory() async throws -> [String: String] {
-        try await connect().workload.backupInventory()
-    }
-
-    public func setUpWorkload() async throws -> [String: String] {
+    private func workload(_ workload: ExerciseConfig.Workload) async throws -> ExerciseWorkload {
         let session = try await connect()
-        // The well-known volume must exist before the PVC can bind: the same decision the
-        // bootstrap makes (keep it, or restore it, or a fresh one when the store has none).
-        let outcome = try await ensureVolume(session)
-        try await session.workload.applyWorkload(onlyIfMissing: true)
-        let pod = try await session.workload.runningPod(timeout: .seconds(300))
-        return ["pod": pod, "volumeDecision": outcome.decision]
+        return ExerciseWorkload(config: config, workload: workload, client: session.client, longhorn: session.longhorn)
     }
 
-    private func ensureVolume(_ session: Session) async throws -> VolumeOutcome {
-        let restore = RestoreConfig(
-            longhornNamespace: config.longhorn.namespace, backupTarget: config.longhorn.backupTarget, syncTimeout: .seconds(120),
-            restoreTimeout: .seconds(600), concurrency: 1, skipFlag: RestoreConfig.Defaults.skipFlag,
-            statusConfigMap: "longhorn-dr-exercise-setup",
-            volumes: [RestoreConfig.Volume(name: config.workload.volume, pvcNamespace: config.workload.namespace, pvcName: config.workload.pvc,
-                size: config.workload.size, replicas: 3, storageClass: config.workload.storageClass, fsType: .ext4,
-                accessMode: .readWriteOnce, restore: .latest, onMissingBackup: .fresh)])
+    public func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+        try await self.workload(workload).backupInventory()
+    }
+
+    public func setUpWorkloads() async throws -> [String: [String: String]] {
+        let session = try await connect()
+        // The well-known volumes must exist before the PVCs can bind: the same decision the
+        // bootstrap makes (keep, restore, or a fresh one when the store has none), in one run.
         let log = self.log
-        let outcomes = await RestoreOrchestrator(config: restore, port: LonghornRestorePort(longhorn: session.workload.longhorn),
+        let restore = ExerciseWorkload.setupRestoreConfig(config, statusConfigMap: "longhorn-dr-exercise-setup")
+        let outcomes = await RestoreOrchestrator(config: restore, port: LonghornRestorePort(longhorn: session.longhorn),
             log: { log("    volume: \($0)") }).run()
-        guard let outcome = outcomes.first, outcome.succeeded else {
-            throw DRError(.infrastructure, subject: "volume \(config.workload.volume)", detail: outcomes.first?.message ?? "no outcome")
+        let failed = outcomes.filter { !$0.succeeded }
+        guard failed.isEmpty, outcomes.count == config.workloads.count else {
+            throw DRError(.infrastructure, subject: failed.map { "volume \($0.volume)" }.joined(separator: ", "),
+                detail: failed.map(\.message).joined(separator: "; "))
         }
-        return outcome
+        var facts: [String: [String: String]] = [:]
+        for workload in config.workloads {
+            let exercise = try await self.workload(workload)
+            try await exercise.applyWorkload(onlyIfMissing: true)
+            let pod = try await exercise.runningPod(timeout: .seconds(300))
+            facts[workload.volume] = ["pod": pod, "volumeDecision": outcomes.first { $0.volume == workload.volume }?.decision ?? ""]
+        }
+        return facts
     }
 
-    public func writeSentinel(_ bytes: Data) async throws -> Data {
-        try await connect().workload.writeSentinel(bytes)
+    public func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
+        try await self.workload(workload).writeSentinel(bytes)
     }
 
-    public func backUp() async throws -> BackupEvidence {
-        try await connect().workload.backUp(backupTimeout: config.budgets.budget(for: .backup))
+    public func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence {
+        try await self.workload(workload).backUp(backupTimeout: config.budgets.budget(for: .backup))
     }
 
     public func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
         let session = try await connect()
         return try await StoreCheck.verify(backup, sentinelFile: config.sentinel.file, targetName: config.longhorn.backupTarget,
-            longhorn: session.workload.longhorn, config: config, workDirectory: workDirectory.appendingPathComponent("store-check"))
+            longhorn: session.longhorn, config: config, workDirectory: workDirectory.appendingPathComponent("store-check"))
     }
 
     public func destroy() async throws {
@@ -291,22 +296,30 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             }
         }
         guard let session else { throw CancellationError() }
-        let longhorn = session.workload.longhorn
+        let longhorn = session.longhorn
         let log = self.log
         _ = try await longhorn.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: remaining()) {
             log("  \($0)")
         }
-        let fingerprint = try await session.workload.fingerprint()
+        let fingerprint = try await ExerciseWorkload.fingerprint(session.client)
         let job = try await waitForRestoreJob(session, timeout: remaining())
+        waitReadyDeadline = deadline
+        return ["restoreJob": "Complete", "clusterFingerprint": fingerprint,
+            "restoreStartedAt": job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""]
+    }
+
+    /// When the wait-ready phase's budget ends; the per-workload waits share it.
+    private var waitReadyDeadline: ContinuousClock.Instant?
+
+    public func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+        let exercise = try await self.workload(workload)
+        let remaining = max(.seconds(1), ContinuousClock.now.duration(to: waitReadyDeadline ?? .now + .seconds(300)))
         // The bootstrap (Flux) applies the workload once the gate passed; applying it here would
         // prove nothing about the bootstrap and race its rollout.
-        log("  waiting for deployment \(config.workload.namespace)/\(config.workload.deployment) (applied by the bootstrap) to run a pod")
-        let pod = try await session.workload.waitForDeployedWorkload(timeout: remaining())
-        var facts = try await session.workload.restoreRecord()
+        log("  waiting for deployment \(workload.namespace)/\(workload.deployment) (applied by the bootstrap) to run a pod")
+        let pod = try await exercise.waitForDeployedWorkload(timeout: remaining)
+        var facts = try await exercise.restoreRecord()
         facts["pod"] = pod
-        facts["restoreJob"] = "Complete"
-        facts["clusterFingerprint"] = fingerprint
-        facts["restoreStartedAt"] = job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""
         return facts
     }
 
@@ -338,7 +351,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         return text
     }
 
-    public func readSentinel() async throws -> Data {
-        try await connect().workload.readSentinel()
+    public func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data {
+        try await self.workload(workload).readSentinel()
     }
 }

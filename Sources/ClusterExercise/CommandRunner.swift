@@ -1,5 +1,6 @@
 import DRCore
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -92,6 +93,7 @@ enum CommandRunner {
         }
         let readEnd = pipeEnds[0]
         let child = pid
+        let stop = GroupStop()
         let (status, output) = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, Data), Never>) in
                 Thread.detachNewThread {
@@ -111,8 +113,11 @@ enum CommandRunner {
                 }
             }
         } onCancel: {
-            stopGroup(child, grace: grace)
+            stop.begin(child, grace: grace)
         }
+        // The leader is gone, but a member that ignores SIGTERM (terraform under a Task that
+        // exited on it) may live on: wait for the group to end, killing it after the grace.
+        await stop.finish(child, grace: grace)
         // WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG, spelled out (they are C macros).
         let exited = status & 0x7f == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -124,15 +129,60 @@ enum CommandRunner {
         return output
     }
 
-    /// SIGTERM to the group now, SIGKILL to whatever of it is left after `grace`. The group id
-    /// stays reserved while any member lives, so the late signal cannot reach a stranger.
-    static func stopGroup(_ leader: pid_t, grace: Duration) {
+}
+
+/// Stopping a cancelled command's process group: SIGTERM to the group, SIGKILL to whatever of it
+/// is left after the grace, and `finish` returns only once the group is empty, so nothing of it
+/// outlives the exercise (the process may exit right after). The group id stays reserved while
+/// any member lives, so a late signal cannot reach a stranger.
+final class GroupStop: Sendable {
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// SIGTERM now; SIGKILL after `grace` even while the leader still runs (one that ignores
+    /// SIGTERM would otherwise never be reaped).
+    func begin(_ leader: pid_t, grace: Duration) {
+        started.withLock { $0 = $0 ?? .now }
         kill(-leader, SIGTERM)
         let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: seconds)
             kill(-leader, SIGKILL)
         }
+    }
+
+    /// After the leader was reaped: when the command was stopped, waits until no member of its
+    /// group is left, sending SIGKILL once the grace is over.
+    func finish(_ leader: pid_t, grace: Duration) async {
+        guard let start = started.withLock({ $0 }) else { return }
+        // On a thread of its own: the task is cancelled, so Task.sleep would not wait.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                let giveUp = start + grace + .seconds(10)
+                var killed = false
+                while Self.hasLiveMember(leader), ContinuousClock.now < giveUp {
+                    if !killed, ContinuousClock.now >= start + grace {
+                        kill(-leader, SIGKILL)
+                        killed = true
+                    }
+                    usleep(50_000)
+                }
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Whether any process of the group still runs. A member killed but not yet reaped (a
+    /// zombie, when PID 1 of a container does not reap) no longer counts.
+    static func hasLiveMember(_ group: pid_t) -> Bool {
+        guard kill(-group, 0) == 0 else { return false }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return true }
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { continue }
+            // After the command name: state, ppid, pgrp, ...
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            if fields.count > 2, pid_t(fields[2]) == group, fields[0] != "Z" { return true }
+        }
+        return false
     }
 }
 

@@ -6,30 +6,46 @@ import KubeModels
 import Longhorn
 import RestoreOrchestrator
 
-/// The exercise's work inside one cluster, through the real clients: the test workload, the
-/// sentinel in its volume, the Longhorn snapshot and backup. The simulated and the real
-/// environments both use it, so the phases do exactly the same requests in both.
+/// The exercise's work inside one cluster for one test workload, through the real clients: the
+/// workload, the sentinel in its volume, the Longhorn snapshot and backup. The simulated and the
+/// real environments both use it, so the phases do exactly the same requests in both.
 public struct ExerciseWorkload: Sendable {
     public let config: ExerciseConfig
+    public let workload: ExerciseConfig.Workload
     public let client: KubeClient
     public let longhorn: LonghornClient
 
-    public init(config: ExerciseConfig, client: KubeClient, longhorn: LonghornClient) {
+    public init(config: ExerciseConfig, workload: ExerciseConfig.Workload, client: KubeClient, longhorn: LonghornClient) {
         self.config = config
+        self.workload = workload
         self.client = client
         self.longhorn = longhorn
     }
 
-    var namespace: String { config.workload.namespace }
-    var volume: String { config.workload.volume }
-    public var sentinelPath: String { (config.workload.mountPath as NSString).appendingPathComponent(config.sentinel.file) }
-    var selector: String { "app.kubernetes.io/name=\(config.workload.deployment)" }
+    var namespace: String { workload.namespace }
+    var volume: String { workload.volume }
+    public var sentinelPath: String { (workload.mountPath as NSString).appendingPathComponent(config.sentinel.file) }
+    var selector: String { "app.kubernetes.io/name=\(workload.deployment)" }
 
     /// kube-system's uid: a rebuilt cluster has a new one even at the same URL, and the same
     /// cluster keeps it whether reached by name or by IP.
-    public func fingerprint() async throws -> String {
+    public static func fingerprint(_ client: KubeClient) async throws -> String {
         let uid = try await client.get(.namespaces, name: "kube-system")[path: ["metadata", "uid"]]?.stringValue ?? "?"
         return ClusterIdentity.fingerprint(kubeSystemUID: uid)
+    }
+
+    /// The restore config the exercise's own setup uses to make the well-known volumes exist:
+    /// the same decision the bootstrap makes (keep, restore, or fresh when the store has none).
+    public static func setupRestoreConfig(_ config: ExerciseConfig, statusConfigMap: String) -> RestoreConfig {
+        RestoreConfig(
+            longhornNamespace: config.longhorn.namespace, backupTarget: config.longhorn.backupTarget, syncTimeout: .seconds(120),
+            restoreTimeout: .seconds(600), concurrency: RestoreConfig.Defaults.concurrency, skipFlag: RestoreConfig.Defaults.skipFlag,
+            statusConfigMap: statusConfigMap,
+            volumes: config.workloads.map { workload in
+                RestoreConfig.Volume(name: workload.volume, pvcNamespace: workload.namespace, pvcName: workload.pvc,
+                    size: workload.size, replicas: 3, storageClass: workload.storageClass, fsType: .ext4,
+                    accessMode: .readWriteOnce, restore: .latest, onMissingBackup: .fresh)
+            })
     }
 
     /// The exercise volume's newest backup, and the newest one a recurring job made (Longhorn
@@ -75,9 +91,9 @@ public struct ExerciseWorkload: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         do {
-            _ = try await client.waitFor(.deployments, namespace: namespace, name: config.workload.deployment, timeout: timeout, until: "exists") { $0 != nil }
+            _ = try await client.waitFor(.deployments, namespace: namespace, name: workload.deployment, timeout: timeout, until: "exists") { $0 != nil }
         } catch {
-            throw DRError(.infrastructure, subject: "deployment \(namespace)/\(config.workload.deployment)",
+            throw DRError(.infrastructure, subject: "deployment \(namespace)/\(workload.deployment)",
                 detail: "was not created by the rebuilt cluster's bootstrap within \(DurationText.format(timeout))",
                 hint: "the bootstrap (Flux: kubernetes/platform/flux/longhorn-restore-orchestrator.yaml) must apply the exercise workload after the restore gate; the exercise does not apply it itself after a rebuild")
         }
@@ -88,23 +104,23 @@ public struct ExerciseWorkload: Sendable {
     /// (server-side apply, so reapplying is a no-op). With `onlyIfMissing`, a workload that is
     /// already there (e.g. applied by Flux from kubernetes/platform/config/dr-exercise) is left alone.
     public func applyWorkload(onlyIfMissing: Bool = false) async throws {
-        if onlyIfMissing, try await client.getIfPresent(.deployments, namespace: namespace, name: config.workload.deployment) != nil { return }
+        if onlyIfMissing, try await client.getIfPresent(.deployments, namespace: namespace, name: workload.deployment) != nil { return }
         if try await client.getIfPresent(.namespaces, name: namespace) == nil {
             try await client.create(.namespaces, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
         }
         let pvc: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": ["name": .string(config.workload.pvc), "namespace": .string(namespace)],
-            "spec": ["accessModes": ["ReadWriteOnce"], "storageClassName": .string(config.workload.storageClass),
-                "volumeName": .string(volume), "resources": ["requests": ["storage": .string(config.workload.size.description)]]]]
+            "metadata": ["name": .string(workload.pvc), "namespace": .string(namespace)],
+            "spec": ["accessModes": ["ReadWriteOnce"], "storageClassName": .string(workload.storageClass),
+                "volumeName": .string(volume), "resources": ["requests": ["storage": .string(workload.size.description)]]]]
         try await client.apply(.persistentVolumeClaims, namespace: namespace, object: pvc, fieldManager: "longhorn-dr-exercise", force: true)
-        let labels: JSONValue = ["app.kubernetes.io/name": .string(config.workload.deployment)]
+        let labels: JSONValue = ["app.kubernetes.io/name": .string(workload.deployment)]
         let deployment: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": ["name": .string(config.workload.deployment), "namespace": .string(namespace)],
+            "metadata": ["name": .string(workload.deployment), "namespace": .string(namespace)],
             "spec": ["replicas": 1, "selector": ["matchLabels": labels], "strategy": ["type": "Recreate"],
                 "template": ["metadata": ["labels": labels], "spec": [
-                    "containers": [["name": "workload", "image": .string(config.workload.image), "command": ["sleep", "infinity"],
-                        "volumeMounts": [["name": "data", "mountPath": .string(config.workload.mountPath)]]]],
-                    "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(config.workload.pvc)]]]]]]]
+                    "containers": [["name": "workload", "image": .string(workload.image), "command": ["sleep", "infinity"],
+                        "volumeMounts": [["name": "data", "mountPath": .string(workload.mountPath)]]]],
+                    "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(workload.pvc)]]]]]]]
         try await client.apply(.deployments, namespace: namespace, object: deployment, fieldManager: "longhorn-dr-exercise", force: true)
     }
 
@@ -130,7 +146,7 @@ public struct ExerciseWorkload: Sendable {
             }
             if clock.now > deadline { break }
         }
-        throw DRError(.infrastructure, subject: "deployment \(namespace)/\(config.workload.deployment)", detail: "no pod is Running after \(DurationText.format(timeout))",
+        throw DRError(.infrastructure, subject: "deployment \(namespace)/\(workload.deployment)", detail: "no pod is Running after \(DurationText.format(timeout))",
             hint: "kubectl -n \(namespace) describe pods -l \(selector)")
     }
 

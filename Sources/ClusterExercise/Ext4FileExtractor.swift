@@ -31,16 +31,16 @@ public enum Ext4FileExtractor {
         }
     }
 
-    /// Extracts `path` from `image` into `folder` (as a 0600 file) and returns its size and SHA-256.
-    /// - Parameter keep: leave the extracted file in `folder` (named `extracted-file`); by default it is removed.
+    /// Extracts `path` from `image` into `folder` (as a 0600 file, removed afterwards) and returns
+    /// its size and SHA-256. Each call has a file of its own: several volumes are checked at once
+    /// in one folder, and a shared name once handed one volume's sentinel to another's check.
     /// - Throws: `DRError` `.verificationFailed` when the file is not in the image (or the image is not ext4).
-    public static func extract(path: String, from image: URL, into folder: URL, keep: Bool = false) async throws -> Extracted {
+    public static func extract(path: String, from image: URL, into folder: URL) async throws -> Extracted {
         try validate(path)
         let debugfs = try locateDebugfs()
         let inside = path.hasPrefix("/") ? path : "/" + path
-        let output = folder.appendingPathComponent("extracted-file")
-        try? FileManager.default.removeItem(at: output)
-        defer { if !keep { try? FileManager.default.removeItem(at: output) } }
+        let output = folder.appendingPathComponent("extracted-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
         // debugfs creates the file with the umask's mode; a backup's data is nobody else's business.
         let previous = umask(0o077)
         defer { umask(previous) }

@@ -3,35 +3,41 @@ import Foundation
 
 /// Everything the exercise does to the outside world, phase by phase. A real environment runs
 /// the configured commands and talks to the cluster; the simulated one drives the built-in
-/// simulated cluster. Each method is idempotent, so a resumed run may call it again.
+/// simulated cluster. Each method is idempotent, so a resumed run may call it again. Methods
+/// that take a workload are called for every workload of the config, concurrently.
 public protocol ExerciseEnvironment: Sendable {
     /// Tools present, cluster reachable, Longhorn version known; returns facts for the journal.
     func preflight() async throws -> [String: String]
     /// Identifies the cluster now answering (e.g. API server URL + kube-system uid).
     func clusterFingerprint() async throws -> String
-    /// Deploys the test workload and waits until its pod runs with the volume mounted.
-    func setUpWorkload() async throws -> [String: String]
+    /// Makes every workload's well-known volume exist, deploys the test workloads and waits
+    /// until their pods run with the volumes mounted. Returns facts by volume name.
+    func setUpWorkloads() async throws -> [String: [String: String]]
     /// Writes the sentinel bytes into the workload's volume; returns what the pod read back.
-    func writeSentinel(_ bytes: Data) async throws -> Data
+    func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data
     /// Takes a snapshot and a backup of the workload's volume and waits for a final state.
-    func backUp() async throws -> BackupEvidence
-    /// Reads the backup straight from the store and verifies every block.
+    func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence
+    /// Reads the backup straight from the store and verifies every block; returns
+    /// `storeSentinelSHA256` of the sentinel file inside it.
     func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String]
-    /// The exercise volume's backups as the cluster lists them, just before destroy:
+    /// The workload volume's backups as the cluster lists them, just before destroy:
     /// `newestBackup`, `newestBackupAt` and, for backups a recurring job made,
     /// `newestScheduledBackup`, `newestScheduledBackupAt` (absent when there is none).
-    func backupInventory() async throws -> [String: String]
+    func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String]
     /// Destroys the cluster.
     func destroy() async throws
     /// Builds the cluster again (the bootstrap runs the restore orchestrator).
     func rebuild() async throws
-    /// Waits until the cluster, Longhorn, the restore and the workload are ready again. Returns
-    /// the proof the runner checks (`RebuildProof`): `clusterFingerprint` of the cluster now
-    /// answering, `restoreStartedAt` (when its bootstrap's restore began), `restoreDecision` and
-    /// `restoredFrom` (the exercise volume's row in the orchestrator's status).
+    /// Waits until the cluster, Longhorn and the bootstrap's restore are done. Returns the
+    /// cluster's part of the proof the runner checks (`RebuildProof`): `clusterFingerprint` of
+    /// the cluster now answering and `restoreStartedAt` (when its bootstrap's restore began).
     func waitReady() async throws -> [String: String]
+    /// After `waitReady`: the workload's row in the orchestrator's status (`restoreDecision`,
+    /// `restoredFrom`, `restoreMessage`), once the bootstrap has deployed the workload and its
+    /// pod runs.
+    func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String]
     /// Reads the sentinel back from the workload's volume.
-    func readSentinel() async throws -> Data
+    func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data
 }
 
 /// What the backup phase proved.

@@ -56,6 +56,7 @@ public struct ExerciseRunner: Sendable {
             log("resuming run \(journal.runID) at \(journal.nextPhase?.rawValue ?? "the report")")
         } else {
             journal = ExerciseJournal(runID: Self.runID(now()), cluster: config.cluster.name, startedAt: now())
+            journal.volumes = config.workloads.map(\.volume)
         }
         // A failed phase is retried on resume; anything after it is forgotten. The destroy mark
         // stays: once destroy has begun, the old cluster may be gone.
@@ -88,8 +89,9 @@ public struct ExerciseRunner: Sendable {
                     }
                 }
                 let snapshot = journal
-                let (message, evidence) = try await withBudget(budget, phase: phase) { try await self.execute(phase, snapshot) }
-                journal.complete(phase, at: now(), message: message, evidence: evidence)
+                let result = try await withBudget(budget, phase: phase) { try await self.execute(phase, snapshot) }
+                let (message, evidence) = (result.message, result.evidence)
+                journal.complete(phase, at: now(), message: message, evidence: evidence, volumes: result.volumes)
                 if phase == .setup, journal.clusterFingerprint == nil {
                     journal.clusterFingerprint = evidence["clusterFingerprint"]
                 }
@@ -99,7 +101,7 @@ public struct ExerciseRunner: Sendable {
                 let (reason, message) = Task.isCancelled
                     ? (ExerciseReport.interrupted, "interrupted while running \(phase.rawValue); --resume continues here")
                     : Self.describe(error)
-                journal.fail(phase, at: now(), reason: reason, message: message)
+                journal.fail(phase, at: now(), reason: reason, message: message, volumes: (error as? VolumeFailures)?.volumes)
                 log("  ✗ \(message)")
                 try await journalStore.save(journal)
                 break phases
@@ -117,6 +119,7 @@ public struct ExerciseRunner: Sendable {
     static func describe(_ error: any Error) -> (String, String) {
         switch error {
         case let failure as PhaseFailure: (failure.reason, failure.message)
+        case let failure as VolumeFailures: (failure.reason, failure.message)
         case let failure as DRError where failure.status == .verificationFailed: ("verification-failed", failure.description)
         case let failure as DRError where failure.status == .environment: ("environment", failure.description)
         default: ("error", "\(error)")
@@ -131,14 +134,20 @@ public struct ExerciseRunner: Sendable {
         guard problems.isEmpty else {
             throw PhaseFailure(reason: "destroy-refused", message: "refusing to destroy cluster \(config.cluster.name): \(problems.joined(separator: "; "))")
         }
-        let inventory: [String: String]
-        do {
-            inventory = try await environment.backupInventory()
-        } catch {
-            log("  warning: could not list the volume's backups before destroy (the scheduled RPO will be missing): \(error)")
-            inventory = [:]
+        var volumes: [String: [String: String]] = [:]
+        for workload in config.workloads {
+            do {
+                volumes[workload.volume] = try await environment.backupInventory(workload)
+            } catch {
+                log("  warning: could not list volume \(workload.volume)'s backups before destroy (its scheduled RPO will be missing): \(error)")
+            }
         }
-        return ExerciseJournal.DestroyMark(at: now(), evidence: inventory)
+        // The run-wide figure is the worst volume's: the oldest newest scheduled backup.
+        var evidence: [String: String] = [:]
+        if let oldest = volumes.values.compactMap({ $0[ExerciseReport.newestScheduledBackupAt] }).filter({ !$0.isEmpty }).min() {
+            evidence[ExerciseReport.newestScheduledBackupAt] = oldest
+        }
+        return ExerciseJournal.DestroyMark(at: now(), evidence: evidence, volumes: volumes)
     }
 
     static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
@@ -172,77 +181,223 @@ public struct ExerciseRunner: Sendable {
         }
     }
 
-    private func execute(_ phase: ExercisePhase, _ journal: ExerciseJournal) async throws -> (String, [String: String]) {
+    /// A phase's result: the message, run-wide evidence, and evidence by volume.
+    struct PhaseResult: Sendable {
+        var message: String
+        var evidence: [String: String] = [:]
+        var volumes: [String: [String: String]]?
+    }
+
+    /// Some volumes failed a phase: each one's failure is journaled with it, so the report names
+    /// every volume that failed and why, not only the first.
+    struct VolumeFailures: Error {
+        var reason: String
+        var message: String
+        var volumes: [String: [String: String]]
+    }
+
+    /// Runs `body` for every workload, at most eight at once, and collects each one's evidence
+    /// or failure (a failure does not stop the others).
+    private func forEachWorkload(
+        _ workloads: [ExerciseConfig.Workload], _ body: @escaping @Sendable (ExerciseConfig.Workload) async throws -> [String: String]
+    ) async throws -> [String: Result<[String: String], any Error>] {
+        try await withThrowingTaskGroup(of: (String, Result<[String: String], any Error>).self) { group in
+            var results: [String: Result<[String: String], any Error>] = [:]
+            var pending = workloads[...]
+            func startNext() {
+                guard let workload = pending.popFirst() else { return }
+                group.addTask {
+                    do { return (workload.volume, .success(try await body(workload))) } catch { return (workload.volume, .failure(error)) }
+                }
+            }
+            for _ in 0..<8 { startNext() }
+            while let (volume, result) = try await group.next() {
+                try Task.checkCancellation()
+                results[volume] = result
+                startNext()
+            }
+            return results
+        }
+    }
+
+    /// Evidence by volume, with each failure as `failure`/`failureReason`; throws
+    /// `VolumeFailures` when any failed and `tolerate` does not allow it.
+    private func collect(
+        _ results: [String: Result<[String: String], any Error>], phase: ExercisePhase, tolerate: Bool = false
+    ) throws -> [String: [String: String]] {
+        var volumes: [String: [String: String]] = [:]
+        var failures: [(volume: String, reason: String, message: String)] = []
+        for workload in config.workloads {
+            guard let result = results[workload.volume] else { continue }
+            switch result {
+            case .success(let facts): volumes[workload.volume] = facts
+            case .failure(let error):
+                let (reason, message) = Self.describe(error)
+                failures.append((workload.volume, reason, message))
+                volumes[workload.volume] = [ExerciseJournal.failureKey: message, ExerciseJournal.failureReasonKey: reason]
+            }
+        }
+        if !failures.isEmpty, !tolerate {
+            throw Self.volumeFailures(failures, of: config.workloads.count, volumes: volumes)
+        }
+        return volumes
+    }
+
+    static func volumeFailures(_ failures: [(volume: String, reason: String, message: String)], of total: Int,
+        volumes: [String: [String: String]]) -> VolumeFailures
+    {
+        // A volume whose data did not come back decides the exit code over any other failure.
+        let reason = failures.first { $0.reason == "verification-failed" }?.reason ?? failures[0].reason
+        let message = total == 1 ? failures[0].message
+            : "\(failures.count) of \(total) volumes failed: " + failures.map { "\($0.volume): \($0.message)" }.joined(separator: "; ")
+        return VolumeFailures(reason: reason, message: message, volumes: volumes)
+    }
+
+    private var volumeList: String {
+        config.workloads.count == 1 ? "volume \(config.workloads[0].volume)" : "\(config.workloads.count) volumes"
+    }
+
+    private func execute(_ phase: ExercisePhase, _ journal: ExerciseJournal) async throws -> PhaseResult {
+        let environment = self.environment
         switch phase {
         case .preflight:
             let facts = try await environment.preflight()
-            return ("tools, cluster and Longhorn checked", facts)
+            return PhaseResult(message: "tools, cluster and Longhorn checked", evidence: facts)
         case .setup:
-            var evidence = try await environment.setUpWorkload()
-            evidence["clusterFingerprint"] = try await environment.clusterFingerprint()
-            return ("workload \(config.workload.namespace)/\(config.workload.deployment) running with PVC \(config.workload.pvc)", evidence)
+            let volumes = try await environment.setUpWorkloads()
+            let fingerprint = try await environment.clusterFingerprint()
+            let names = config.workloads.map { "\($0.namespace)/\($0.deployment)" }.joined(separator: ", ")
+            return PhaseResult(message: "workload\(config.workloads.count == 1 ? "" : "s") \(names) running", evidence: ["clusterFingerprint": fingerprint],
+                volumes: volumes)
         case .writeSentinel:
-            let bytes = sentinelBytes(Int(config.sentinel.size.bytes))
-            let readBack = try await environment.writeSentinel(bytes)
-            let sha = Self.sha256(bytes)
-            guard readBack == bytes else {
-                throw PhaseFailure(reason: "sentinel-write-mismatch", message: "the pod read back \(readBack.count) bytes that differ from the \(bytes.count) written")
+            let size = Int(config.sentinel.size.bytes)
+            let sentinelBytes = self.sentinelBytes
+            // Different bytes in each volume: a restore that mixes volumes up cannot pass.
+            let results = try await forEachWorkload(config.workloads) { workload in
+                let bytes = sentinelBytes(size)
+                let readBack = try await environment.writeSentinel(bytes, into: workload)
+                guard readBack == bytes else {
+                    throw PhaseFailure(reason: "sentinel-write-mismatch",
+                        message: "the pod read back \(readBack.count) bytes from volume \(workload.volume) that differ from the \(bytes.count) written")
+                }
+                return ["sentinelSHA256": Self.sha256(bytes), "sentinelBytes": String(bytes.count)]
             }
-            return ("sentinel \(config.sentinel.file) written (\(bytes.count) bytes, sha256 \(sha.prefix(12))…)", ["sentinelSHA256": sha, "sentinelBytes": String(bytes.count)])
+            let volumes = try collect(results, phase: phase)
+            return PhaseResult(message: "sentinel \(config.sentinel.file) written into \(volumeList) (\(size) bytes each)", volumes: volumes)
         case .backup:
-            let backup = try await environment.backUp()
-            guard backup.state == "Completed" else {
-                throw PhaseFailure(reason: "backup-error", message: "backup \(backup.backupName) ended in \(backup.state)")
+            let results = try await forEachWorkload(config.workloads) { workload in
+                let backup = try await environment.backUp(workload)
+                guard backup.state == "Completed" else {
+                    throw PhaseFailure(reason: "backup-error", message: "backup \(backup.backupName) of volume \(workload.volume) ended in \(backup.state)")
+                }
+                return ["backup": backup.backupName, "url": backup.url, "state": backup.state, "snapshotCreatedAt": backup.snapshotCreatedAt,
+                    "volume": backup.volume]
             }
-            return ("backup \(backup.backupName) Completed", ["backup": backup.backupName, "url": backup.url, "state": backup.state,
-                "snapshotCreatedAt": backup.snapshotCreatedAt, "volume": backup.volume])
+            let volumes = try collect(results, phase: phase)
+            // Run-wide: every backup Completed (the destroy gate's test) and the oldest snapshot
+            // (the run's recovery point is its worst volume's).
+            let oldest = volumes.values.compactMap { $0["snapshotCreatedAt"] }.min() ?? ""
+            var evidence = ["state": "Completed", "snapshotCreatedAt": oldest]
+            if config.workloads.count == 1, let only = volumes.values.first { evidence.merge(only) { $1 } }
+            let names = config.workloads.compactMap { volumes[$0.volume]?["backup"] }.joined(separator: ", ")
+            return PhaseResult(message: "backup\(config.workloads.count == 1 ? "" : "s") \(names) Completed", evidence: evidence, volumes: volumes)
         case .verifyBackupInStore:
-            let backup = BackupEvidence(backupName: journal.evidence(.backup, "backup") ?? "", url: journal.evidence(.backup, "url") ?? "",
-                state: journal.evidence(.backup, "state") ?? "", snapshotCreatedAt: journal.evidence(.backup, "snapshotCreatedAt") ?? "",
-                volume: journal.evidence(.backup, "volume") ?? "")
-            let evidence = try await environment.verifyInStore(backup)
-            // The gate's point: the backup holds the sentinel written a phase ago, byte for byte.
-            // A backup without it (snapshot taken before the write landed, wrong volume) is a FAIL.
-            let written = journal.evidence(.writeSentinel, "sentinelSHA256") ?? ""
-            let stored = evidence["storeSentinelSHA256"] ?? ""
-            guard !written.isEmpty, stored == written else {
-                throw PhaseFailure(reason: "verification-failed",
-                    message: "backup \(backup.backupName) does not hold the sentinel written earlier: "
-                        + (stored.isEmpty ? "the store check returned no sentinel hash" : "its \(config.sentinel.file) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
-                        + "; the cluster is not destroyed")
+            let sentinelFile = config.sentinel.file
+            let results = try await forEachWorkload(config.workloads) { workload in
+                let volume = workload.volume
+                let backup = BackupEvidence(backupName: journal.evidence(.backup, "backup", volume: volume) ?? "",
+                    url: journal.evidence(.backup, "url", volume: volume) ?? "", state: journal.evidence(.backup, "state", volume: volume) ?? "",
+                    snapshotCreatedAt: journal.evidence(.backup, "snapshotCreatedAt", volume: volume) ?? "",
+                    volume: journal.evidence(.backup, "volume", volume: volume) ?? volume)
+                let evidence = try await environment.verifyInStore(backup)
+                // The gate's point: the backup holds the sentinel written a phase ago, byte for byte.
+                // A backup without it (snapshot taken before the write landed, wrong volume) is a FAIL.
+                let written = journal.evidence(.writeSentinel, "sentinelSHA256", volume: volume) ?? ""
+                let stored = evidence["storeSentinelSHA256"] ?? ""
+                guard !written.isEmpty, stored == written else {
+                    throw PhaseFailure(reason: "verification-failed",
+                        message: "backup \(backup.backupName) does not hold the sentinel written earlier: "
+                            + (stored.isEmpty ? "the store check returned no sentinel hash" : "its \(sentinelFile) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
+                            + "; the cluster is not destroyed")
+                }
+                return evidence
             }
-            return ("backup read back from the store, every block verified, sentinel present byte for byte", evidence)
+            let volumes = try collect(results, phase: phase)
+            return PhaseResult(message: "backup\(config.workloads.count == 1 ? "" : "s") read back from the store, every block verified, sentinel present byte for byte",
+                volumes: volumes)
         case .destroy:
             try await environment.destroy()
-            return ("cluster \(config.cluster.name) destroyed", [:])
+            return PhaseResult(message: "cluster \(config.cluster.name) destroyed")
         case .rebuild:
             try await environment.rebuild()
-            return ("cluster \(config.cluster.name) rebuilt", [:])
+            return PhaseResult(message: "cluster \(config.cluster.name) rebuilt")
         case .waitReady:
-            let evidence = try await environment.waitReady()
-            // Without proof that this is a new cluster whose bootstrap restored this run's backup,
-            // a PASS could come from a cluster that was never destroyed.
-            let proof = RebuildProof.check(journal: journal, evidence: evidence)
-            if !proof.notRebuilt.isEmpty {
-                throw PhaseFailure(reason: "not-rebuilt", message: "the cluster answering is not a rebuilt one: \(proof.notRebuilt.joined(separator: "; "))")
-            }
-            if !proof.notRestored.isEmpty {
-                throw PhaseFailure(reason: "verification-failed",
-                    message: "the rebuilt cluster's bootstrap did not restore this run's backup: \(proof.notRestored.joined(separator: "; "))")
-            }
-            return ("new cluster (kube-system \(ClusterIdentity.uid(evidence["clusterFingerprint"]) ?? "?")), its bootstrap restored \(evidence["restoredFrom"] ?? "?"), workload ready", evidence)
+            return try await waitReady(journal)
         case .verify:
-            let bytes = try await environment.readSentinel()
-            let expected = journal.evidence(.writeSentinel, "sentinelSHA256") ?? ""
-            let actual = Self.sha256(bytes)
-            guard actual == expected else {
-                throw PhaseFailure(reason: "verification-failed",
-                    message: "sentinel differs after restore: sha256 \(actual.prefix(12))… (\(bytes.count) bytes), expected \(expected.prefix(12))…")
+            // Volumes that already failed (not restored) are not read again; they keep their failure.
+            let failedBefore = Set(config.workloads.map(\.volume).filter { journal.failure(of: $0) != nil })
+            let results = try await forEachWorkload(config.workloads.filter { !failedBefore.contains($0.volume) }) { workload in
+                let bytes = try await environment.readSentinel(from: workload)
+                let expected = journal.evidence(.writeSentinel, "sentinelSHA256", volume: workload.volume) ?? ""
+                let actual = Self.sha256(bytes)
+                guard actual == expected else {
+                    throw PhaseFailure(reason: "verification-failed",
+                        message: "volume \(workload.volume)'s sentinel differs after restore: sha256 \(actual.prefix(12))… (\(bytes.count) bytes), expected \(expected.prefix(12))…")
+                }
+                return ["sentinelMatch": "true", "sentinelSHA256": actual]
             }
-            return ("sentinel matches byte for byte (sha256 \(actual.prefix(12))…)", ["sentinelMatch": "true", "sentinelSHA256": actual])
+            var volumes = try collect(results, phase: phase, tolerate: true)
+            var failures: [(volume: String, reason: String, message: String)] = []
+            for workload in config.workloads {
+                if let earlier = journal.failure(of: workload.volume) {
+                    failures.append((workload.volume, earlier.reason, "\(earlier.phase.rawValue): \(earlier.message)"))
+                } else if let message = volumes[workload.volume]?[ExerciseJournal.failureKey] {
+                    failures.append((workload.volume, volumes[workload.volume]?[ExerciseJournal.failureReasonKey] ?? "error", message))
+                }
+            }
+            guard failures.isEmpty else {
+                for failure in failures where volumes[failure.volume] == nil { volumes[failure.volume] = [:] }
+                throw Self.volumeFailures(failures, of: config.workloads.count, volumes: volumes)
+            }
+            let hash = config.workloads.count == 1 ? " (sha256 \(volumes.values.first?["sentinelSHA256"]?.prefix(12) ?? "")…)" : ""
+            var evidence = ["sentinelMatch": "true"]
+            if config.workloads.count == 1, let only = volumes.values.first { evidence.merge(only) { $1 } }
+            return PhaseResult(message: "sentinel matches byte for byte in \(volumeList)\(hash)", evidence: evidence, volumes: volumes)
         case .report:
-            return ("report written", [:])
+            return PhaseResult(message: "report written")
         }
+    }
+
+    /// The new cluster answers, its bootstrap restored every volume from this run's backup, and
+    /// the workloads run. A volume that did not come back is journaled as failed and the others
+    /// go on to verify; the phase fails when the cluster is not a rebuilt one or nothing came back.
+    private func waitReady(_ journal: ExerciseJournal) async throws -> PhaseResult {
+        let environment = self.environment
+        let evidence = try await environment.waitReady()
+        let results = try await forEachWorkload(config.workloads) { try await environment.workloadReady($0) }
+        var volumes = try collect(results, phase: .waitReady, tolerate: true)
+        let rows = volumes.filter { $0.value[ExerciseJournal.failureKey] == nil }
+        // Without proof that this is a new cluster whose bootstrap restored this run's backups,
+        // a PASS could come from a cluster that was never destroyed.
+        let proof = RebuildProof.check(journal: journal, evidence: evidence, volumes: rows)
+        if !proof.notRebuilt.isEmpty {
+            throw PhaseFailure(reason: "not-rebuilt", message: "the cluster answering is not a rebuilt one: \(proof.notRebuilt.joined(separator: "; "))")
+        }
+        for (volume, problem) in proof.notRestored {
+            volumes[volume, default: [:]][ExerciseJournal.failureKey] = "the rebuilt cluster's bootstrap did not restore this run's backup: \(problem)"
+            volumes[volume, default: [:]][ExerciseJournal.failureReasonKey] = "verification-failed"
+        }
+        let failed = config.workloads.filter { volumes[$0.volume]?[ExerciseJournal.failureKey] != nil }
+        if failed.count == config.workloads.count {
+            throw Self.volumeFailures(failed.map { ($0.volume, volumes[$0.volume]?[ExerciseJournal.failureReasonKey] ?? "error", volumes[$0.volume]?[ExerciseJournal.failureKey] ?? "") },
+                of: config.workloads.count, volumes: volumes)
+        }
+        var facts = evidence
+        if config.workloads.count == 1, let only = volumes.values.first { facts.merge(only) { $1 } }
+        let restored = config.workloads.compactMap { workload in volumes[workload.volume]?["restoredFrom"].map { "\(workload.volume) from \($0)" } }
+        let message = "new cluster (kube-system \(ClusterIdentity.uid(evidence["clusterFingerprint"]) ?? "?")), its bootstrap restored \(restored.joined(separator: ", ")), workload\(config.workloads.count == 1 ? "" : "s") ready"
+            + (failed.isEmpty ? "" : "; not restored: \(failed.map(\.volume).joined(separator: ", "))")
+        return PhaseResult(message: message, evidence: facts, volumes: volumes)
     }
 
     static func sha256(_ data: Data) -> String {

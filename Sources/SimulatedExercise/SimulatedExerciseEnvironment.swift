@@ -20,7 +20,8 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         var client: KubeClient
         var longhornClient: LonghornClient
         var endpoint: SimulatorServer.Endpoint
-        var workload: ExerciseWorkload
+        /// Where the cluster keeps its volumes' contents.
+        var dataRoot: URL
         /// Runs the server and controllers; cancelled by destroy (or when the environment ends).
         var task: Task<Void, Never>
     }
@@ -49,6 +50,10 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         /// The rebuilt cluster's bootstrap starts the volume fresh instead of restoring it (the
         /// original plan's silent-empty-volume defect): the data does not come back.
         case skipRestore = "skip-restore"
+        /// After the rebuilt cluster restored everything, the last workload's sentinel is
+        /// overwritten in its volume (a restore that brought back the wrong bytes): that volume
+        /// FAILs, the others PASS.
+        case damageOneVolume = "damage-one-volume"
     }
 
     public init(config: ExerciseConfig, personality: LonghornPersonality = .default, workRoot: URL, fault: Fault? = nil,
@@ -68,8 +73,6 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         await stopInstance()
     }
 
-    var volume: String { config.workload.volume }
-
     // MARK: - Cluster lifecycle
 
     private func current() async throws -> Instance {
@@ -82,7 +85,8 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
     private func startInstance() async throws -> Instance {
         generation += 1
         let root = workRoot.appendingPathComponent("cluster-\(generation)")
-        let cluster = await SimulatedCluster(dataRoot: root.appendingPathComponent("data"))
+        let dataRoot = root.appendingPathComponent("data")
+        let cluster = await SimulatedCluster(dataRoot: dataRoot)
         var options = LonghornSimulation.Options(dataRoot: root.appendingPathComponent("longhorn"),
             storeResolver: LonghornSimulation.Options.folderStores(root: storeRoot))
         options.personality = personality
@@ -113,7 +117,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
             try await applyFault(to: longhorn, client: client)
             log("  simulated cluster \(config.cluster.name) #\(generation) at \(endpoint.url) (Longhorn \(personality))")
             return Instance(cluster: cluster, longhorn: longhorn, client: client, longhornClient: longhornClient, endpoint: endpoint,
-                workload: ExerciseWorkload(config: config, client: client, longhorn: longhornClient), task: task)
+                dataRoot: dataRoot, task: task)
         } catch {
             // Nothing may outlive a failed start: the HTTP client and the cluster's task end here.
             try? await client.shutdown()
@@ -166,45 +170,52 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
     }
 
     public func clusterFingerprint() async throws -> String {
+        try await ExerciseWorkload.fingerprint(current().client)
+    }
+
+    private func workload(_ workload: ExerciseConfig.Workload) async throws -> ExerciseWorkload {
         let instance = try await current()
-        return try await instance.workload.fingerprint()
+        return ExerciseWorkload(config: config, workload: workload, client: instance.client, longhorn: instance.longhornClient)
     }
 
-    public func backupInventory() async throws -> [String: String] {
-        try await current().workload.backupInventory()
+    public func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+        try await self.workload(workload).backupInventory()
     }
 
-    /// What the cluster's bootstrap does (the restore Job before Flux applies the workloads).
-    private func bootstrap(_ instance: Instance) async throws -> VolumeOutcome {
-        let restore = RestoreConfig(
-            longhornNamespace: config.longhorn.namespace, backupTarget: config.longhorn.backupTarget, syncTimeout: .seconds(60),
-            restoreTimeout: .seconds(300), concurrency: 1, skipFlag: RestoreConfig.Defaults.skipFlag,
-            volumes: [RestoreConfig.Volume(name: volume, pvcNamespace: config.workload.namespace, pvcName: config.workload.pvc,
-                size: config.workload.size, replicas: 3, storageClass: config.workload.storageClass, fsType: .ext4,
-                accessMode: .readWriteOnce, restore: .latest, onMissingBackup: .fresh)])
+    /// What the cluster's bootstrap does: the restore Job (failing when any volume fails, as the
+    /// real Job does), then Flux applies the workloads.
+    private func bootstrap(_ instance: Instance) async throws -> [VolumeOutcome] {
+        let restore = ExerciseWorkload.setupRestoreConfig(config, statusConfigMap: RestoreConfig.Defaults.statusConfigMap)
         let port = LonghornRestorePort(longhorn: instance.longhornClient)
         let log = self.log
         let outcomes = await RestoreOrchestrator(config: restore, port: port, log: { log("    restore: \($0)") }).run()
-        guard let outcome = outcomes.first, outcome.succeeded else {
-            throw DRError(.infrastructure, subject: "restore orchestrator", detail: outcomes.first?.message ?? "no outcome")
+        let failed = outcomes.filter { !$0.succeeded }
+        guard failed.isEmpty, outcomes.count == config.workloads.count else {
+            throw DRError(.infrastructure, subject: "restore orchestrator", detail: failed.map { "\($0.volume): \($0.message)" }.joined(separator: "; "))
         }
-        try await instance.workload.applyWorkload()
-        return outcome
+        for workload in config.workloads {
+            try await self.workload(workload).applyWorkload()
+        }
+        return outcomes
     }
 
-    public func setUpWorkload() async throws -> [String: String] {
+    public func setUpWorkloads() async throws -> [String: [String: String]] {
         let instance = try await current()
-        let outcome = try await bootstrap(instance)
-        let pod = try await instance.workload.runningPod()
-        return ["pod": pod, "bootstrapDecision": outcome.decision]
+        let outcomes = try await bootstrap(instance)
+        var facts: [String: [String: String]] = [:]
+        for workload in config.workloads {
+            let pod = try await self.workload(workload).runningPod()
+            facts[workload.volume] = ["pod": pod, "bootstrapDecision": outcomes.first { $0.volume == workload.volume }?.decision ?? ""]
+        }
+        return facts
     }
 
-    public func writeSentinel(_ bytes: Data) async throws -> Data {
-        try await current().workload.writeSentinel(bytes)
+    public func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
+        try await self.workload(workload).writeSentinel(bytes)
     }
 
-    public func backUp() async throws -> BackupEvidence {
-        let evidence = try await current().workload.backUp()
+    public func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence {
+        let evidence = try await self.workload(workload).backUp()
         if fault == .corruptBlock { try await corruptOneBlock() }
         return evidence
     }
@@ -246,18 +257,29 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
         let instance = try await current()
         // The bootstrap's orchestrator waits for Longhorn and the target itself, as the real Job does.
         _ = try await bootstrap(instance)
-        let pod = try await instance.workload.runningPod()
+        if fault == .damageOneVolume, let victim = config.workloads.last {
+            let file = instance.dataRoot.appendingPathComponent("volumes").appendingPathComponent(victim.volume).appendingPathComponent(config.sentinel.file)
+            let size = (try? Data(contentsOf: file).count) ?? Int(config.sentinel.size.bytes)
+            try Data(repeating: 0, count: size).write(to: file)
+            log("  simulated fault: overwrote \(config.sentinel.file) in restored volume \(victim.volume)")
+        }
         // The same proof the real run gives, read back from the cluster: its identity and the
         // orchestrator's published status.
-        var facts = try await instance.workload.restoreRecord()
+        let status = try await instance.client.get(.configMaps, namespace: config.longhorn.namespace, name: RestoreConfig.Defaults.statusConfigMap)
+        return ["clusterFingerprint": try await ExerciseWorkload.fingerprint(instance.client),
+            "restoreStartedAt": status[path: ["data", "startedAt"]]?.stringValue ?? ""]
+    }
+
+    public func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+        let exercise = try await self.workload(workload)
+        let pod = try await exercise.runningPod()
+        var facts = try await exercise.restoreRecord()
         facts["pod"] = pod
-        facts["clusterFingerprint"] = try await instance.workload.fingerprint()
-        facts["restoreStartedAt"] = facts["restoreStatusStartedAt"] ?? ""
         return facts
     }
 
-    public func readSentinel() async throws -> Data {
-        try await current().workload.readSentinel()
+    public func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data {
+        try await self.workload(workload).readSentinel()
     }
 
     // MARK: - Tools

@@ -27,6 +27,33 @@ import Testing
 
     /// A wrapper that traps SIGTERM (as Task does) around a child that ignores it: cancelling must
     /// stop both, TERM first and KILL after the grace period, and return only when they are gone.
+    /// Task exits on SIGTERM at once; its child (terraform) ignores it. The call must not return
+    /// until the child is gone too: the exercise may exit right after, and a SIGKILL left to a
+    /// timer would never be sent.
+    @Test func aCancelledCommandReturnsOnlyWhenItsWholeGroupIsGone() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pidFile = folder.appendingPathComponent("child.pid").path
+        // The wrapper keeps the default TERM action: it dies first, its child lives on.
+        let script = """
+            sh -c 'trap "" TERM; echo $$ > "$1"; exec sleep 300' child "$1" &
+            wait
+            """
+        let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(300)) }
+        var child: pid_t = 0
+        for _ in 0..<200 where child == 0 {
+            try await Task.sleep(for: .milliseconds(25))
+            child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        }
+        #expect(child > 0, "the child started")
+        run.cancel()
+        _ = await run.result
+        let aliveAtReturn = !Self.isDead(child)
+        if aliveAtReturn { kill(child, SIGKILL) }
+        #expect(!aliveAtReturn, "the child that ignores SIGTERM was still running when the call returned")
+    }
+
     @Test func cancellingStopsTheWholeProcessGroup() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

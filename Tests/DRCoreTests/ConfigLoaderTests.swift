@@ -24,10 +24,10 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         #expect(config.cluster.destroy == ["task", "tg:destroy-dev", "--", "-auto-approve"])
         #expect(config.cluster.rebuild == ["task", "tg:apply-dev", "--", "-auto-approve"])
         #expect(config.cluster.kubeconfig == .ssm(parameter: "/homelab/kubernetes/dev/kubeconfig", region: nil, profile: nil, path: "~/.kube/dev.yaml"))
-        #expect(config.workload.pvc == "dr-exercise-data")
-        #expect(config.workload.volume == "dr-exercise-data")
-        #expect(config.workload.mountPath == "/data")
-        #expect(config.workload.size.bytes == 1 << 30)
+        #expect(config.workloads[0].pvc == "dr-exercise-data")
+        #expect(config.workloads[0].volume == "dr-exercise-data")
+        #expect(config.workloads[0].mountPath == "/data")
+        #expect(config.workloads[0].size.bytes == 1 << 30)
         #expect(config.budgets.total == .seconds(7200))
         #expect(config.budgets.target == .seconds(2700))
         #expect(config.budgets.stopGrace == .seconds(30))
@@ -70,6 +70,34 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
             aws: {allowInsecureEndpoint: true}
             """, file: "t.yaml")
         #expect(allowed?.aws.allowInsecureEndpoint == true && allowed?.longhorn.storeEndpoint == "http://minio.lan:9000")
+    }
+
+    @Test func severalWorkloadsAreReadAndMustBeDistinct() throws {
+        let config = try ConfigLoader.loadExercise("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            workloads:
+              - {namespace: apps, deployment: photos, pvc: photos}
+              - {namespace: db, deployment: postgres, pvc: pgdata, volume: pg-volume, size: 2Gi}
+            """, file: "t.yaml")
+        #expect(config.workloads.map(\.volume) == ["photos", "pg-volume"])
+        #expect(config.workloads[1].size.bytes == 2 << 30)
+        let found = issues("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            sentinel: {size: 2Mi}
+            workloads:
+              - {namespace: apps, deployment: a, pvc: data, size: 1Mi}
+              - {namespace: apps, deployment: b, pvc: data}
+            """)
+        #expect(found.contains { $0.path == "workloads[1].volume" && $0.message.contains("volume data is declared twice") }, "\(found)")
+        #expect(found.contains { $0.path == "workloads[1].pvc" && $0.message.contains("PVC apps/data is declared twice") }, "\(found)")
+        let both = issues("kind: ExerciseConfig\ncluster: {name: dev}\nworkload: {pvc: a}\nworkloads: [{pvc: b}]\n")
+        #expect(both.contains { $0.path == "workloads" && $0.message.contains("either workload or workloads") })
+        let empty = issues("kind: ExerciseConfig\ncluster: {name: dev}\nworkloads: []\n")
+        #expect(empty.contains { $0.path == "workloads" && $0.message.contains("at least one") })
+        let tooBig = issues("kind: ExerciseConfig\ncluster: {name: dev}\nsentinel: {size: 2Mi}\nworkloads: [{pvc: a, size: 1Mi}, {pvc: b, deployment: b}]\n")
+        #expect(tooBig.contains { $0.path == "sentinel.size" && $0.message.contains("smallest volume's size") }, "\(tooBig)")
     }
 
     @Test func everyProblemIsReportedAtOnceWithLines() {

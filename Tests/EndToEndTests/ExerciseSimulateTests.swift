@@ -44,6 +44,37 @@ import Testing
         }
     }
 
+    /// Three workloads in two namespaces: each volume gets its own sentinel, backup, restore and
+    /// verdict; a volume that comes back wrong FAILs alone.
+    @Test(arguments: [nil, "damage-one-volume"])
+    func severalVolumesPassAndFailEachOnItsOwn(fault: String?) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-multi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("exercise.yaml")
+        try Data("""
+            kind: ExerciseConfig
+            cluster: {name: sim-multi}
+            workloads:
+              - {namespace: apps, deployment: photos, pvc: photos, size: 128Mi}
+              - {namespace: apps, deployment: notes, pvc: notes, size: 128Mi}
+              - {namespace: db, deployment: postgres, pvc: pgdata, size: 128Mi}
+            """.utf8).write(to: config)
+        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path] + (fault.map { ["--simulate-fault", $0] } ?? []),
+            environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path])
+        if fault == nil {
+            #expect(result.status == 0, "\(result.stdout.suffix(3000)) \(result.stderr.suffix(2000))")
+            for volume in ["photos", "notes", "pgdata"] {
+                #expect(result.stdout.contains("volume \(volume): PASS  backup "), "\(result.stdout)")
+            }
+        } else {
+            #expect(result.status == 1, "\(result.stdout.suffix(3000))")
+            #expect(result.stdout.contains("volume photos: PASS") && result.stdout.contains("volume notes: PASS"), "\(result.stdout)")
+            #expect(result.stdout.contains("volume pgdata: FAIL"), "\(result.stdout)")
+            #expect(result.stdout.contains("1 of 3 volumes failed: pgdata:"), "\(result.stdout)")
+        }
+    }
+
     /// The config's `metrics` and `notify` outputs, delivered to a real HTTP server on loopback.
     static func deliveryConfig(_ folder: URL, port: Int) throws -> URL {
         let config = folder.appendingPathComponent("exercise.yaml")

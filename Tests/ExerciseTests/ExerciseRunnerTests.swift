@@ -8,8 +8,9 @@ import Testing
 /// switches for each way a real exercise goes wrong. A "cluster" is its kube-system uid; each
 /// rebuild makes a new one whose bootstrap restores the newest backup.
 actor ScriptedEnvironment: ExerciseEnvironment {
-    var disk = Data()
-    var backedUp = Data()
+    /// Each volume's contents, by volume name.
+    var disks: [String: Data] = [:]
+    var backedUp: [String: Data] = [:]
     var restoreWorks = true
     var backupState = "Completed"
     var storeCorrupt = false
@@ -30,12 +31,21 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     var destroyHangs = false
     /// A recurring job backed the volume up after the exercise did.
     var newerScheduledBackup = false
+    /// Per-volume faults, by volume name: its backup ends in Error; its bootstrap starts it
+    /// fresh; the restore brings back other bytes; the restore brings back another volume's data.
+    var backupErrorIn: Set<String> = []
+    var freshIn: Set<String> = []
+    var damagedIn: Set<String> = []
+    var swapped: (String, String)?
     /// Moved forward by the phases that take time (destroy: 10 min).
     let clock: TestClock
     var apiUp = true
     var generation = 1
     var restoredAt = Date(timeIntervalSince1970: 0)
     private(set) var calls: [String] = []
+    /// The most backups running at once.
+    private(set) var peakBackups = 0
+    private var runningBackups = 0
 
     init(clock: TestClock = TestClock()) { self.clock = clock }
 
@@ -59,6 +69,12 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         self.destroyHangs = destroyHangs
         self.newerScheduledBackup = newerScheduledBackup
     }
+    func perVolume(backupError: Set<String> = [], fresh: Set<String> = [], damaged: Set<String> = [], swapped: (String, String)? = nil) {
+        backupErrorIn = backupError
+        freshIn = fresh
+        damagedIn = damaged
+        self.swapped = swapped
+    }
     func changeFingerprint(_ value: String) { fingerprint = value }
 
     func preflight() async throws -> [String: String] { calls.append("preflight"); return ["longhorn": "v1.10.2"] }
@@ -66,25 +82,36 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         guard apiUp else { throw StubFailure(message: "connection refused") }
         return fingerprint
     }
-    func setUpWorkload() async throws -> [String: String] { calls.append("setup"); return [:] }
-    func writeSentinel(_ bytes: Data) async throws -> Data { calls.append("write"); disk = bytes; return disk }
-    func backUp() async throws -> BackupEvidence {
+    func setUpWorkloads() async throws -> [String: [String: String]] { calls.append("setup"); return [:] }
+    func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
+        calls.append("write")
+        disks[workload.volume] = bytes
+        return bytes
+    }
+    func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence {
         calls.append("backup")
-        backedUp = staleSnapshot ? Data() : disk
-        return BackupEvidence(backupName: "backup-1", url: "s3://b@r/?backup=backup-1&volume=v", state: backupState, snapshotCreatedAt: "2027-01-15T08:00:00Z", volume: "v")
+        runningBackups += 1
+        peakBackups = max(peakBackups, runningBackups)
+        try await Task.sleep(for: .milliseconds(50))
+        runningBackups -= 1
+        backedUp[workload.volume] = staleSnapshot ? Data() : disks[workload.volume] ?? Data()
+        let state = backupErrorIn.contains(workload.volume) ? "Error" : backupState
+        return BackupEvidence(backupName: "backup-\(workload.volume)", url: "s3://b@r/?backup=backup-\(workload.volume)&volume=\(workload.volume)",
+            state: state, snapshotCreatedAt: "2027-01-15T08:00:00Z", volume: workload.volume)
     }
     func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
         calls.append("verify-store")
         if storeCorrupt { throw StubFailure(message: "block at offset 2097152 (key backupstore/volumes/…/blocks/ab/cd/abcd.blk): checksum mismatch") }
         // What a store check reports: the hash of the sentinel file found in the backup.
         if storeCheckOmitsSentinel { return ["blocksVerified": "3"] }
-        return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp).map { String(format: "%02x", $0) }.joined()]
+        return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp[backup.volume] ?? Data()).map { String(format: "%02x", $0) }.joined()]
     }
-    func backupInventory() async throws -> [String: String] {
+    func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
         calls.append("inventory")
-        guard newerScheduledBackup else { return ["newestBackup": "backup-1", "newestBackupAt": "2027-01-15T08:00:00Z"] }
-        return ["newestBackup": "backup-2", "newestBackupAt": "2027-01-15T08:30:00Z",
-            "newestScheduledBackup": "backup-2", ExerciseReport.newestScheduledBackupAt: "2027-01-15T08:30:00Z"]
+        let own = "backup-\(workload.volume)"
+        guard newerScheduledBackup else { return ["newestBackup": own, "newestBackupAt": "2027-01-15T08:00:00Z"] }
+        return ["newestBackup": "\(own)-scheduled", "newestBackupAt": "2027-01-15T08:30:00Z",
+            "newestScheduledBackup": "\(own)-scheduled", ExerciseReport.newestScheduledBackupAt: "2027-01-15T08:30:00Z"]
     }
     func destroy() async throws {
         calls.append("destroy")
@@ -96,7 +123,7 @@ actor ScriptedEnvironment: ExerciseEnvironment {
             throw StubFailure(message: "terragrunt: error destroying module nodes")
         }
         clock.advance(600)
-        disk = Data()
+        disks = [:]
     }
     func rebuild() async throws {
         calls.append("rebuild")
@@ -110,19 +137,30 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         generation += 1
         fingerprint = "kube-system=uid-\(generation)"
         restoredAt = clock.now()
-        disk = restoreWorks && !bootstrapStartsFresh ? backedUp : Data()
+        for (volume, data) in backedUp {
+            let fresh = bootstrapStartsFresh || freshIn.contains(volume)
+            disks[volume] = restoreWorks && !fresh ? data : Data()
+            if damagedIn.contains(volume) { disks[volume] = Data(repeating: 0, count: data.count) }
+        }
+        if let (a, b) = swapped { (disks[a], disks[b]) = (disks[b], disks[a]) }
     }
     func waitReady() async throws -> [String: String] {
         calls.append("wait-ready")
         guard apiUp else { throw StubFailure(message: "connection refused") }
-        let stamp = ISO8601DateFormatter().string(from: restoredAt)
-        if rebuildFindsAnotherCluster {
-            return ["clusterFingerprint": fingerprint, "restoreStartedAt": "2020-01-01T00:00:00Z", "restoreDecision": "restore", "restoredFrom": "backup-0"]
-        }
-        return ["clusterFingerprint": fingerprint, "restoreStartedAt": stamp, "restoreDecision": bootstrapStartsFresh ? "fresh" : "restore",
-            "restoredFrom": bootstrapStartsFresh ? "" : (newerScheduledBackup ? "backup-2" : "backup-1")]
+        if rebuildFindsAnotherCluster { return ["clusterFingerprint": fingerprint, "restoreStartedAt": "2020-01-01T00:00:00Z"] }
+        return ["clusterFingerprint": fingerprint, "restoreStartedAt": ISO8601DateFormatter().string(from: restoredAt)]
     }
-    func readSentinel() async throws -> Data { calls.append("read"); return disk }
+    func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+        let volume = workload.volume
+        if rebuildFindsAnotherCluster { return ["restoreDecision": "restore", "restoredFrom": "backup-0"] }
+        let fresh = bootstrapStartsFresh || freshIn.contains(volume)
+        return ["restoreDecision": fresh ? "fresh" : "restore",
+            "restoredFrom": fresh ? "" : (newerScheduledBackup ? "backup-\(volume)-scheduled" : "backup-\(volume)")]
+    }
+    func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data {
+        calls.append("read")
+        return disks[workload.volume] ?? Data()
+    }
 }
 
 /// A wall clock the tests move: the runner reads it, the environment advances it.
@@ -292,7 +330,7 @@ actor MemoryJournal: JournalStore {
         let report = try await run(environment)
         #expect(report.verdict == .fail)
         #expect(report.exitStatus == .verificationFailed)
-        #expect(report.failure?.contains("decision for the volume was \"fresh\"") == true, "\(report.failure ?? "")")
+        #expect(report.failure?.contains("decision for volume dr-exercise-data was \"fresh\"") == true, "\(report.failure ?? "")")
     }
 
     @Test func aNewerScheduledBackupRestoredInsteadIsAcceptedAndReported() async throws {
@@ -310,11 +348,11 @@ actor MemoryJournal: JournalStore {
         journal.clusterFingerprint = "https://10.0.0.1:6443 kube-system=uid-1"  // an older version's form
         journal.complete(.backup, at: Date(), message: "", evidence: ["backup": "backup-1"])
         journal.begin(.rebuild, at: Date())
-        let same = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-1"])
+        let same = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-1"], volumes: ["v": [:]])
         #expect(same.notRebuilt.count == 2)
         #expect(same.notRestored.count == 1)
         let good = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-2",
-            "restoreStartedAt": ISO8601DateFormatter().string(from: Date()), "restoreDecision": "restore", "restoredFrom": "backup-1"])
+            "restoreStartedAt": ISO8601DateFormatter().string(from: Date())], volumes: ["v": ["restoreDecision": "restore", "restoredFrom": "backup-1"]])
         #expect(good == RebuildProof.Problems())
     }
 
@@ -369,5 +407,86 @@ actor MemoryJournal: JournalStore {
         #expect(report.resumes == 1)
         #expect(report.total.map { $0 > .seconds(3 * 3600) } == true, "wall time includes the gap")
         #expect(report.activeTime < .seconds(3600), "time in phases does not")
+    }
+
+    // MARK: - Several volumes
+
+    static func threeVolumes() throws -> ExerciseConfig {
+        var config = try ConfigLoader.loadExercise("""
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            sentinel: {size: 4Ki}
+            workloads:
+              - {namespace: apps, deployment: photos, pvc: photos, volume: photos}
+              - {namespace: apps, deployment: notes, pvc: notes, volume: notes}
+              - {namespace: db, deployment: postgres, pvc: pgdata, volume: pgdata}
+            """, file: "three.yaml")
+        config.budgets = ExerciseConfig.Budgets(total: .seconds(7200), phases: Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, Duration.seconds(5)) }))
+        return config
+    }
+
+    static func verdicts(_ report: ExerciseReport) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: report.volumes.map { ($0.volume, $0.verdict) })
+    }
+
+    @Test func everyVolumeComesBackAndEachIsReported() async throws {
+        let environment = ScriptedEnvironment()
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        #expect(Self.verdicts(report) == ["photos": "PASS", "notes": "PASS", "pgdata": "PASS"])
+        #expect(report.volumes.map(\.volume) == ["photos", "notes", "pgdata"], "config order")
+        #expect(report.volumes.allSatisfy { $0.backup == "backup-\($0.volume)" && $0.restoredFrom == $0.backup })
+        #expect(await environment.peakBackups == 3, "the backups run concurrently")
+        let disks = await environment.disks
+        #expect(Set(disks.values).count == 3, "each volume gets its own sentinel bytes")
+        #expect(report.markdown().contains("| pgdata | PASS |"))
+        #expect(report.junitXML().contains("name=\"notes\""))
+    }
+
+    @Test func oneDamagedVolumeFailsAloneAndTheOthersPass() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.perVolume(damaged: ["notes"])
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(report.verdict == .fail)
+        #expect(report.exitStatus == .verificationFailed)
+        #expect(Self.verdicts(report) == ["photos": "PASS", "notes": "FAIL", "pgdata": "PASS"], "\(report.consoleText())")
+        #expect(report.failure?.contains("1 of 3 volumes failed: notes:") == true, "\(report.failure ?? "")")
+    }
+
+    @Test func aVolumeTheBootstrapStartedFreshFailsAndTheOthersAreStillVerified() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.perVolume(fresh: ["pgdata"])
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(report.verdict == .fail)
+        #expect(report.exitStatus == .verificationFailed)
+        #expect(Self.verdicts(report) == ["photos": "PASS", "notes": "PASS", "pgdata": "FAIL"], "\(report.consoleText())")
+        #expect(report.volumes.first { $0.volume == "pgdata" }?.message.contains("was \"fresh\"") == true)
+        #expect(await environment.calls.filter { $0 == "read" }.count == 2, "the volume that was not restored is not read")
+    }
+
+    @Test func volumesRestoredIntoEachOtherFailBoth() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.perVolume(swapped: ("photos", "notes"))
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(Self.verdicts(report) == ["photos": "FAIL", "notes": "FAIL", "pgdata": "PASS"], "\(report.consoleText())")
+    }
+
+    @Test func oneFailedBackupStopsBeforeDestroyAndNamesTheVolume() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.perVolume(backupError: ["notes"])
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(report.verdict == .fail)
+        #expect(await environment.calls.contains("destroy") == false)
+        #expect(Self.verdicts(report)["notes"] == "FAIL")
+        #expect(Self.verdicts(report)["photos"] == "not verified")
+        #expect(report.failure?.contains("backup backup-notes of volume notes ended in Error") == true, "\(report.failure ?? "")")
+    }
+
+    @Test func theWorstVolumeSetsTheScheduledRecoveryPoint() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.set(newerScheduledBackup: true)
+        let report = try await run(environment, config: try Self.threeVolumes())
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        #expect(report.scheduledRecoveryPoint != nil)
     }
 }

@@ -3,7 +3,9 @@
 /// Built only through `ConfigLoader`, which checks every field; a value of this type is valid.
 public struct ExerciseConfig: Sendable, Equatable {
     public var cluster: Cluster
-    public var workload: Workload
+    /// The test workloads, one volume each (at least one): each gets its own sentinel, backup,
+    /// restore and verdict.
+    public var workloads: [Workload]
     public var sentinel: Sentinel
     public var longhorn: LonghornTarget
     public var budgets: Budgets

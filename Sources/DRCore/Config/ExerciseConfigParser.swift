@@ -4,9 +4,9 @@ struct ExerciseConfigParser {
     typealias Defaults = ExerciseConfig.Defaults
 
     func parse(_ top: ConfigMapping) -> ExerciseConfig? {
-        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws"])
+        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws"])
         let cluster = parseCluster(top.mapping("cluster", required: true))
-        let workload = parseWorkload(top.mapping("workload"))
+        let workloads = parseWorkloads(top)
         let sentinel = parseSentinel(top.mapping("sentinel"))
         let longhorn = parseLonghorn(top.mapping("longhorn"))
         let budgets = parseBudgets(top.mapping("budgets"))
@@ -19,19 +19,19 @@ struct ExerciseConfigParser {
             state.rejectUnknownKeys(["directory"])
             stateDirectory = state.string("directory")
         }
-        if let workload, let sentinel, sentinel.size > workload.size {
+        if let workloads, let sentinel, let smallest = workloads.map(\.size).min(), sentinel.size > smallest {
             reader.report("sentinel.size", at: top.mapping("sentinel")?.value("size"),
-                "expected at most the volume size (\(workload.size)), found \(sentinel.size)")
+                "expected at most the smallest volume's size (\(smallest)), found \(sentinel.size)")
         }
         if let endpoint = longhorn?.storeEndpoint, aws?.allowInsecureEndpoint != true, let refusal = EndpointPolicy.cleartextRefusal(endpoint) {
             reader.report("longhorn.storeEndpoint", at: top.mapping("longhorn")?.value("storeEndpoint"), "the URL \(refusal)",
                 hint: "or set aws.allowInsecureEndpoint: true if this network is yours")
         }
-        guard let cluster, let workload, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
+        guard let cluster, let workloads, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
             return nil
         }
         return ExerciseConfig(
-            cluster: cluster, workload: workload, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
+            cluster: cluster, workloads: workloads, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
             report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws)
     }
 
@@ -86,6 +86,44 @@ struct ExerciseConfigParser {
             return .ssm(parameter: parameter, region: ssm.string("region"), profile: ssm.string("profile"),
                 path: ssm.string("path") ?? Defaults.kubeconfigPath(cluster: cluster))
         }
+    }
+
+    /// `workload:` (one) or `workloads:` (a list of the same mappings), not both; neither = the
+    /// default workload. Volumes, PVCs and Deployments must be distinct.
+    private func parseWorkloads(_ top: ConfigMapping) -> [ExerciseConfig.Workload]? {
+        if top.has("workload"), top.has("workloads") {
+            reader.report("workloads", at: top.value("workloads"), "expected either workload or workloads, found both",
+                hint: "move the single workload into the workloads list")
+            return nil
+        }
+        guard top.has("workloads") else { return parseWorkload(top.mapping("workload")).map { [$0] } }
+        guard let items = top.list("workloads") else { return nil }
+        guard !items.isEmpty else {
+            reader.report("workloads", at: top.value("workloads"), "expected at least one workload, found an empty list")
+            return nil
+        }
+        var workloads: [ExerciseConfig.Workload] = []
+        var ok = true
+        var seen: [String: String] = [:]
+        for item in items {
+            guard let map = ConfigMapping(item.node, at: item.path, reader: reader), let workload = parseWorkload(map) else {
+                ok = false
+                continue
+            }
+            for (key, what) in [("volume", "volume \(workload.volume)"), ("pvc", "PVC \(workload.namespace)/\(workload.pvc)"),
+                ("deployment", "deployment \(workload.namespace)/\(workload.deployment)")]
+            {
+                if let first = seen[what] {
+                    reader.report(map.childPath(key), at: map.value(key) ?? map.node, "\(what) is declared twice (first at \(first))",
+                        hint: "each workload needs its own volume, PVC and Deployment")
+                    ok = false
+                } else {
+                    seen[what] = item.path
+                }
+            }
+            workloads.append(workload)
+        }
+        return ok ? workloads : nil
     }
 
     private func parseWorkload(_ map: ConfigMapping?) -> ExerciseConfig.Workload? {

@@ -11,8 +11,12 @@ public struct ExerciseJournal: Sendable, Codable, Equatable {
         /// A stable code (`ok`, `timeout`, `backup-error`, `sentinel-mismatch`...).
         public var reason: String
         public var message: String
-        /// What the phase proved, e.g. `backup: backup-3f2a…`, `sentinelSHA256: …`.
+        /// What the phase proved about the run as a whole (for phases that work per volume: the
+        /// worst case, e.g. the oldest snapshot), e.g. `backup: backup-3f2a…`.
         public var evidence: [String: String]
+        /// What it proved per volume, by volume name; a volume that failed has `failure` and
+        /// `failureReason`. Absent in journals of versions with one volume per exercise.
+        public var volumes: [String: [String: String]]?
 
         public var duration: Duration? {
             finishedAt.map { .milliseconds(Int64(($0.timeIntervalSince(startedAt) * 1000).rounded())) }
@@ -23,12 +27,18 @@ public struct ExerciseJournal: Sendable, Codable, Equatable {
     /// so a resumed run continues destroy and rebuild without asking the (old) cluster again.
     public struct DestroyMark: Sendable, Codable, Equatable {
         public var at: Date
-        /// What the cluster held at that moment (newest backup, newest scheduled backup).
+        /// What the cluster held at that moment (newest backup, newest scheduled backup); the
+        /// per-volume figures in `volumes`, the worst case here.
         public var evidence: [String: String]
-        public init(at: Date, evidence: [String: String]) {
+        public var volumes: [String: [String: String]]?
+        public init(at: Date, evidence: [String: String], volumes: [String: [String: String]]? = nil) {
             self.at = at
             self.evidence = evidence
+            self.volumes = volumes
         }
+
+        /// A volume's figure, falling back to the run-wide one (journals with one volume).
+        public func evidence(_ key: String, volume: String) -> String? { volumes?[volume]?[key] ?? evidence[key] }
     }
 
     public var runID: String
@@ -41,6 +51,8 @@ public struct ExerciseJournal: Sendable, Codable, Equatable {
     public var destroyStarted: DestroyMark?
     /// When each `--resume` of this run began (optional: journals of older versions lack it).
     public var resumedAt: [Date]?
+    /// The exercise's volumes, in config order (absent in journals with one volume per exercise).
+    public var volumes: [String]?
 
     public init(runID: String, cluster: String, startedAt: Date) {
         self.runID = runID
@@ -56,27 +68,53 @@ public struct ExerciseJournal: Sendable, Codable, Equatable {
 
     public func evidence(_ phase: ExercisePhase, _ key: String) -> String? { phases[phase]?.evidence[key] }
 
+    /// A volume's evidence, falling back to the phase-wide one (journals with one volume).
+    public func evidence(_ phase: ExercisePhase, _ key: String, volume: String) -> String? {
+        phases[phase]?.volumes?[volume]?[key] ?? phases[phase]?.evidence[key]
+    }
+
+    /// The first failure recorded for a volume, in phase order: (phase, reason, message).
+    public func failure(of volume: String) -> (phase: ExercisePhase, reason: String, message: String)? {
+        for phase in ExercisePhase.allCases {
+            if let facts = phases[phase]?.volumes?[volume], let message = facts[Self.failureKey] {
+                return (phase, facts[Self.failureReasonKey] ?? "error", message)
+            }
+        }
+        return nil
+    }
+
+    /// Per-volume evidence keys of a failure.
+    public static let failureKey = "failure"
+    public static let failureReasonKey = "failureReason"
+
     public mutating func begin(_ phase: ExercisePhase, at time: Date) {
         phases[phase] = PhaseRecord(outcome: .running, startedAt: time, finishedAt: nil, reason: "running", message: "", evidence: [:])
     }
 
-    public mutating func complete(_ phase: ExercisePhase, at time: Date, message: String, evidence: [String: String] = [:]) {
-        var record = phases[phase] ?? PhaseRecord(outcome: .running, startedAt: time, finishedAt: nil, reason: "", message: "", evidence: [:])
-        record.outcome = .completed
-        record.finishedAt = time
-        record.reason = "ok"
-        record.message = message
-        record.evidence.merge(evidence) { $1 }
-        phases[phase] = record
+    public mutating func complete(
+        _ phase: ExercisePhase, at time: Date, message: String, evidence: [String: String] = [:], volumes: [String: [String: String]]? = nil
+    ) {
+        end(phase, at: time, outcome: .completed, reason: "ok", message: message, evidence: evidence, volumes: volumes)
     }
 
-    public mutating func fail(_ phase: ExercisePhase, at time: Date, reason: String, message: String, evidence: [String: String] = [:]) {
+    public mutating func fail(
+        _ phase: ExercisePhase, at time: Date, reason: String, message: String, evidence: [String: String] = [:],
+        volumes: [String: [String: String]]? = nil
+    ) {
+        end(phase, at: time, outcome: .failed, reason: reason, message: message, evidence: evidence, volumes: volumes)
+    }
+
+    private mutating func end(
+        _ phase: ExercisePhase, at time: Date, outcome: PhaseRecord.Outcome, reason: String, message: String, evidence: [String: String],
+        volumes: [String: [String: String]]?
+    ) {
         var record = phases[phase] ?? PhaseRecord(outcome: .running, startedAt: time, finishedAt: nil, reason: "", message: "", evidence: [:])
-        record.outcome = .failed
+        record.outcome = outcome
         record.finishedAt = time
         record.reason = reason
         record.message = message
         record.evidence.merge(evidence) { $1 }
+        if let volumes { record.volumes = (record.volumes ?? [:]).merging(volumes) { $0.merging($1) { $1 } } }
         phases[phase] = record
     }
 
@@ -144,12 +182,17 @@ public enum RebuildProof {
     public struct Problems: Equatable {
         /// The cluster is not (provably) a new one: exit 4.
         public var notRebuilt: [String] = []
-        /// The new cluster did not restore this run's backup: the data did not come back, exit 1.
-        public var notRestored: [String] = []
+        /// By volume: the new cluster did not restore this run's backup of it; its data did not
+        /// come back (exit 1).
+        public var notRestored: [String: String] = [:]
         public init() {}
     }
 
-    public static func check(journal: ExerciseJournal, evidence: [String: String]) -> Problems {
+    /// - Parameters:
+    ///   - evidence: the cluster's (`clusterFingerprint`, `restoreStartedAt`).
+    ///   - volumes: each volume's row of the orchestrator's status (`restoreDecision`,
+    ///     `restoredFrom`, `restoreMessage`), by volume name.
+    public static func check(journal: ExerciseJournal, evidence: [String: String], volumes: [String: [String: String]]) -> Problems {
         var problems = Problems()
         let before = ClusterIdentity.uid(journal.clusterFingerprint)
         let after = ClusterIdentity.uid(evidence["clusterFingerprint"])
@@ -168,16 +211,18 @@ public enum RebuildProof {
                 problems.notRebuilt.append("no restore by the bootstrap was found (no start time)")
             }
         }
-        let backup = journal.evidence(.backup, "backup") ?? ""
-        let decision = evidence["restoreDecision"] ?? ""
-        let source = evidence["restoredFrom"] ?? ""
-        // A recurring job may have backed the volume up after the exercise did; such a backup
-        // (recorded as the newest at destroy) holds the sentinel too, and verify checks the bytes.
-        let newer = journal.destroyStarted?.evidence["newestBackup"]
-        if decision != "restore" {
-            problems.notRestored.append("its decision for the volume was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(evidence["restoreMessage"] ?? "no status"))")
-        } else if source != backup && (newer == nil || source != newer) {
-            problems.notRestored.append("it restored \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)")
+        for (volume, row) in volumes {
+            let backup = journal.evidence(.backup, "backup", volume: volume) ?? ""
+            let decision = row["restoreDecision"] ?? ""
+            let source = row["restoredFrom"] ?? ""
+            // A recurring job may have backed the volume up after the exercise did; such a backup
+            // (recorded as the newest at destroy) holds the sentinel too, and verify checks the bytes.
+            let newer = journal.destroyStarted?.evidence("newestBackup", volume: volume)
+            if decision != "restore" {
+                problems.notRestored[volume] = "its decision for volume \(volume) was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(row["restoreMessage"] ?? "no status"))"
+            } else if source != backup && (newer == nil || source != newer) {
+                problems.notRestored[volume] = "it restored volume \(volume) from \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)"
+            }
         }
         return problems
     }

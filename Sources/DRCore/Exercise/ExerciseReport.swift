@@ -13,6 +13,16 @@ public struct ExerciseReport: Sendable, Equatable {
         public var message: String
     }
 
+    /// One volume's result: PASS only when its own sentinel came back byte for byte.
+    public struct VolumeLine: Sendable, Equatable {
+        public var volume: String
+        /// PASS, FAIL, or "not verified" (the run stopped before this volume's verdict).
+        public var verdict: String
+        public var backup: String
+        public var restoredFrom: String
+        public var message: String
+    }
+
     public var runID: String
     public var cluster: String
     public var verdict: Verdict
@@ -38,6 +48,8 @@ public struct ExerciseReport: Sendable, Equatable {
     /// What the run's way of reaching the cluster or the store gave away (plain http, no
     /// certificate checks): the exercise went on, and the reader of its report should know.
     public var warnings: [String]
+    /// Per volume, in config order (empty for journals with one volume per exercise).
+    public var volumes: [VolumeLine]
 
     public var targetMet: Bool { activeTime <= target }
 
@@ -90,6 +102,20 @@ public struct ExerciseReport: Sendable, Equatable {
         target = budgets.target
         resumes = journal.resumedAt?.count ?? 0
         warnings = journal.evidence(.preflight, Self.securityWarnings)?.split(separator: "\n").map(String.init) ?? []
+        volumes = (journal.volumes ?? []).map { volume in
+            let backup = journal.evidence(.backup, "backup", volume: volume) ?? ""
+            let restoredFrom = journal.evidence(.waitReady, "restoredFrom", volume: volume) ?? ""
+            if let failure = journal.failure(of: volume) {
+                return VolumeLine(volume: volume, verdict: "FAIL", backup: backup, restoredFrom: restoredFrom,
+                    message: "\(failure.phase.rawValue): \(failure.message)")
+            }
+            if journal.phases[.verify]?.volumes?[volume]?["sentinelMatch"] == "true" {
+                return VolumeLine(volume: volume, verdict: "PASS", backup: backup, restoredFrom: restoredFrom,
+                    message: "sentinel matches byte for byte")
+            }
+            return VolumeLine(volume: volume, verdict: "not verified", backup: backup, restoredFrom: restoredFrom,
+                message: journal.nextPhase.map { "the run stopped before \($0.rawValue)" } ?? "")
+        }
     }
 
     static func duration(from start: Date, to end: Date) -> Duration {
@@ -130,6 +156,9 @@ public struct ExerciseReport: Sendable, Equatable {
         }
         lines.append("  RTO \(Self.text(recoveryTime)) (rebuild → verified)   destroy \(Self.text(destroyTime))   RPO \(Self.text(recoveryPoint))   scheduled RPO \(scheduledRPOText)")
         lines.append("  total \(Self.text(total)), in phases \(Self.text(activeTime)) (target \(DurationText.format(target)): \(targetMet ? "met" : "missed"))\(resumes > 0 ? ", resumed \(resumes)×" : "")")
+        for volume in volumes {
+            lines.append("  volume \(volume.volume): \(volume.verdict)  backup \(volume.backup.isEmpty ? "-" : volume.backup), restored from \(volume.restoredFrom.isEmpty ? "-" : volume.restoredFrom)  \(volume.message)")
+        }
         if let failure { lines.append("  failure: \(failure)") }
         lines += warnings.map { "  \($0)" }
         return lines.joined(separator: "\n")
@@ -146,6 +175,7 @@ public struct ExerciseReport: Sendable, Equatable {
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
             "destroyMillis": millis(destroyTime), "scheduledRpoMillis": millis(scheduledRecoveryPoint),
             "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes, "warnings": warnings,
+            "volumes": volumes.map { ["volume": $0.volume, "verdict": $0.verdict, "backup": $0.backup, "restoredFrom": $0.restoredFrom, "message": $0.message] },
             "phases": phases.map { line -> [String: Any] in
                 ["phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
                  "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message]
@@ -160,16 +190,26 @@ public struct ExerciseReport: Sendable, Equatable {
             text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        let failures = phases.filter { $0.outcome == "failed" }.count
+        let failures = phases.filter { $0.outcome == "failed" }.count + volumes.filter { $0.verdict == "FAIL" }.count
         let skipped = phases.filter { $0.outcome != "failed" && $0.outcome != "completed" }.count
+            + volumes.filter { $0.verdict != "FAIL" && $0.verdict != "PASS" }.count
         var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-            "<testsuite name=\"dr-exercise \(escape(cluster))\" tests=\"\(phases.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">"]
+            "<testsuite name=\"dr-exercise \(escape(cluster))\" tests=\"\(phases.count + volumes.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">"]
         for line in phases {
             xml.append("  <testcase classname=\"dr-exercise\" name=\"\(line.phase.rawValue)\" time=\"\(seconds(line.duration))\">")
             if line.outcome == "failed" {
                 xml.append("    <failure type=\"\(escape(line.reason))\" message=\"\(escape(line.message))\"/>")
             } else if line.outcome != "completed" {
                 xml.append("    <skipped message=\"not run\"/>")
+            }
+            xml.append("  </testcase>")
+        }
+        for volume in volumes {
+            xml.append("  <testcase classname=\"dr-exercise.volume\" name=\"\(escape(volume.volume))\" time=\"0.000\">")
+            if volume.verdict == "FAIL" {
+                xml.append("    <failure type=\"volume\" message=\"\(escape(volume.message))\"/>")
+            } else if volume.verdict != "PASS" {
+                xml.append("    <skipped message=\"\(escape(volume.message))\"/>")
             }
             xml.append("  </testcase>")
         }
@@ -199,6 +239,12 @@ public struct ExerciseReport: Sendable, Equatable {
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
             lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(Self.tableCell(line.message)) |")
+        }
+        if !volumes.isEmpty {
+            lines += ["", "| volume | verdict | backup | restored from | detail |", "| --- | --- | --- | --- | --- |"]
+            for volume in volumes {
+                lines.append("| \(Self.tableCell(volume.volume)) | \(volume.verdict) | \(Self.tableCell(volume.backup)) | \(Self.tableCell(volume.restoredFrom)) | \(Self.tableCell(volume.message)) |")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -2,8 +2,9 @@ import Foundation
 import KubeModels
 
 /// What a CSI driver does to its backing storage when the provisioner stand-in creates or deletes a
-/// PV. The Longhorn simulation registers its own hook for `driver.longhorn.io`, to create and delete
-/// its Longhorn volumes; until then the default hook just manages the volume's data directory.
+/// PV. The Longhorn simulation registers its own hook for `driver.longhorn.io` (`LonghornCSIHook`),
+/// to create and delete its Longhorn volumes; without it the default hook just manages the
+/// volume's data directory.
 public protocol VolumeProvisioningHook: Sendable {
     /// Creates the backing volume `handle` of `capacityBytes` for `claim`.
     func createVolume(handle: String, capacityBytes: Int64, claim: JSONValue) async throws

@@ -101,6 +101,7 @@ public final class LonghornSimulation: Sendable {
                 object: defaultBackupTarget(url: options.backupTargetURL ?? "", credentialSecret: options.credentialSecret ?? ""))
         }
         try await installWorkloads()
+        await cluster.provisioners.register(driver: "driver.longhorn.io", hook: LonghornCSIHook(simulation: self))
     }
 
     /// The manager and CSI workloads a readiness check looks at: DaemonSets reported rolled out
@@ -240,4 +241,33 @@ actor InFlight {
 
     func start(_ job: LonghornSimulation.Job) -> Bool { running.insert(job).inserted }
     func finish(_ job: LonghornSimulation.Job) { running.remove(job) }
+}
+
+/// What Longhorn's CSI driver does when the external provisioner asks it for a volume: a Longhorn
+/// Volume named after the PV (`pvc-<claim uid>`, also its `volumeHandle`), sized from the claim;
+/// deleting the PV (reclaim policy Delete) deletes the Volume. Registered for
+/// `driver.longhorn.io` when the simulation is installed, replacing the bare folder hook.
+struct LonghornCSIHook: VolumeProvisioningHook {
+    let simulation: LonghornSimulation
+
+    func createVolume(handle: String, capacityBytes: Int64, claim: JSONValue) async throws {
+        let store = simulation.store
+        let volumes = try await simulation.type(LonghornCRDs.group, "volumes")
+        _ = simulation.volumeDirectory(handle)
+        guard await store.find(volumes, namespace: simulation.namespace, name: handle) == nil else { return }
+        let modes = claim[path: ["spec", "accessModes"]]?.arrayValue?.compactMap(\.stringValue) ?? []
+        try await store.create(volumes, namespace: simulation.namespace, object: [
+            "metadata": ["name": .string(handle)],
+            "spec": ["size": .string(String(capacityBytes)), "numberOfReplicas": 3, "frontend": "blockdev",
+                "accessMode": modes.contains("ReadWriteMany") ? "rwx" : "rwo"],
+        ])
+    }
+
+    func deleteVolume(handle: String) async throws {
+        let volumes = try await simulation.type(LonghornCRDs.group, "volumes")
+        if await simulation.store.find(volumes, namespace: simulation.namespace, name: handle) != nil {
+            _ = try await simulation.store.delete(volumes, namespace: simulation.namespace, name: handle)
+        }
+        simulation.cluster.volumes.removeVolume(volumeKey: handle)
+    }
 }
