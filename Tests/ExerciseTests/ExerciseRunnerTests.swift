@@ -451,6 +451,9 @@ actor MemoryJournal: JournalStore {
         #expect(report.exitStatus == .verificationFailed)
         #expect(Self.verdicts(report) == ["photos": "PASS", "notes": "FAIL", "pgdata": "PASS"], "\(report.consoleText())")
         #expect(report.failure?.contains("1 of 3 volumes failed: notes:") == true, "\(report.failure ?? "")")
+        let metrics = report.prometheusText(finishedAt: Date())
+        #expect(metrics.contains("longhorn_dr_exercise_volume_success{cluster=\"dev\",volume=\"notes\"} 0"))
+        #expect(metrics.contains("longhorn_dr_exercise_volume_success{cluster=\"dev\",volume=\"photos\"} 1"))
     }
 
     @Test func aVolumeTheBootstrapStartedFreshFailsAndTheOthersAreStillVerified() async throws {

@@ -35,6 +35,13 @@ extension ExerciseReport {
             guard let value = seconds(line.duration) else { continue }
             lines.append("longhorn_dr_exercise_phase_duration_seconds{\(cluster),phase=\"\(line.phase.rawValue)\"} \(value)")
         }
+        if !volumes.isEmpty {
+            lines += ["# HELP longhorn_dr_exercise_volume_success 1 when the volume's data came back byte for byte in the last DR exercise, else 0.",
+                "# TYPE longhorn_dr_exercise_volume_success gauge"]
+            for volume in volumes {
+                lines.append("longhorn_dr_exercise_volume_success{\(cluster),volume=\"\(Self.labelValue(volume.volume))\"} \(volume.verdict == "PASS" ? 1 : 0)")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
