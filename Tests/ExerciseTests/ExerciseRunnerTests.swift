@@ -185,9 +185,13 @@ actor MemoryJournal: JournalStore {
 }
 
 @Suite struct ExerciseRunnerTests {
-    static func config(total: Duration = .seconds(7200), phase: Duration = .seconds(5)) throws -> ExerciseConfig {
+    /// - Parameter rebuild: a short budget for the rebuild alone (the phase the tests hang), so
+    ///   the other phases are not timed out by a busy machine.
+    static func config(total: Duration = .seconds(7200), phase: Duration = .seconds(5), rebuild: Duration? = nil) throws -> ExerciseConfig {
         var config = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nsentinel: {size: 4Ki}\n", file: "t.yaml")
-        config.budgets = ExerciseConfig.Budgets(total: total, phases: Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, phase) }))
+        var phases = Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, phase) })
+        if let rebuild { phases[.rebuild] = rebuild }
+        config.budgets = ExerciseConfig.Budgets(total: total, phases: phases)
         return config
     }
 
@@ -282,7 +286,7 @@ actor MemoryJournal: JournalStore {
     @Test func aHangingPhaseFailsOnItsBudget() async throws {
         let environment = ScriptedEnvironment()
         await environment.configure(rebuildHangs: true)
-        let report = try await run(environment, config: try Self.config(phase: .milliseconds(300)))
+        let report = try await run(environment, config: try Self.config(rebuild: .milliseconds(300)))
         #expect(report.verdict == .fail)
         #expect(report.phases.first { $0.phase == .rebuild }?.reason == "timeout")
         #expect(report.exitStatus == .infrastructure)
@@ -293,7 +297,7 @@ actor MemoryJournal: JournalStore {
         let journal = MemoryJournal()
         // A first run that stopped at rebuild (as if killed): the journal says so.
         await environment.configure(rebuildHangs: true)
-        _ = try await run(environment, journal: journal, config: try Self.config(phase: .milliseconds(300)))
+        _ = try await run(environment, journal: journal, config: try Self.config(rebuild: .milliseconds(300)))
         await environment.configure(rebuildHangs: false)
         let report = try await run(environment, journal: journal, resume: true)
         #expect(report.verdict == .pass, "\(report.consoleText())")
@@ -399,10 +403,10 @@ actor MemoryJournal: JournalStore {
         let environment = ScriptedEnvironment()
         let journal = MemoryJournal()
         await environment.configure(rebuildHangs: true)
-        _ = try await run(environment, journal: journal, config: try Self.config(total: .seconds(30), phase: .milliseconds(300)))
+        _ = try await run(environment, journal: journal, config: try Self.config(total: .seconds(30), rebuild: .milliseconds(300)))
         environment.clock.advance(3 * 3600)  // the operator comes back three hours later, long past the total
         await environment.configure(rebuildHangs: false)
-        let report = try await run(environment, journal: journal, resume: true, config: try Self.config(total: .seconds(30), phase: .milliseconds(300)))
+        let report = try await run(environment, journal: journal, resume: true, config: try Self.config(total: .seconds(30), rebuild: .milliseconds(300)))
         #expect(report.verdict == .pass, "\(report.consoleText())")
         #expect(report.resumes == 1)
         #expect(report.total.map { $0 > .seconds(3 * 3600) } == true, "wall time includes the gap")
