@@ -119,6 +119,8 @@ public struct BackupReader: Sendable {
     ///
     /// - Parameters:
     ///   - parallelism: how many blocks are fetched and verified at once (at least 1).
+    ///   - durable: flush the file to disk before returning; an image that is read once and
+    ///     removed (a store check) does not need to wait for the disk.
     ///   - progress: called after each block is written, from the calling task.
     /// - Throws: `.backupInProgress`, `.invalidConfig`, `.blockMissing`, `.blockTruncated`, `.blockCorrupt`,
     ///   `.blockChecksumMismatch` (with `key` and `blockOffset` set), `.io` for the output file.
@@ -127,9 +129,10 @@ public struct BackupReader: Sendable {
         backup: String,
         to output: URL,
         parallelism: Int = 4,
+        durable: Bool = false,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Result {
-        try await run(volume: volume, backup: backup, output: output, parallelism: parallelism, progress: progress)
+        try await run(volume: volume, backup: backup, output: output, parallelism: parallelism, durable: durable, progress: progress)
     }
 
     /// Fetches, decompresses and verifies every block of a backup without writing anything.
@@ -141,7 +144,7 @@ public struct BackupReader: Sendable {
         parallelism: Int = 4,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Result {
-        try await run(volume: volume, backup: backup, output: nil, parallelism: parallelism, progress: progress)
+        try await run(volume: volume, backup: backup, output: nil, parallelism: parallelism, durable: false, progress: progress)
     }
 
     private func run(
@@ -149,6 +152,7 @@ public struct BackupReader: Sendable {
         backup: String,
         output: URL?,
         parallelism: Int,
+        durable: Bool,
         progress: (@Sendable (Progress) -> Void)?
     ) async throws -> Result {
         let volumeConfig = try await volumeConfig(volume)
@@ -178,7 +182,7 @@ public struct BackupReader: Sendable {
         do {
             return try await copyBlocks(
                 blocks, volume: volume, backup: backup, method: method, blockSize: blockSize, context: context,
-                sink: sink, outputSize: outputSize, parallelism: parallelism, progress: progress)
+                sink: sink, outputSize: outputSize, parallelism: parallelism, durable: durable, progress: progress)
         } catch {
             // Never leave a half-restored image behind that could pass for a good one.
             if let sink, let output {
@@ -199,6 +203,7 @@ public struct BackupReader: Sendable {
         sink: OutputFile?,
         outputSize: Int64?,
         parallelism: Int,
+        durable: Bool,
         progress: (@Sendable (Progress) -> Void)?
     ) async throws -> Result {
         var done = Progress(blocksDone: 0, blocksTotal: blocks.count, bytesDone: 0)
@@ -232,7 +237,7 @@ public struct BackupReader: Sendable {
                 startNext()
             }
         }
-        try sink?.finish()
+        if durable { try sink?.finish() }
 
         return Result(
             volume: volume, backup: backup, blockSize: blockSize, blocksVerified: done.blocksDone,

@@ -128,8 +128,11 @@ struct BackupVerifyCommand: AsyncParsableCommand {
         } else {
             callback = nil
         }
-        let result = try await reader.restore(
-            volume: volume, backup: config.name, to: image, parallelism: parallelism, progress: callback)
+        // The image is only needed to read a file out of it; without --file every block is
+        // still fetched, decompressed and checked, and nothing is written.
+        let result = file == nil
+            ? try await reader.verify(volume: volume, backup: config.name, parallelism: parallelism, progress: callback)
+            : try await reader.restore(volume: volume, backup: config.name, to: image, parallelism: parallelism, progress: callback)
         let verifySeconds = (ContinuousClock.now - verifyStarted).seconds
         progress.finish()
         var extracted: Ext4FileExtractor.Extracted?

@@ -26,7 +26,8 @@ struct VerifyReport {
             "  created:     \(createdTime)",
             "  blocks:      \(result.blocksVerified) verified (SHA-512), block size \(Self.size(Int64(result.blockSize))), \(compression)",
             "  data:        \(Self.size(result.bytesVerified)) checked, \(Self.size(result.compressedBytes)) fetched",
-            "  image:       \(Self.size(result.outputSize ?? 0)) rebuilt (sparse, removed afterwards)",
+            result.outputSize.map { "  image:       \(Self.size($0)) rebuilt for --file (sparse, removed afterwards)" }
+                ?? "  image:       none written (only --file needs one)",
             String(format: "  time:        %.1f s (%.1f MiB/s verified)", elapsed.seconds, throughputMiBps),
             "  credentials: \(credentialsSource)",
         ]
@@ -52,7 +53,8 @@ struct VerifyReport {
             "blocksVerified": result.blocksVerified,
             "bytesVerified": Int(result.bytesVerified),
             "bytesFetched": Int(result.compressedBytes),
-            "imageSize": Int(result.outputSize ?? 0),
+            // null: no image was written (no --file).
+            "imageSize": result.outputSize.map { Int($0) as Any } ?? NSNull(),
             "blocksInOtherCompression": result.blocksInOtherMethod,
             "seconds": (elapsed.seconds * 1000).rounded() / 1000,
             "throughputMiBps": (throughputMiBps * 10).rounded() / 10,
