@@ -172,15 +172,14 @@ public enum SimulatorServer {
     /// channel with TLS on its parent, the connection; an HTTP/1.1 connection holds TLS itself
     /// (its parent is the listening socket).
     static func connection(of channel: any Channel) async -> (clientCertificate: Bool, http2: Bool) {
-        (try? await channel.eventLoop.submit {
-            if let own = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
-                return (own.peerCertificate != nil, false)
-            }
-            guard let parent = channel.parent, let tls = try? parent.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else {
-                return (false, false)
-            }
-            return (tls.peerCertificate != nil, true)
-        }.get()) ?? (false, false)
+        // A stream's parent is a connection, which itself has a parent (the listening socket,
+        // on another event loop, never to be touched from this one).
+        let connection = channel.parent.flatMap { $0.parent == nil ? nil : $0 } ?? channel
+        let http2 = connection !== channel
+        return (try? await connection.eventLoop.submit {
+            let tls = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+            return (tls?.peerCertificate != nil, http2)
+        }.get()) ?? (false, http2)
     }
 }
 
