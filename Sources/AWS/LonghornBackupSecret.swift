@@ -23,6 +23,24 @@ public struct LonghornBackupSecret: Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// The one way a Secret read from the API becomes this: its `data` map as the API sends it.
+    /// - Parameters:
+    ///   - name: `namespace/name` of the Secret, for messages.
+    ///   - base64Data: The Secret's `data`, each value base64 as the API sends it.
+    /// - Throws: `AWSError` `.invalidSecret` when a value is not base64 or not UTF-8 text (a
+    ///   damaged Secret is an error, never a key silently left out).
+    public init(name: String, base64Data: [String: String]) throws(AWSError) {
+        var data: [String: Data] = [:]
+        for (key, text) in base64Data {
+            guard let bytes = Data(base64Encoded: text) else {
+                throw AWSError(code: .invalidSecret, subject: "Secret \(name)", detail: "key \(key) is not base64 data",
+                    hint: "recreate the Secret with `kubectl create secret generic … --from-literal=\(key)=…`")
+            }
+            data[key] = bytes
+        }
+        try self.init(name: name, data: data)
+    }
+
     /// - Parameters:
     ///   - name: `namespace/name` of the Secret, for messages.
     ///   - data: The Secret's `data`, base64-decoded into bytes.

@@ -97,11 +97,8 @@ enum StoreCheck {
         }
         guard let name, !name.isEmpty else { return nil }
         let object = try await longhorn.kube.get(.secrets, namespace: longhorn.namespace, name: name)
-        var data: [String: Data] = [:]
-        for (key, value) in object["data"]?.objectValue ?? [:] {
-            if let text = value.stringValue, let bytes = Data(base64Encoded: text) { data[key] = bytes }
-        }
-        return try LonghornBackupSecret(name: "\(longhorn.namespace)/\(name)", data: data)
+        return try LonghornBackupSecret(name: "\(longhorn.namespace)/\(name)",
+            base64Data: (object["data"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" })
     }
 }
 

@@ -20,12 +20,7 @@ public struct FileJournalStore: JournalStore {
     }
 
     public func save(_ journal: ExerciseJournal) async throws {
-        try Self.writePrivate(try journal.encoded(), to: path)
-    }
-
-    /// Writes `data` to `url` with mode 0600, atomically (``AtomicFile``).
-    public static func writePrivate(_ data: Data, to url: URL) throws {
-        try AtomicFile.write(data, to: url)
+        try AtomicFile.write(try journal.encoded(), to: path)
     }
 }
 
@@ -44,7 +39,7 @@ public enum ReportWriter {
             }
             guard let text else { continue }
             let url = folder.appendingPathComponent(name)
-            try FileJournalStore.writePrivate(Data(text.utf8), to: url)
+            try AtomicFile.write(Data(text.utf8), to: url)
             written.append(url)
         }
         return written

@@ -109,7 +109,7 @@ public actor SimulatedExerciseEnvironment: ExerciseEnvironment {
             throw DRError(.infrastructure, subject: "simulated cluster", detail: "the API server did not start")
         }
         let kubeconfig = root.appendingPathComponent("kubeconfig")
-        try FileJournalStore.writePrivate(Data(endpoint.kubeconfig().utf8), to: kubeconfig)
+        try AtomicFile.write(Data(endpoint.kubeconfig().utf8), to: kubeconfig)
         let resolved = try KubeconfigLoader().load(.init(kubeconfigPath: kubeconfig.path))
         let client = try KubeClient(cluster: resolved)
         do {

@@ -41,7 +41,6 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(NIOSSLServerHandler(context: context))
-            try operations.addHandler(CloseOnTLSCloseNotify())
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
                 case .negotiated("h2"):
@@ -69,21 +68,5 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
         } catch {
             logger.debug("TLS or protocol negotiation failed: \(error)")
         }
-    }
-}
-
-/// Closes the connection when the client ends TLS (close_notify), as Go's server does. The
-/// server channel allows half-closure, so NIOSSL only reports "input closed" and waits; the
-/// client then waits its full TLS shutdown timeout (5 s in NIOSSL) for an answer that never
-/// comes, at the end of every run over HTTP/1.1.
-final class CloseOnTLSCloseNotify: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

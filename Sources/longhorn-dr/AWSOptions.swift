@@ -82,13 +82,6 @@ struct SecretOptions: ParsableArguments {
         let object = try await KubeClient.withClient(cluster) { client in
             try await client.get(.secrets, namespace: parts[0], name: parts[1])
         }
-        var data: [String: Data] = [:]
-        for (key, value) in object["data"]?.objectValue ?? [:] {
-            guard let text = value.stringValue, let bytes = Data(base64Encoded: text) else {
-                throw DRError(.environment, subject: "Secret \(secret)", detail: "key \(key) is not base64 data")
-            }
-            data[key] = bytes
-        }
-        return try LonghornBackupSecret(name: secret, data: data)
+        return try LonghornBackupSecret(name: secret, base64Data: (object["data"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" })
     }
 }

@@ -1,5 +1,6 @@
 import AWS
 import ArgumentParser
+import ClusterExercise
 import DRCore
 import Exercise
 import Foundation
@@ -62,15 +63,11 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         let region = try aws.resolveRegion(chain: chain)
         let credentials = try await aws.resolveCredentials(secret: nil)
         let endpointURL = try ssmEndpoint()
-        let parameterValue = try await AWSHTTPClient.withClient(caPEM: try aws.caPEM(secret: nil)) { http in
-            try await SSMClient(http: http, region: region, credentials: credentials, endpoint: endpointURL)
-                .getParameter(name: parameter, withDecryption: true)
-        }
-        let contexts = try Self.checkKubeconfig(parameterValue, allowExec: allowExec)
         let destination = (path as NSString).expandingTildeInPath
-        try AtomicFile.write(Data(parameterValue.value.utf8), to: URL(fileURLWithPath: (destination as NSString).expandingTildeInPath))
-        print("wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(parameterValue.version); "
-            + "contexts: \(contexts.joined(separator: ", "))")
+        let fetched = try await KubeconfigResolver.fetchSSM(parameter: parameter, region: region, credentials: credentials, endpoint: endpointURL,
+            caPEM: try aws.caPEM(secret: nil), allowExec: allowExec, to: URL(fileURLWithPath: destination))
+        print("wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(fetched.version); "
+            + "contexts: \(fetched.contexts.joined(separator: ", "))")
     }
 
     private func ssmEndpoint() throws -> URL? {
@@ -87,18 +84,4 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         return url
     }
 
-    /// Parses the parameter as a kubeconfig (with the same model the Kubernetes client uses),
-    /// refuses exec plugins not allowed by name and local file references (whoever can write the
-    /// parameter must not run code here), and returns its context names.
-    /// - Throws: `DRError` `.environment` naming the parameter; the message never quotes the
-    ///   content, which holds credentials.
-    static func checkKubeconfig(_ parameter: SSMParameter, allowExec: [String] = []) throws -> [String] {
-        let subject = "SSM parameter \(parameter.name)"
-        let hint = "store a whole kubeconfig in the parameter (e.g. `aws ssm put-parameter --type SecureString --overwrite --name \(parameter.name) --value file://kubeconfig.yaml`)"
-        do {
-            return try FetchedKubeconfig.check(Data(parameter.value.utf8), origin: subject, allowExec: allowExec).contexts.map(\.name)
-        } catch {
-            throw DRError(.environment, subject: subject, detail: error.detail, hint: error.code == .unsupportedSetting ? error.hint : hint)
-        }
-    }
 }

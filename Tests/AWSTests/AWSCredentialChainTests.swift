@@ -288,6 +288,20 @@ struct LonghornBackupSecretTests {
         #expect(error?.description.contains("AWS_ACCESS_KEY_ID") == true)
     }
 
+    @Test("a Secret as the API sends it: base64 decoded, a damaged value refused (not left out), naming the key")
+    func base64Data() throws {
+        let secret = try LonghornBackupSecret(name: "ns/s", base64Data: [
+            "AWS_ACCESS_KEY_ID": Data("AKIAVALUE\n".utf8).base64EncodedString(), "AWS_SECRET_ACCESS_KEY": Data("verysecret".utf8).base64EncodedString(),
+        ])
+        #expect(try secret.credentials().accessKeyID == "AKIAVALUE")
+        let error = #expect(throws: AWSError.self) {
+            try LonghornBackupSecret(name: "ns/s", base64Data: ["AWS_ACCESS_KEY_ID": "QUtJQV", "AWS_SECRET_ACCESS_KEY": "not base64!"])
+        }
+        #expect(error?.code == .invalidSecret)
+        #expect(error?.description.contains("AWS_SECRET_ACCESS_KEY") == true || error?.description.contains("AWS_ACCESS_KEY_ID") == true)
+        #expect(error?.description.contains("not base64!") == false, "values are never echoed")
+    }
+
     @Test("half a key pair names the missing key")
     func halfPair() {
         let secret = LonghornBackupSecret(name: "ns/s", stringData: ["AWS_SECRET_ACCESS_KEY": "x"])

@@ -166,12 +166,17 @@ struct ExecConnection: Sendable {
         try await http.executeThenClose { inbound, _ in
             var status = 0
             var body = Data()
-            for try await part in inbound {
-                switch part {
-                case .head(let head): status = Int(head.status.code)
-                case .body(let buffer): body.append(contentsOf: buffer.readableBytesView)
-                case .end: return KubeClientError.from(status: status, body: body, subject: subject)
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let head): status = Int(head.status.code)
+                    case .body(let buffer): body.append(contentsOf: buffer.readableBytesView)
+                    case .end: return KubeClientError.from(status: status, body: body, subject: subject)
+                    }
                 }
+            } catch where status != 0 && !body.isEmpty {
+                // A server that closes the connection abruptly right after its answer (no TLS
+                // close_notify) still gave its answer: report that, not the broken connection.
             }
             return KubeClientError.from(status: status, body: body, subject: subject)
         }
