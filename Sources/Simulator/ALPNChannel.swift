@@ -63,7 +63,15 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
         do {
             switch try await value.negotiated.get() {
             case .http1(let connection): await http1.handle(value: connection, logger: logger)
-            case .http2(let connection): await http2?.handle(value: connection, logger: logger)
+            case .http2(let connection):
+                // When the server stops (this task is cancelled), the connection must close at
+                // once: a stream the client opens after the handler stopped reading would be
+                // dropped with its channel unfinished, which NIO treats as a fatal error.
+                await withTaskCancellationHandler {
+                    await http2?.handle(value: connection, logger: logger)
+                } onCancel: {
+                    connection.channel.close(promise: nil)
+                }
             }
         } catch {
             logger.debug("TLS or protocol negotiation failed: \(error)")
