@@ -11,7 +11,8 @@ import NIOTLS
 ///
 /// Hummingbird's own HTTP/2 upgrade channel fixes its HTTP/1.1 side to the plain HTTP/1 channel;
 /// this one takes any HTTP/1.1 channel, so the WebSocket upgrade and the foreign-upgrade answer
-/// keep working. With `http2` nil it offers `http/1.1` only: a proxy that speaks nothing newer.
+/// keep working. With `http2` nil it offers `http/1.1` only (unused: without HTTP/2 the server uses
+/// Hummingbird's plain TLS channel).
 struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
     enum Negotiated: Sendable {
         case http1(HTTP1.Value)

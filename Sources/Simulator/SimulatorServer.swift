@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
+import HummingbirdTLS
 import HummingbirdWebSocket
 import KubeModels
 import Logging
@@ -19,8 +20,10 @@ public enum SimulatorServer {
         public var tls = true
         /// Offer HTTP/2 (ALPN `h2`) besides HTTP/1.1, as the kube-apiserver does; false serves
         /// HTTP/1.1 only, like a proxy that speaks nothing newer. TLS only: h2 without TLS needs
-        /// prior knowledge, which kubectl does not use.
-        public var http2 = true
+        /// prior knowledge, which kubectl does not use. Off by default in-process (tests, the
+        /// simulated exercise): under heavy load, WebSocket exec behind the ALPN negotiation lost
+        /// output now and then (not understood yet); `sim serve` turns it on.
+        public var http2 = false
         /// Bearer token accepted besides the client certificate; nil = a random one.
         public var token: String?
         /// Hummingbird's own log level; its shutdown chatter is noise in tests.
@@ -94,10 +97,13 @@ public enum SimulatorServer {
             tlsConfig.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.ca.certificatePEM.utf8)))
             // Either a client certificate or a bearer token authenticates; a presented certificate must verify.
             tlsConfig.certificateVerification = .optionalVerification
-            let offerHTTP2 = options.http2
             let serverTLS = tlsConfig
-            server = HTTPServerBuilder { responder in
-                try ALPNChannel(tlsConfiguration: serverTLS, http1: http1(responder), http2: offerHTTP2 ? HTTP2Channel(responder: responder) : nil)
+            if options.http2 {
+                server = HTTPServerBuilder { responder in
+                    try ALPNChannel(tlsConfiguration: serverTLS, http1: http1(responder), http2: HTTP2Channel(responder: responder))
+                }
+            } else {
+                server = HTTPServerBuilder { responder in try TLSChannel(http1(responder), tlsConfiguration: serverTLS) }
             }
         } else {
             server = HTTPServerBuilder { responder in http1(responder) }

@@ -7,7 +7,7 @@ import Testing
 /// Starts a simulated cluster served over real HTTPS on loopback, runs `body`, and stops it.
 enum SimulatorHarness {
     static func withServer<T: Sendable>(
-        tls: Bool = true, http2: Bool = true, historyLimit: Int = 10_000,
+        tls: Bool = true, http2: Bool = false, historyLimit: Int = 10_000,
         _ body: @Sendable (SimulatorServer.Endpoint, SimulatedCluster) async throws -> T
     ) async throws -> T {
         let cluster = await SimulatedCluster(historyLimit: historyLimit)
@@ -44,7 +44,7 @@ enum SimulatorHarness {
     }
 
     static func withClient<T: Sendable>(
-        user: String = "admin", tls: Bool = true, http2: Bool = true, historyLimit: Int = 10_000,
+        user: String = "admin", tls: Bool = true, http2: Bool = false, historyLimit: Int = 10_000,
         _ body: @Sendable (KubeClient, SimulatedCluster, SimulatorServer.Endpoint) async throws -> T
     ) async throws -> T {
         try await withServer(tls: tls, http2: http2, historyLimit: historyLimit) { endpoint, cluster in
