@@ -11,8 +11,7 @@ import NIOTLS
 ///
 /// Hummingbird's own HTTP/2 upgrade channel fixes its HTTP/1.1 side to the plain HTTP/1 channel;
 /// this one takes any HTTP/1.1 channel, so the WebSocket upgrade and the foreign-upgrade answer
-/// keep working. With `http2` nil it offers `http/1.1` only (unused: without HTTP/2 the server uses
-/// Hummingbird's plain TLS channel).
+/// keep working. Without HTTP/2 the server uses Hummingbird's plain TLS channel instead.
 struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
     enum Negotiated: Sendable {
         case http1(HTTP1.Value)
@@ -28,11 +27,11 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
 
     let context: NIOSSLContext
     let http1: HTTP1
-    let http2: HTTP2Channel?
+    let http2: HTTP2Channel
 
-    init(tlsConfiguration: TLSConfiguration, http1: HTTP1, http2: HTTP2Channel?) throws {
+    init(tlsConfiguration: TLSConfiguration, http1: HTTP1, http2: HTTP2Channel) throws {
         var configuration = tlsConfiguration
-        configuration.applicationProtocols = http2 == nil ? ["http/1.1"] : ["h2", "http/1.1"]
+        configuration.applicationProtocols = ["h2", "http/1.1"]
         self.context = try NIOSSLContext(configuration: configuration)
         self.http1 = http1
         self.http2 = http2
@@ -45,7 +44,6 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
                 case .negotiated("h2"):
-                    guard let http2 else { break }
                     return http2.setup(channel: channel, logger: logger).map { .http2($0) }
                 case .negotiated("http/1.1"), .fallback:
                     return http1.setup(channel: channel, logger: logger).map { .http1($0) }
@@ -69,7 +67,7 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
                 // once: a stream the client opens after the handler stopped reading would be
                 // dropped with its channel unfinished, which NIO treats as a fatal error.
                 await withTaskCancellationHandler {
-                    await http2?.handle(value: connection, logger: logger)
+                    await http2.handle(value: connection, logger: logger)
                 } onCancel: {
                     connection.channel.close(promise: nil)
                 }

@@ -41,11 +41,7 @@ import Testing
             wait
             """
         let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(300)) }
-        var child: pid_t = 0
-        for _ in 0..<200 where child == 0 {
-            try await Task.sleep(for: .milliseconds(25))
-            child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-        }
+        let child = try await Self.pid(writtenTo: pidFile)
         #expect(child > 0, "the child started")
         run.cancel()
         _ = await run.result
@@ -65,11 +61,7 @@ import Testing
             while kill -0 $! 2>/dev/null; do wait $!; done
             """
         let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(500)) }
-        var child: pid_t = 0
-        for _ in 0..<200 where child == 0 {
-            try await Task.sleep(for: .milliseconds(25))
-            child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-        }
+        let child = try await Self.pid(writtenTo: pidFile)
         #expect(child > 0, "the child started")
         run.cancel()
         // Bounded: with only the wrapper signalled, the call would wait for `sleep 300`.
@@ -87,6 +79,17 @@ import Testing
     }
 
     /// Gone, or a zombie waiting for whoever adopted it to reap it (it runs no more).
+    /// The pid a test command writes to `file` once it runs; 0 when it never does (within 5 s).
+    static func pid(writtenTo file: String) async throws -> pid_t {
+        for _ in 0..<200 {
+            if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                return pid
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return 0
+    }
+
     static func isDead(_ pid: pid_t) -> Bool {
         if kill(pid, 0) == -1 { return errno == ESRCH }
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
