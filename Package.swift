@@ -13,6 +13,14 @@ let package = Package(
     products: [
         .executable(name: "longhorn-dr", targets: ["longhorn-dr"])
     ],
+    traits: [
+        // The built-in simulated cluster (`sim serve`, `exercise --simulate`): on by default so
+        // `swift run longhorn-dr exercise --simulate` works from a clone; off for the in-cluster
+        // image (`--disable-default-traits`), whose binary then carries no HTTP server, no CA
+        // minting and no Hummingbird (scripts/check-production-build proves it).
+        .trait(name: "Simulator", description: "The built-in simulated cluster: sim serve and exercise --simulate."),
+        .default(enabledTraits: ["Simulator"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -123,10 +131,17 @@ let package = Package(
             swiftSettings: strict
         ),
         // The restore orchestrator's application service: the decision table applied to every
-        // declared volume through a port the Longhorn adapter implements.
+        // declared volume through a port. No network stack: its tests run against a scripted port.
         .target(
             name: "RestoreOrchestrator",
-            dependencies: ["DRCore", "Longhorn", "KubeClient", "KubeModels"],
+            dependencies: ["DRCore"],
+            swiftSettings: strict
+        ),
+        // The orchestrator's port over the Kubernetes API and Longhorn: what the Job and the
+        // exercise's setup run.
+        .target(
+            name: "LonghornRestoreAdapter",
+            dependencies: ["RestoreOrchestrator", "DRCore", "Longhorn", "KubeClient", "KubeModels"],
             swiftSettings: strict
         ),
         // The DR exercise's application service: phases, budgets, journal, destroy gate, report.
@@ -139,7 +154,7 @@ let package = Package(
         // (destroy/rebuild commands, kubeconfig sources, the S3 store check).
         .target(
             name: "ClusterExercise",
-            dependencies: ["Exercise", "RestoreOrchestrator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
+            dependencies: ["Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -149,8 +164,7 @@ let package = Package(
         // The exercise against the built-in simulated cluster (`exercise --simulate`).
         .target(
             name: "SimulatedExercise",
-            dependencies: ["Exercise", "ClusterExercise", "RestoreOrchestrator", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore",
-                .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -158,15 +172,16 @@ let package = Package(
             dependencies: [
                 "DRCore",
                 "KubeClient",
-                "Simulator",
+                .target(name: "Simulator", condition: .when(traits: ["Simulator"])),
                 "AWS",
                 "Backupstore",
                 "BackupstoreS3",
                 "Longhorn",
                 "RestoreOrchestrator",
+                "LonghornRestoreAdapter",
                 "Exercise",
                 "ClusterExercise",
-                "SimulatedExercise",
+                .target(name: "SimulatedExercise", condition: .when(traits: ["Simulator"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -186,15 +201,19 @@ let package = Package(
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LonghornTests",
-            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
-        .testTarget(name: "EndToEndTests", swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["CLITestSupport"], swiftSettings: strict),
+        // Test support: the one way tests find and run the built binary, and the one way they
+        // start a simulated cluster and reach it with the real client.
+        .target(name: "CLITestSupport", path: "Tests/CLITestSupport", swiftSettings: strict),
+        .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
         .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(
@@ -206,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "S3IntegrationTests",
             dependencies: [
-                "AWS", "Backupstore", "BackupstoreS3",
+                "AWS", "Backupstore", "BackupstoreS3", "CLITestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -13,15 +13,11 @@ struct WatchLatency {
 
     static func main() async throws {
         let cluster = await SimulatedCluster()
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await SimulatorServer.run(cluster) { readyContinuation.yield($0) } }
-            var iterator = ready.makeAsyncIterator()
-            guard let endpoint = await iterator.next() else { return }
+        try await RunningSimulator.with(cluster) { running in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-bench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let path = folder.appendingPathComponent("kubeconfig").path
-            try Data(endpoint.kubeconfig().utf8).write(to: URL(fileURLWithPath: path))
+            try Data(running.endpoint.kubeconfig().utf8).write(to: URL(fileURLWithPath: path))
             let resolved = try KubeconfigLoader().load(.init(kubeconfigPath: path))
             try await KubeClient.withClient(resolved) { client in
                 try await client.create(.configMaps, namespace: "default", object: ["metadata": ["name": "bench"], "data": ["n": "0"]])
@@ -33,7 +29,6 @@ struct WatchLatency {
                 }
                 report(watch: watchTimes, poll: pollTimes)
             }
-            group.cancelAll()
         }
     }
 

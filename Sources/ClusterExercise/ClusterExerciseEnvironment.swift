@@ -4,17 +4,20 @@ import Foundation
 import KubeClient
 import KubeModels
 import Longhorn
+import LonghornRestoreAdapter
 import RestoreOrchestrator
 
-/// The DR exercise against a real cluster: the kubeconfig from the config's source (file,
-/// command or SSM, read again after the rebuild), destroy and rebuild by the configured commands
-/// (argument arrays), the workload and backup through the real clients, and the store check
-/// straight from S3 with Longhorn's own credentials.
+/// The DR exercise's phases against a cluster, through the real clients: the workload and
+/// backup through the Kubernetes and Longhorn clients, the store check straight from the store,
+/// and after the rebuild a wait for what the bootstrap is meant to do on its own. Where the
+/// cluster comes from (a real one by kubeconfig and commands, or the built-in simulated one) is
+/// the provisioner's business, and how the store is reached the opener's: `exercise --simulate`
+/// runs exactly this code.
 ///
-/// After the rebuild it waits for what the bootstrap is meant to do on its own: Longhorn ready,
-/// the restore orchestrator's Job Complete (a Failed Job fails the exercise with its log), and
-/// the workload running on the restored volume. It never restores anything itself after a
-/// rebuild, or the exercise would prove its own work instead of the bootstrap's.
+/// After the rebuild it waits for Longhorn, the restore orchestrator's Job Complete (a Failed
+/// Job fails the exercise with its log), and the workload running on the restored volume. It
+/// never restores anything itself after a rebuild, or the exercise would prove its own work
+/// instead of the bootstrap's.
 public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     struct Session {
         var client: KubeClient
@@ -25,34 +28,41 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     }
 
     let config: ExerciseConfig
+    let provisioner: any ClusterProvisioner
+    let storeOpener: any BackupStoreOpener
     let workDirectory: URL
     let log: @Sendable (String) -> Void
     /// The restore Job the bootstrap runs (kubernetes/platform/config/longhorn/restore-orchestrator).
     let restoreJob: String
     private var session: Session?
 
-    public init(config: ExerciseConfig, workDirectory: URL, restoreJob: String = "longhorn-restore-orchestrator",
-        log: @escaping @Sendable (String) -> Void)
+    public init(config: ExerciseConfig, provisioner: any ClusterProvisioner, storeOpener: any BackupStoreOpener, workDirectory: URL,
+        restoreJob: String = ClusterExerciseEnvironment.defaultRestoreJob, log: @escaping @Sendable (String) -> Void)
     {
         self.config = config
+        self.provisioner = provisioner
+        self.storeOpener = storeOpener
         self.workDirectory = workDirectory
         self.restoreJob = restoreJob
         self.log = log
     }
 
+    /// The shipped restore Job's name (kubernetes/platform/config/longhorn/restore-orchestrator/job.yaml).
+    public static let defaultRestoreJob = "longhorn-restore-orchestrator"
+
     public func shutdown() async {
         await disconnect()
+        await provisioner.shutdown()
     }
 
     private func connect() async throws -> Session {
         if let session { return session }
-        let (cluster, warnings) = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
-            allowExec: config.cluster.allowExec, workDirectory: workDirectory)
-        for warning in warnings { log(warning) }
-        let client = try KubeClient(cluster: cluster)
+        let connection = try await provisioner.connect()
+        for warning in connection.warnings { log(warning) }
+        let client = try KubeClient(cluster: connection.cluster)
         do {
             let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhorn.namespace)
-            let connected = Session(client: client, longhorn: longhorn, server: cluster.server.absoluteString, warnings: warnings)
+            let connected = Session(client: client, longhorn: longhorn, server: connection.cluster.server.absoluteString, warnings: connection.warnings)
             session = connected
             return connected
         } catch {
@@ -68,29 +78,12 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     // MARK: - Phases
 
-    /// Everything the rest of the run needs, checked before anything is destroyed: the commands
-    /// (and, for Task, that their tasks exist), debugfs, the cluster and Longhorn, the bootstrap's
-    /// Complete restore Job with a config that lists the exercise volume, the Flux gate when the
-    /// cluster runs Flux, and the store answering this workstation. Every problem at once.
-    public func preflight() async throws -> [String: String] {
-        var problems: [String] = []
-        var facts: [String: String] = [:]
-        for (purpose, argv) in [("destroy", config.cluster.destroy), ("rebuild", config.cluster.rebuild)] {
-            guard let name = argv.first, ToolLocator.locate(name) != nil else {
-                problems.append("the \(purpose) command \(argv.first ?? "(empty)") is not found on PATH (install it, or give its full path in cluster.\(purpose))")
-                continue
-            }
-            if (name as NSString).lastPathComponent == "task" {
-                // `task --dry` resolves the Taskfile and the task and prints its commands, running none.
-                let dry = [name, "--dry"] + argv.dropFirst()
-                log("  checking: \(CommandText.redacted(dry))")
-                do {
-                    _ = try await CommandRunner.output(dry, purpose: "\(purpose) dry run", grace: config.budgets.stopGrace)
-                } catch {
-                    problems.append("the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(Self.firstLine(error))")
-                }
-            }
-        }
+    /// Everything the rest of the run needs, checked before anything is destroyed: the
+    /// provisioner's destroy and rebuild, debugfs, the cluster and Longhorn, the bootstrap's
+    /// Complete restore Job with a config that lists every exercise volume, the Flux gate when
+    /// the cluster runs Flux, and the store answering this workstation. Every problem at once.
+    public func preflight() async throws -> PreflightFacts {
+        var problems = await provisioner.preflightProblems()
         if ToolLocator.locate("debugfs") == nil {
             problems.append("debugfs is not installed; the store check needs it (apt-get install e2fsprogs)")
         }
@@ -99,19 +92,18 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             session = try await connect()
         } catch {
             problems.append("the cluster does not answer: \(Self.firstLine(error))")
-            throw Self.preflightError(problems)
+            throw Self.preflightError(problems, hint: (error as? DRError)?.hint)
         }
         let longhorn = session.longhorn
-        facts["apiServer"] = session.server
-        facts["longhorn"] = longhorn.version.description
-        facts["backupTarget"] = (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)"
+        var facts = PreflightFacts(apiServer: session.server, longhorn: longhorn.version.description,
+            backupTarget: (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)")
         problems += await bootstrapProblems(session, facts: &facts)
         var warnings = session.warnings
         do {
             for workload in config.workloads {
-                let store = try await StoreCheck.probe(targetName: config.longhorn.backupTarget, volume: workload.volume,
-                    longhorn: longhorn, config: config)
-                facts["store"] = store.url
+                let store = try await StoreCheck.probe(target: config.longhorn.backupTarget, volume: workload.volume,
+                    longhorn: longhorn, opener: storeOpener)
+                facts.store = store.url
                 if let warning = store.warning, !warnings.contains(warning) {
                     log(warning)
                     warnings.append(warning)
@@ -121,13 +113,13 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             problems.append(Self.firstLine(error))
         }
         guard problems.isEmpty else { throw Self.preflightError(problems) }
-        if !warnings.isEmpty { facts[ExerciseReport.securityWarnings] = warnings.joined(separator: "\n") }
+        facts.warnings = warnings
         return facts
     }
 
-    static func preflightError(_ problems: [String]) -> DRError {
+    static func preflightError(_ problems: [String], hint: String? = nil) -> DRError {
         DRError(.environment, subject: "preflight", detail: "the rebuild would not work; nothing was destroyed:\n  - " + problems.joined(separator: "\n  - "),
-            hint: "fix these on the current cluster and workstation, then run the exercise again")
+            hint: (hint.map { "\($0); " } ?? "") + "fix these on the current cluster and workstation, then run the exercise again")
     }
 
     static func firstLine(_ error: any Error) -> String {
@@ -136,7 +128,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     /// The rebuilt cluster restores only what its bootstrap does; check that bootstrap on the
     /// current cluster, where it must already have run once.
-    private func bootstrapProblems(_ session: Session, facts: inout [String: String]) async -> [String] {
+    private func bootstrapProblems(_ session: Session, facts: inout PreflightFacts) async -> [String] {
         let namespace = config.longhorn.namespace
         let subject = "Job \(namespace)/\(restoreJob)"
         var problems: [String] = []
@@ -146,7 +138,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             if job != nil, !Self.condition(job, "Complete"), !Self.condition(job, "Failed") {
                 log("  waiting for \(subject) (the bootstrap's restore orchestrator) to finish")
                 job = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
-                    timeout: config.budgets.budget(for: .preflight), until: "Complete or Failed") { Self.condition($0, "Complete") || Self.condition($0, "Failed") }
+                    timeout: PhaseBudget.remaining(), until: "Complete or Failed") { Self.condition($0, "Complete") || Self.condition($0, "Failed") }
             }
         } catch {
             problems.append("\(subject) cannot be read: \(Self.firstLine(error))")
@@ -155,7 +147,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             if !Self.condition(job, "Complete") {
                 problems.append("\(subject) is not Complete; the bootstrap's restore must work on this cluster before it is destroyed")
             }
-            facts["restoreJob"] = Self.condition(job, "Complete") ? "Complete" : "not Complete"
+            facts.restoreJob = Self.condition(job, "Complete") ? "Complete" : "not Complete"
             problems += await restoreConfigProblems(session, job: job)
         } else if problems.isEmpty {
             problems.append("\(subject) does not exist: the rebuilt cluster's bootstrap would not restore the volume (apply kubernetes/platform/config/longhorn/restore-orchestrator through Flux)")
@@ -168,12 +160,12 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
                 if !Self.condition(gate, "Ready") {
                     problems.append("the Flux Kustomization flux-system/\(restoreJob) is not Ready")
                 }
-                facts["fluxGate"] = Self.condition(gate, "Ready") ? "Ready" : "not Ready"
+                facts.fluxGate = Self.condition(gate, "Ready") ? "Ready" : "not Ready"
             } else {
                 problems.append("the Flux Kustomization flux-system/\(restoreJob) (the restore gate) does not exist (kubernetes/platform/flux/longhorn-restore-orchestrator.yaml)")
             }
         } catch where error.code == .notFound {
-            facts["fluxGate"] = "no Flux on this cluster: not checked"
+            facts.fluxGate = "no Flux on this cluster: not checked"
         } catch {
             problems.append("the Flux Kustomization flux-system/\(restoreJob) cannot be read: \(Self.firstLine(error))")
         }
@@ -222,11 +214,11 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         return ExerciseWorkload(config: config, workload: workload, client: session.client, longhorn: session.longhorn)
     }
 
-    public func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+    public func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> BackupInventory {
         try await self.workload(workload).backupInventory()
     }
 
-    public func setUpWorkloads() async throws -> [String: [String: String]] {
+    public func setUpWorkloads() async throws -> [String: WorkloadSetup] {
         let session = try await connect()
         // The well-known volumes must exist before the PVCs can bind: the same decision the
         // bootstrap makes (keep, restore, or a fresh one when the store has none), in one run.
@@ -239,14 +231,14 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             throw DRError(.infrastructure, subject: failed.map { "volume \($0.volume)" }.joined(separator: ", "),
                 detail: failed.map(\.message).joined(separator: "; "))
         }
-        var facts: [String: [String: String]] = [:]
+        var setups: [String: WorkloadSetup] = [:]
         for workload in config.workloads {
             let exercise = try await self.workload(workload)
             try await exercise.applyWorkload(onlyIfMissing: true)
-            let pod = try await exercise.runningPod(timeout: .seconds(300))
-            facts[workload.volume] = ["pod": pod, "volumeDecision": outcomes.first { $0.volume == workload.volume }?.decision ?? ""]
+            let pod = try await exercise.runningPod(timeout: PhaseBudget.remaining())
+            setups[workload.volume] = WorkloadSetup(pod: pod, volumeDecision: outcomes.first { $0.volume == workload.volume }?.decision ?? "")
         }
-        return facts
+        return setups
     }
 
     public func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
@@ -254,34 +246,29 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     }
 
     public func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence {
-        try await self.workload(workload).backUp(backupTimeout: config.budgets.budget(for: .backup))
+        try await self.workload(workload).backUp(backupTimeout: PhaseBudget.remaining())
     }
 
-    public func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
+    public func verifyInStore(_ backup: BackupEvidence) async throws -> StoreCheckResult {
         let session = try await connect()
-        return try await StoreCheck.verify(backup, sentinelFile: config.sentinel.file, targetName: config.longhorn.backupTarget,
-            longhorn: session.longhorn, config: config, workDirectory: workDirectory.appendingPathComponent("store-check"))
+        return try await StoreCheck.verify(backup, sentinelFile: config.sentinel.file, target: config.longhorn.backupTarget,
+            longhorn: session.longhorn, opener: storeOpener, workDirectory: workDirectory.appendingPathComponent("store-check"))
     }
 
     public func destroy() async throws {
         await disconnect()
-        log("  running: \(CommandText.redacted(config.cluster.destroy))")
-        try await CommandRunner.run(config.cluster.destroy, purpose: "destroy", grace: config.budgets.stopGrace)
+        try await provisioner.destroy()
     }
 
     public func rebuild() async throws {
         await disconnect()
-        log("  running: \(CommandText.redacted(config.cluster.rebuild))")
-        try await CommandRunner.run(config.cluster.rebuild, purpose: "rebuild", grace: config.budgets.stopGrace)
+        try await provisioner.rebuild()
     }
 
-    public func waitReady() async throws -> [String: String] {
-        // The new cluster may take a while to answer; the phase budget bounds the wait. Each
-        // wait below ends a little before the budget, so its own message (what was missing)
+    public func waitReady() async throws -> RebuiltCluster {
+        // The new cluster may take a while to answer; the phase budget (the runner's) bounds the
+        // wait. Each wait below ends a little before it, so its own message (what was missing)
         // is the one reported rather than a bare timeout.
-        let clock = ContinuousClock()
-        let deadline = clock.now + config.budgets.budget(for: .waitReady) - .seconds(2)
-        func remaining() -> Duration { max(.seconds(1), clock.now.duration(to: deadline)) }
         var session: Session?
         var lastProblem = ""
         while session == nil {
@@ -298,29 +285,23 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         guard let session else { throw CancellationError() }
         let longhorn = session.longhorn
         let log = self.log
-        _ = try await longhorn.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: remaining()) {
+        _ = try await longhorn.waitUntilReadyForRestore(target: config.longhorn.backupTarget, timeout: PhaseBudget.remaining()) {
             log("  \($0)")
         }
         let fingerprint = try await ExerciseWorkload.fingerprint(session.client)
-        let job = try await waitForRestoreJob(session, timeout: remaining())
-        waitReadyDeadline = deadline
-        return ["restoreJob": "Complete", "clusterFingerprint": fingerprint,
-            "restoreStartedAt": job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? ""]
+        let job = try await waitForRestoreJob(session, timeout: PhaseBudget.remaining())
+        return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "",
+            restoreJob: "Complete")
     }
 
-    /// When the wait-ready phase's budget ends; the per-workload waits share it.
-    private var waitReadyDeadline: ContinuousClock.Instant?
-
-    public func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+    public func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> RestoredWorkload {
         let exercise = try await self.workload(workload)
-        let remaining = max(.seconds(1), ContinuousClock.now.duration(to: waitReadyDeadline ?? .now + .seconds(300)))
+        let remaining = PhaseBudget.remaining()
         // The bootstrap (Flux) applies the workload once the gate passed; applying it here would
         // prove nothing about the bootstrap and race its rollout.
         log("  waiting for deployment \(workload.namespace)/\(workload.deployment) (applied by the bootstrap) to run a pod")
         let pod = try await exercise.waitForDeployedWorkload(timeout: remaining)
-        var facts = try await exercise.restoreRecord()
-        facts["pod"] = pod
-        return facts
+        return try await exercise.restoreRecord(pod: pod)
     }
 
     /// Waits for the bootstrap's restore Job to appear and finish; a Failed Job fails the

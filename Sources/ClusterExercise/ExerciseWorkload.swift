@@ -50,39 +50,34 @@ public struct ExerciseWorkload: Sendable {
 
     /// The exercise volume's newest backup, and the newest one a recurring job made (Longhorn
     /// labels those `RecurringJob: <job>`), as the cluster lists them.
-    public func backupInventory() async throws -> [String: String] {
+    public func backupInventory() async throws -> BackupInventory {
         let backups = try await longhorn.list(Backup.self, labelSelector: "backup-volume=\(volume)")
             .filter { $0.status?.state == Backup.State.completed }
             .sorted { ($0.status?.snapshotCreatedAt ?? "") < ($1.status?.snapshotCreatedAt ?? "") }
-        var facts: [String: String] = ["backups": String(backups.count)]
-        if let newest = backups.last {
-            facts["newestBackup"] = newest.metadata.name
-            facts["newestBackupAt"] = newest.status?.snapshotCreatedAt ?? ""
-        }
-        if let scheduled = backups.last(where: { $0.status?.labels?["RecurringJob"] != nil }) {
-            facts["newestScheduledBackup"] = scheduled.metadata.name
-            facts[ExerciseReport.newestScheduledBackupAt] = scheduled.status?.snapshotCreatedAt ?? ""
-        }
-        return facts
+        let scheduled = backups.last { $0.status?.labels?["RecurringJob"] != nil }
+        return BackupInventory(backups: backups.count, newestBackup: backups.last?.metadata.name,
+            newestBackupAt: backups.last.map { $0.status?.snapshotCreatedAt ?? "" },
+            newestScheduledBackup: scheduled?.metadata.name, newestScheduledBackupAt: scheduled.map { $0.status?.snapshotCreatedAt ?? "" })
     }
 
     /// The exercise volume's row in the restore orchestrator's status ConfigMap (what the
     /// bootstrap decided, from which backup, when it started): the rebuild proof's evidence.
-    public func restoreRecord() async throws -> [String: String] {
-        guard let status = try await client.getIfPresent(.configMaps, namespace: config.longhorn.namespace, name: RestoreConfig.Defaults.statusConfigMap)
-        else { return [:] }
-        var facts: [String: String] = ["restoreSummary": status[path: ["data", "summary"]]?.stringValue ?? "",
-            "restoreStatusStartedAt": status[path: ["data", "startedAt"]]?.stringValue ?? ""]
-        let rows = (try? JSONValue(parsing: status[path: ["data", "volumes.json"]]?.stringValue ?? "[]"))?.arrayValue ?? []
-        if let row = rows.first(where: { $0["volume"]?.stringValue == volume }) {
-            facts["restoreDecision"] = row["decision"]?.stringValue ?? ""
-            facts["restoredFrom"] = row["backup"]?.stringValue ?? ""
-            facts["restoreMessage"] = row["message"]?.stringValue ?? ""
-            if let seconds = row["durationSeconds"]?.numberValue { facts["restoreDuration"] = DurationText.format(.seconds(Int64(seconds))) }
-        } else {
-            facts["restoreMessage"] = "the status lists no volume \(volume)"
+    public func restoreRecord(pod: String) async throws -> RestoredWorkload {
+        let statusName = RestoreConfig.Defaults.statusConfigMap
+        guard let status = try await client.getIfPresent(.configMaps, namespace: config.longhorn.namespace, name: statusName) else {
+            return RestoredWorkload(pod: pod, restoreDecision: "", restoredFrom: "",
+                restoreMessage: "the orchestrator's status ConfigMap \(config.longhorn.namespace)/\(statusName) does not exist")
         }
-        return facts
+        let summary = status[path: ["data", "summary"]]?.stringValue ?? ""
+        let started = status[path: ["data", "startedAt"]]?.stringValue ?? ""
+        let rows = (try? JSONValue(parsing: status[path: ["data", "volumes.json"]]?.stringValue ?? "[]"))?.arrayValue ?? []
+        guard let row = rows.first(where: { $0["volume"]?.stringValue == volume }) else {
+            return RestoredWorkload(pod: pod, restoreDecision: "", restoredFrom: "", restoreMessage: "the status lists no volume \(volume)",
+                restoreSummary: summary, restoreStatusStartedAt: started)
+        }
+        return RestoredWorkload(pod: pod, restoreDecision: row["decision"]?.stringValue ?? "", restoredFrom: row["backup"]?.stringValue ?? "",
+            restoreMessage: row["message"]?.stringValue ?? "", restoreSummary: summary, restoreStatusStartedAt: started,
+            restoreDuration: row["durationSeconds"]?.numberValue.map { DurationText.format(.seconds(Int64($0))) })
     }
 
     /// Waits for the workload's Deployment to appear (applied by the bootstrap, never by the

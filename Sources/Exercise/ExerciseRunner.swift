@@ -24,12 +24,16 @@ public struct ExerciseRunner: Sendable {
     public let log: @Sendable (String) -> Void
     /// Random bytes for the sentinel (injected so tests can make them known).
     public let sentinelBytes: @Sendable (Int) -> Data
+    /// What phase budgets are measured on (injected so a test sees a budget run out without
+    /// waiting for it).
+    public let clock: any Clock<Duration>
 
     public init(
         config: ExerciseConfig, environment: any ExerciseEnvironment, journalStore: any JournalStore, options: Options = Options(),
         now: @escaping @Sendable () -> Date = { Date() }, log: @escaping @Sendable (String) -> Void = { _ in },
-        sentinelBytes: @escaping @Sendable (Int) -> Data = ExerciseRunner.randomBytes
+        sentinelBytes: @escaping @Sendable (Int) -> Data = ExerciseRunner.randomBytes, clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = clock
         self.config = config
         self.environment = environment
         self.journalStore = journalStore
@@ -93,7 +97,7 @@ public struct ExerciseRunner: Sendable {
                 let (message, evidence) = (result.message, result.evidence)
                 journal.complete(phase, at: now(), message: message, evidence: evidence, volumes: result.volumes)
                 if phase == .setup, journal.clusterFingerprint == nil {
-                    journal.clusterFingerprint = evidence["clusterFingerprint"]
+                    journal.clusterFingerprint = result.clusterFingerprint
                 }
                 log("  ✓ \(message)")
                 try await journalStore.save(journal)
@@ -137,7 +141,7 @@ public struct ExerciseRunner: Sendable {
         var volumes: [String: [String: String]] = [:]
         for workload in config.workloads {
             do {
-                volumes[workload.volume] = try await environment.backupInventory(workload)
+                volumes[workload.volume] = try await environment.backupInventory(workload).facts
             } catch {
                 log("  warning: could not list volume \(workload.volume)'s backups before destroy (its scheduled RPO will be missing): \(error)")
             }
@@ -166,11 +170,15 @@ public struct ExerciseRunner: Sendable {
         var message: String
     }
 
+    /// Runs `body` within `budget`: the only place a phase's time is enforced. The environment
+    /// sees the deadline through `PhaseBudget` to size its own waits.
     private func withBudget<T: Sendable>(_ budget: Duration, phase: ExercisePhase, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
+        let clock = self.clock
+        let deadline = ContinuousClock.now + budget
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await PhaseBudget.$deadline.withValue(deadline) { try await body() } }
             group.addTask {
-                try await Task.sleep(for: budget)
+                try await clock.sleep(for: budget)
                 return nil
             }
             defer { group.cancelAll() }
@@ -186,6 +194,8 @@ public struct ExerciseRunner: Sendable {
         var message: String
         var evidence: [String: String] = [:]
         var volumes: [String: [String: String]]?
+        /// Setup's: the cluster the run started on.
+        var clusterFingerprint: String?
     }
 
     /// Some volumes failed a phase: each one's failure is journaled with it, so the report names
@@ -198,11 +208,11 @@ public struct ExerciseRunner: Sendable {
 
     /// Runs `body` for every workload, at most eight at once, and collects each one's evidence
     /// or failure (a failure does not stop the others).
-    private func forEachWorkload(
-        _ workloads: [ExerciseConfig.Workload], _ body: @escaping @Sendable (ExerciseConfig.Workload) async throws -> [String: String]
-    ) async throws -> [String: Result<[String: String], any Error>] {
-        try await withThrowingTaskGroup(of: (String, Result<[String: String], any Error>).self) { group in
-            var results: [String: Result<[String: String], any Error>] = [:]
+    private func forEachWorkload<T: Sendable>(
+        _ workloads: [ExerciseConfig.Workload], _ body: @escaping @Sendable (ExerciseConfig.Workload) async throws -> T
+    ) async throws -> [String: Result<T, any Error>] {
+        try await withThrowingTaskGroup(of: (String, Result<T, any Error>).self) { group in
+            var results: [String: Result<T, any Error>] = [:]
             var pending = workloads[...]
             func startNext() {
                 guard let workload = pending.popFirst() else { return }
@@ -262,13 +272,13 @@ public struct ExerciseRunner: Sendable {
         switch phase {
         case .preflight:
             let facts = try await environment.preflight()
-            return PhaseResult(message: "tools, cluster and Longhorn checked", evidence: facts)
+            return PhaseResult(message: "tools, cluster and Longhorn checked", evidence: facts.facts)
         case .setup:
             let volumes = try await environment.setUpWorkloads()
             let fingerprint = try await environment.clusterFingerprint()
             let names = config.workloads.map { "\($0.namespace)/\($0.deployment)" }.joined(separator: ", ")
             return PhaseResult(message: "workload\(config.workloads.count == 1 ? "" : "s") \(names) running", evidence: ["clusterFingerprint": fingerprint],
-                volumes: volumes)
+                volumes: volumes.mapValues(\.facts), clusterFingerprint: fingerprint)
         case .writeSentinel:
             let size = Int(config.sentinel.size.bytes)
             let sentinelBytes = self.sentinelBytes
@@ -305,22 +315,19 @@ public struct ExerciseRunner: Sendable {
             let sentinelFile = config.sentinel.file
             let results = try await forEachWorkload(config.workloads) { workload in
                 let volume = workload.volume
-                let backup = BackupEvidence(backupName: journal.evidence(.backup, "backup", volume: volume) ?? "",
-                    url: journal.evidence(.backup, "url", volume: volume) ?? "", state: journal.evidence(.backup, "state", volume: volume) ?? "",
-                    snapshotCreatedAt: journal.evidence(.backup, "snapshotCreatedAt", volume: volume) ?? "",
-                    volume: journal.evidence(.backup, "volume", volume: volume) ?? volume)
-                let evidence = try await environment.verifyInStore(backup)
+                let backup = try BackupEvidence(journal: journal, volume: volume)
+                let checked = try await environment.verifyInStore(backup)
                 // The gate's point: the backup holds the sentinel written a phase ago, byte for byte.
                 // A backup without it (snapshot taken before the write landed, wrong volume) is a FAIL.
                 let written = journal.evidence(.writeSentinel, "sentinelSHA256", volume: volume) ?? ""
-                let stored = evidence["storeSentinelSHA256"] ?? ""
+                let stored = checked.sentinelSHA256
                 guard !written.isEmpty, stored == written else {
                     throw PhaseFailure(reason: "verification-failed",
                         message: "backup \(backup.backupName) does not hold the sentinel written earlier: "
                             + (stored.isEmpty ? "the store check returned no sentinel hash" : "its \(sentinelFile) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
                             + "; the cluster is not destroyed")
                 }
-                return evidence
+                return checked.facts
             }
             let volumes = try collect(results, phase: phase)
             return PhaseResult(message: "backup\(config.workloads.count == 1 ? "" : "s") read back from the store, every block verified, sentinel present byte for byte",
@@ -373,13 +380,14 @@ public struct ExerciseRunner: Sendable {
     /// go on to verify; the phase fails when the cluster is not a rebuilt one or nothing came back.
     private func waitReady(_ journal: ExerciseJournal) async throws -> PhaseResult {
         let environment = self.environment
-        let evidence = try await environment.waitReady()
+        let cluster = try await environment.waitReady()
+        let evidence = cluster.facts
         let results = try await forEachWorkload(config.workloads) { try await environment.workloadReady($0) }
-        var volumes = try collect(results, phase: .waitReady, tolerate: true)
-        let rows = volumes.filter { $0.value[ExerciseJournal.failureKey] == nil }
+        var volumes = try collect(results.mapValues { $0.map(\.facts) }, phase: .waitReady, tolerate: true)
+        let rows = results.compactMapValues { try? $0.get() }
         // Without proof that this is a new cluster whose bootstrap restored this run's backups,
         // a PASS could come from a cluster that was never destroyed.
-        let proof = RebuildProof.check(journal: journal, evidence: evidence, volumes: rows)
+        let proof = RebuildProof.check(journal: journal, cluster: cluster, volumes: rows)
         if !proof.notRebuilt.isEmpty {
             throw PhaseFailure(reason: "not-rebuilt", message: "the cluster answering is not a rebuilt one: \(proof.notRebuilt.joined(separator: "; "))")
         }
@@ -395,7 +403,7 @@ public struct ExerciseRunner: Sendable {
         var facts = evidence
         if config.workloads.count == 1, let only = volumes.values.first { facts.merge(only) { $1 } }
         let restored = config.workloads.compactMap { workload in volumes[workload.volume]?["restoredFrom"].map { "\(workload.volume) from \($0)" } }
-        let message = "new cluster (kube-system \(ClusterIdentity.uid(evidence["clusterFingerprint"]) ?? "?")), its bootstrap restored \(restored.joined(separator: ", ")), workload\(config.workloads.count == 1 ? "" : "s") ready"
+        let message = "new cluster (kube-system \(ClusterIdentity.uid(cluster.clusterFingerprint) ?? "?")), its bootstrap restored \(restored.joined(separator: ", ")), workload\(config.workloads.count == 1 ? "" : "s") ready"
             + (failed.isEmpty ? "" : "; not restored: \(failed.map(\.volume).joined(separator: ", "))")
         return PhaseResult(message: message, evidence: facts, volumes: volumes)
     }

@@ -109,6 +109,9 @@ public struct RestoreOrchestrator: Sendable {
             switch decision {
             case .keepExisting:
                 if dryRun { return outcome(decision, ok: true, "would keep the existing Longhorn volume and ensure its PV for \(claim)") }
+                try await port.settleExisting(volume.name, timeout: config.restoreTimeout) { state in
+                    self.log("  \(volume.name): \(state)")
+                }
                 try await port.ensurePersistentVolume(volume)
                 return outcome(decision, ok: true, "the Longhorn volume exists; PV ensured")
             case .provisionFresh(let reason):

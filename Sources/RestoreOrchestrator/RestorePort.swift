@@ -6,6 +6,11 @@ import Foundation
 public protocol RestorePort: Sendable {
     /// Whether `volumes.longhorn.io/<name>` exists.
     func longhornVolumeExists(_ name: String) async throws -> Bool
+    /// For a volume that exists: makes sure it is not a restore that failed or never finished (a
+    /// previous run's, cut short: the Job's retry after a failed pod sees the volume it made).
+    /// Waits up to `timeout` for an unfinished restore; throws for a failed one, so a broken
+    /// volume is never "kept" and the gate never opens on it.
+    func settleExisting(_ name: String, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws
     /// Whether the cluster-wide skip flag is set to "true".
     func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool
     /// Within one budget of `timeout`: waits until Longhorn can serve a restore (manager and CSI

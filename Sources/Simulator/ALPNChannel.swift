@@ -41,6 +41,7 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(NIOSSLServerHandler(context: context))
+            try operations.addHandler(CloseOnTLSCloseNotify())
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
                 case .negotiated("h2"):
@@ -75,5 +76,47 @@ struct ALPNChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
         } catch {
             logger.debug("TLS or protocol negotiation failed: \(error)")
         }
+    }
+}
+
+/// TLS around an HTTP/1.1 channel (Hummingbird's TLSChannel, plus closing on close_notify).
+struct HTTP1TLSChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let context: NIOSSLContext
+    let base: Base
+
+    init(_ base: Base, tlsConfiguration: TLSConfiguration) throws {
+        self.context = try NIOSSLContext(configuration: tlsConfiguration)
+        self.base = base
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+            try channel.pipeline.syncOperations.addHandler(CloseOnTLSCloseNotify())
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+/// Closes the connection when the client ends TLS (close_notify), as Go's server does. The
+/// server channel allows half-closure, so NIOSSL only reports "input closed" and waits; the
+/// client then waits its whole TLS shutdown timeout (5 s in NIOSSL) for the server's
+/// close_notify, at the end of every client's life over HTTP/1.1.
+final class CloseOnTLSCloseNotify: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -103,7 +103,7 @@ public enum SimulatorServer {
                     try ALPNChannel(tlsConfiguration: serverTLS, http1: http1(responder), http2: HTTP2Channel(responder: responder))
                 }
             } else {
-                server = HTTPServerBuilder { responder in try TLSChannel(http1(responder), tlsConfiguration: serverTLS) }
+                server = HTTPServerBuilder { responder in try HTTP1TLSChannel(http1(responder), tlsConfiguration: serverTLS) }
             }
         } else {
             server = HTTPServerBuilder { responder in http1(responder) }

@@ -2,8 +2,14 @@ import Foundation
 import KubeModels
 import Yams
 
-/// Request bodies in YAML (server-side apply allows them; JSON is valid YAML too).
-enum YAMLBody {
+/// Request bodies in YAML (server-side apply allows them; JSON is valid YAML too), and
+/// manifests of several documents as the simulated bootstrap applies them.
+public enum YAMLBody {
+    /// Every non-empty document of a manifest file, as Kubernetes objects.
+    public static func documents(_ text: String) throws -> [JSONValue] {
+        try Yams.load_all(yaml: text).compactMap { $0 }.map { try JSONValue(any: normalize($0)) }
+    }
+
     static func parse(_ data: Data) throws -> JSONValue {
         let text = String(decoding: data, as: UTF8.self)
         guard let any = try Yams.load(yaml: text) else { return .null }

@@ -98,9 +98,6 @@ struct BackupVerifyCommand: AsyncParsableCommand {
         let addressing = try S3Addressing(
             region: region, customEndpoint: customEndpoint,
             virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"])
-        // Fail before a long download when the tool for --file is missing.
-        if file != nil { _ = try Ext4FileExtractor.locateDebugfs() }
-
         let folder = try makeWorkFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let caPEM = try aws.caPEM(secret: secret)
@@ -111,38 +108,21 @@ struct BackupVerifyCommand: AsyncParsableCommand {
     }
 
     private func verify(client: S3Client, location: S3Location, folder: URL, credentialsSource: String) async throws -> VerifyReport {
-        let store = S3ObjectStore(client: client, bucket: location.bucket)
-        let reader = BackupReader(store: store, layout: BackupstoreLayout(prefix: location.prefix))
-        let config: BackupConfig
-        if let backup {
-            config = try await reader.backupConfig(volume: volume, backup: backup)
-        } else {
-            config = try await reader.latestCompletedBackup(volume: volume)
-        }
-        let progress = ProgressLine(label: "verifying \(volume)/\(config.name)")
-        let image = folder.appendingPathComponent("volume.img")
-        let verifyStarted = ContinuousClock.now
+        let verifier = StoreVerifier(store: S3ObjectStore(client: client, bucket: location.bucket), layout: BackupstoreLayout(prefix: location.prefix))
+        let progress = ProgressLine(label: "verifying \(volume)/\(backup ?? "newest backup")")
         let callback: (@Sendable (BackupReader.Progress) -> Void)?
         if progress.isEnabled {
             callback = { progress.update($0) }
         } else {
             callback = nil
         }
-        // The image is only needed to read a file out of it; without --file every block is
-        // still fetched, decompressed and checked, and nothing is written.
-        let result = file == nil
-            ? try await reader.verify(volume: volume, backup: config.name, parallelism: parallelism, progress: callback)
-            : try await reader.restore(volume: volume, backup: config.name, to: image, parallelism: parallelism, progress: callback)
-        let verifySeconds = (ContinuousClock.now - verifyStarted).seconds
+        let outcome = try await verifier.verify(volume: volume, backup: backup, file: file, parallelism: parallelism, workFolder: folder,
+            progress: callback)
         progress.finish()
-        var extracted: Ext4FileExtractor.Extracted?
-        if let file {
-            extracted = try await Ext4FileExtractor.extract(path: file, from: image, into: folder)
-        }
         return VerifyReport(
-            target: location.description, volume: volume, backup: config.name, createdTime: config.createdTime,
-            compression: config.compressionMethod.rawValue, result: result, verifySeconds: verifySeconds,
-            credentialsSource: credentialsSource, file: extracted)
+            target: location.description, volume: volume, backup: outcome.backup.name, createdTime: outcome.backup.createdTime,
+            compression: outcome.backup.compressionMethod.rawValue, result: outcome.blocks, verifySeconds: outcome.blockSeconds,
+            credentialsSource: credentialsSource, file: outcome.file)
     }
 
     private func makeWorkFolder() throws -> URL {

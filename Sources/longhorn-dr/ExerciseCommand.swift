@@ -3,8 +3,10 @@ import ClusterExercise
 import DRCore
 import Exercise
 import Foundation
+#if Simulator
 import SimulatedExercise
 import Simulator
+#endif
 
 struct ExerciseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,11 +28,11 @@ struct ExerciseCommand: AsyncParsableCommand {
     @Flag(help: "Run against the built-in simulated cluster (no real cluster is touched).")
     var simulate = false
 
-    @Option(help: "With --simulate: the Longhorn version the simulated manager behaves like.")
-    var longhornVersion = LonghornPersonality.default.description
+    @Option(help: "With --simulate: the Longhorn version the simulated manager behaves like (default \(Self.defaultLonghorn)).")
+    var longhornVersion: String?
 
-    @Option(help: "With --simulate: break the run on purpose (\(SimulatedExerciseEnvironment.Fault.allCases.map(\.rawValue).joined(separator: ", "))) to see it FAIL.")
-    var simulateFault: SimulatedExerciseEnvironment.Fault?
+    @Option(help: "With --simulate: break the run on purpose (\(Self.faults.joined(separator: ", "))) to see it FAIL.")
+    var simulateFault: String?
 
     @Flag(help: "Continue the last run after its last completed phase (real clusters; a simulated cluster does not outlive its process).")
     var resume = false
@@ -43,7 +45,13 @@ struct ExerciseCommand: AsyncParsableCommand {
 
     func validate() throws {
         if !simulate, config == nil { throw ValidationError("give --config FILE, or --simulate for the built-in simulated cluster") }
-        if simulate, LonghornPersonality(longhornVersion) == nil { throw ValidationError("--longhorn-version must look like v1.10.2, got \(longhornVersion)") }
+        if let longhornVersion, !Self.isLonghornVersion(longhornVersion) {
+            throw ValidationError("--longhorn-version must look like v1.10.2, got \(longhornVersion)")
+        }
+        if let simulateFault, !Self.faults.contains(simulateFault) {
+            throw ValidationError("--simulate-fault must be one of \(Self.faults.joined(separator: ", ")), got \(simulateFault)")
+        }
+        if longhornVersion != nil, !simulate { throw ValidationError("--longhorn-version needs --simulate") }
         if simulate, resume { throw ValidationError("--resume does not apply to --simulate: the simulated cluster ends with its process; run again") }
         if simulateFault != nil, !simulate { throw ValidationError("--simulate-fault needs --simulate") }
     }
@@ -59,18 +67,20 @@ struct ExerciseCommand: AsyncParsableCommand {
         let stateDirectory = FileJournalStore.stateDirectory(configured: exerciseConfig.stateDirectory)
         let journal = FileJournalStore(path: stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)\(simulate ? "-simulated" : "").journal.json"))
         let runFolder = simulate ? simulateWorkRoot() : stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)")
-        let report: ExerciseReport
+        let environment: ClusterExerciseEnvironment
+        let confirmed: Bool
         if simulate {
-            let environment = SimulatedExerciseEnvironment(config: exerciseConfig, personality: LonghornPersonality(longhornVersion) ?? .default,
-                workRoot: runFolder, fault: simulateFault, log: Terminal.note)
-            Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion)); journal \(journal.path.path)")
-            report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: true) { await environment.shutdown() }
+            environment = try simulatedEnvironment(exerciseConfig, runFolder: runFolder)
+            Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion ?? Self.defaultLonghorn)); journal \(journal.path.path)")
+            confirmed = true
         } else {
-            let confirmed = yes || confirmInteractively(exerciseConfig.cluster.name)
-            let environment = ClusterExerciseEnvironment(config: exerciseConfig, workDirectory: runFolder, log: Terminal.note)
+            confirmed = yes || confirmInteractively(exerciseConfig.cluster.name)
+            environment = ClusterExerciseEnvironment(config: exerciseConfig,
+                provisioner: CommandProvisioner(config: exerciseConfig, workDirectory: runFolder, log: Terminal.note),
+                storeOpener: S3StoreOpener(config: exerciseConfig), workDirectory: runFolder, log: Terminal.note)
             Terminal.note("DR exercise on cluster \(exerciseConfig.cluster.name); journal \(journal.path.path)")
-            report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: confirmed) { await environment.shutdown() }
         }
+        let report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: confirmed) { await environment.shutdown() }
         if simulate { try? FileManager.default.removeItem(at: runFolder) }
         print(report.consoleText())
         let folder = reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
@@ -123,4 +133,30 @@ struct ExerciseCommand: AsyncParsableCommand {
     }
 }
 
-extension SimulatedExerciseEnvironment.Fault: ExpressibleByArgument {}
+#if Simulator
+extension ExerciseCommand {
+    static let defaultLonghorn = LonghornPersonality.default.description
+    static let faults = SimulatedClusterProvisioner.Fault.allCases.map(\.rawValue)
+    static func isLonghornVersion(_ text: String) -> Bool { LonghornPersonality(text) != nil }
+
+    /// The same phase code as a real run; only the cluster (simulated, started and destroyed in
+    /// this process) and the store (its folder) differ.
+    func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
+        let provisioner = SimulatedClusterProvisioner(config: config, personality: longhornVersion.flatMap(LonghornPersonality.init) ?? .default,
+            workRoot: runFolder, fault: simulateFault.flatMap(SimulatedClusterProvisioner.Fault.init(rawValue:)), log: Terminal.note)
+        return ClusterExerciseEnvironment(config: config, provisioner: provisioner, storeOpener: provisioner.storeOpener,
+            workDirectory: runFolder, log: Terminal.note)
+    }
+}
+#else
+extension ExerciseCommand {
+    static let defaultLonghorn = "none in this build"
+    static let faults: [String] = []
+    static func isLonghornVersion(_ text: String) -> Bool { true }
+
+    func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
+        throw DRError(.usage, subject: "--simulate", detail: "this build has no simulated cluster (it was built without the Simulator trait, as the in-cluster image is)",
+            hint: "run the simulated exercise from a default build: swift run longhorn-dr exercise --simulate")
+    }
+}
+#endif

@@ -10,11 +10,19 @@ struct LonghornDR: AsyncParsableCommand {
         commandName: "longhorn-dr",
         abstract: "Trustworthy Longhorn backups: a restore orchestrator for bootstrap and a DR exercise that proves it.",
         version: BuildInfo.version,
-        subcommands: [
-            VersionCommand.self, ConfigCommand.self, ExerciseCommand.self, RestoreCommand.self, BackupCommand.self,
-            KubeconfigCommand.self, PreflightCommand.self, SimCommand.self,
-        ]
+        subcommands: commands
     )
+
+    static var commands: [any ParsableCommand.Type] {
+        var commands: [any ParsableCommand.Type] = [
+            VersionCommand.self, ConfigCommand.self, ExerciseCommand.self, RestoreCommand.self, BackupCommand.self,
+            KubeconfigCommand.self, PreflightCommand.self,
+        ]
+        #if Simulator
+        commands.append(SimCommand.self)
+        #endif
+        return commands
+    }
 
     /// Runs the command and maps every failure onto the exit-code table of `ExitStatus`.
     static func main() async {

@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Longhorn
+import LonghornRestoreAdapter
 import RestoreOrchestrator
 
 struct RestoreCommand: AsyncParsableCommand {

@@ -1,3 +1,5 @@
+// Only in builds with the Simulator trait (the default); the in-cluster image has no simulator.
+#if Simulator
 import AWS
 import ArgumentParser
 import Backupstore
@@ -134,29 +136,21 @@ struct SimCommand: AsyncParsableCommand {
                 return source
             }
             defer { signals.forEach { $0.cancel() } }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await cluster.runControllers() }
-                if let simulation { group.addTask { await simulation.run() } }
-                group.addTask {
-                    try await SimulatorServer.run(cluster, options: options) { endpoint in
-                        do {
-                            try AtomicFile.write(Data(endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
-                            // Written straight to the descriptor: scripts wait for these lines, and
-                            // stdout is block-buffered when it is a pipe.
-                            let pods: String = switch PodSandbox.current {
-                            case .success(let sandbox): "pods: run \(sandbox)"
-                            case .failure(let error): "pods: cannot run commands here: \(error.message)"
-                            }
-                            FileHandle.standardOutput.write(Data("serving \(endpoint.url)\nkubeconfig: \(path)\n\(pods)\n".utf8))
-                        } catch {
-                            Terminal.error("sim serve: cannot write kubeconfig \(path): \(error)")
-                            Foundation.exit(ExitStatus.environment.rawValue)
-                        }
-                    }
-                }
-                try await group.next()
-                group.cancelAll()
+            let running = try await RunningSimulator.start(cluster, options: options, alongside: simulation.map { simulation in [{ await simulation.run() }] } ?? [])
+            do {
+                try AtomicFile.write(Data(running.endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+            } catch {
+                Terminal.error("sim serve: cannot write kubeconfig \(path): \(error)")
+                Foundation.exit(ExitStatus.environment.rawValue)
             }
+            // Written straight to the descriptor: scripts wait for these lines, and stdout is
+            // block-buffered when it is a pipe.
+            let pods: String = switch PodSandbox.current {
+            case .success(let sandbox): "pods: run \(sandbox)"
+            case .failure(let error): "pods: cannot run commands here: \(error.message)"
+            }
+            FileHandle.standardOutput.write(Data("serving \(running.endpoint.url)\nkubeconfig: \(path)\n\(pods)\n".utf8))
+            await running.wait()
         }
     }
 }
@@ -202,3 +196,4 @@ extension AWSHTTPClient {
         return S3Stores(http: self, endpoint: endpoint, credentials: credentials)
     }
 }
+#endif

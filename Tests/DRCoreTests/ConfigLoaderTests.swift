@@ -228,3 +228,24 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         #expect(try ConfigLoader.load("cluster: {name: dev}\n", file: "e.yaml").kind == .exercise)
     }
 }
+
+@Suite struct RestoreConfigYAMLTests {
+    /// The simulated cluster's bootstrap writes a generated config into the Job's ConfigMap; the
+    /// Job must read back exactly what was meant, every policy and non-default included.
+    @Test func aRenderedConfigLoadsBackUnchanged() throws {
+        let config = RestoreConfig(
+            longhornNamespace: "storage", backupTarget: "offsite", syncTimeout: .seconds(90), restoreTimeout: .seconds(3_600), concurrency: 7,
+            skipFlag: .init(namespace: "ops", configMap: "flags", key: "skip"), statusConfigMap: "restore-status",
+            volumes: [
+                .init(name: "photos", pvcNamespace: "apps", pvcName: "photos", size: ByteQuantity(bytes: 128 << 20), replicas: 2,
+                    storageClass: "longhorn-fast", fsType: .xfs, accessMode: .readWriteMany, restore: .latest, onMissingBackup: .fail),
+                .init(name: "pgdata", pvcNamespace: "db", pvcName: "data-postgres-0", size: ByteQuantity(bytes: 10 << 30), replicas: 3,
+                    storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOncePod, restore: .backup("backup-0123"), onMissingBackup: .fresh),
+                .init(name: "wiki", pvcNamespace: "wiki", pvcName: "wiki", size: ByteQuantity(bytes: 1 << 30), replicas: 1,
+                    storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce,
+                    restore: .asOf(Date(timeIntervalSince1970: 1_795_000_000)), onMissingBackup: .fresh),
+            ])
+        let loaded = try ConfigLoader.loadRestore(config.yamlText(), file: "rendered.yaml")
+        #expect(loaded == config, "\(config.yamlText())")
+    }
+}

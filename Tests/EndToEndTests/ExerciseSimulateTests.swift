@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -39,6 +40,12 @@ import Testing
         #expect(result.status == status, "stdout: \(result.stdout.suffix(2000))")
         #expect(result.stdout.contains(": FAIL"))
         #expect(result.stdout.contains("  FAIL \(phase) "), "\(result.stdout)")
+        if fault == "restore-fault" {
+            // The Job's second attempt finds the volume the faulted restore left: it must fail
+            // too, never keep it and open the gate (it did keep it before settleExisting).
+            #expect(result.stderr.contains("exists from a restore that failed"), "\(result.stderr.suffix(3000))")
+            #expect(result.stderr.contains("the gate stays shut"))
+        }
         if ["backup-error", "corrupt-block", "stale-snapshot"].contains(fault) {
             #expect(!result.stdout.contains("ok   destroy"), "nothing is destroyed on the strength of a bad backup")
         }

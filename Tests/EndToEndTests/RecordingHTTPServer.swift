@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 
 /// A real HTTP server on loopback (Python's http.server) that records every request and answers
@@ -35,7 +36,7 @@ final class RecordingHTTPServer {
 
     init() throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-http-\(UUID().uuidString).jsonl")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, log.path]

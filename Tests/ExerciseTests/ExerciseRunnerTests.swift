@@ -77,12 +77,15 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     }
     func changeFingerprint(_ value: String) { fingerprint = value }
 
-    func preflight() async throws -> [String: String] { calls.append("preflight"); return ["longhorn": "v1.10.2"] }
+    func preflight() async throws -> PreflightFacts {
+        calls.append("preflight")
+        return PreflightFacts(apiServer: "https://cluster.lan:6443", longhorn: "v1.10.2", backupTarget: "s3://bucket@us-east-1/")
+    }
     func clusterFingerprint() async throws -> String {
         guard apiUp else { throw StubFailure(message: "connection refused") }
         return fingerprint
     }
-    func setUpWorkloads() async throws -> [String: [String: String]] { calls.append("setup"); return [:] }
+    func setUpWorkloads() async throws -> [String: WorkloadSetup] { calls.append("setup"); return [:] }
     func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
         calls.append("write")
         disks[workload.volume] = bytes
@@ -99,19 +102,19 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         return BackupEvidence(backupName: "backup-\(workload.volume)", url: "s3://b@r/?backup=backup-\(workload.volume)&volume=\(workload.volume)",
             state: state, snapshotCreatedAt: "2027-01-15T08:00:00Z", volume: workload.volume)
     }
-    func verifyInStore(_ backup: BackupEvidence) async throws -> [String: String] {
+    func verifyInStore(_ backup: BackupEvidence) async throws -> StoreCheckResult {
         calls.append("verify-store")
         if storeCorrupt { throw StubFailure(message: "block at offset 2097152 (key backupstore/volumes/…/blocks/ab/cd/abcd.blk): checksum mismatch") }
         // What a store check reports: the hash of the sentinel file found in the backup.
-        if storeCheckOmitsSentinel { return ["blocksVerified": "3"] }
-        return ["blocksVerified": "3", "storeSentinelSHA256": SHA256.hash(data: backedUp[backup.volume] ?? Data()).map { String(format: "%02x", $0) }.joined()]
+        let hash = storeCheckOmitsSentinel ? "" : SHA256.hash(data: backedUp[backup.volume] ?? Data()).map { String(format: "%02x", $0) }.joined()
+        return StoreCheckResult(blocksVerified: 3, bytesVerified: 3 << 21, sentinelSHA256: hash, sentinelBytes: 4096, store: "s3://bucket@us-east-1/")
     }
-    func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+    func backupInventory(_ workload: ExerciseConfig.Workload) async throws -> BackupInventory {
         calls.append("inventory")
         let own = "backup-\(workload.volume)"
-        guard newerScheduledBackup else { return ["newestBackup": own, "newestBackupAt": "2027-01-15T08:00:00Z"] }
-        return ["newestBackup": "\(own)-scheduled", "newestBackupAt": "2027-01-15T08:30:00Z",
-            "newestScheduledBackup": "\(own)-scheduled", ExerciseReport.newestScheduledBackupAt: "2027-01-15T08:30:00Z"]
+        guard newerScheduledBackup else { return BackupInventory(backups: 1, newestBackup: own, newestBackupAt: "2027-01-15T08:00:00Z") }
+        return BackupInventory(backups: 2, newestBackup: "\(own)-scheduled", newestBackupAt: "2027-01-15T08:30:00Z",
+            newestScheduledBackup: "\(own)-scheduled", newestScheduledBackupAt: "2027-01-15T08:30:00Z")
     }
     func destroy() async throws {
         calls.append("destroy")
@@ -144,18 +147,18 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         }
         if let (a, b) = swapped { (disks[a], disks[b]) = (disks[b], disks[a]) }
     }
-    func waitReady() async throws -> [String: String] {
+    func waitReady() async throws -> RebuiltCluster {
         calls.append("wait-ready")
         guard apiUp else { throw StubFailure(message: "connection refused") }
-        if rebuildFindsAnotherCluster { return ["clusterFingerprint": fingerprint, "restoreStartedAt": "2020-01-01T00:00:00Z"] }
-        return ["clusterFingerprint": fingerprint, "restoreStartedAt": ISO8601DateFormatter().string(from: restoredAt)]
+        if rebuildFindsAnotherCluster { return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: "2020-01-01T00:00:00Z") }
+        return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: ISO8601DateFormatter().string(from: restoredAt))
     }
-    func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> [String: String] {
+    func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> RestoredWorkload {
         let volume = workload.volume
-        if rebuildFindsAnotherCluster { return ["restoreDecision": "restore", "restoredFrom": "backup-0"] }
+        if rebuildFindsAnotherCluster { return RestoredWorkload(restoreDecision: "restore", restoredFrom: "backup-0", restoreMessage: "") }
         let fresh = bootstrapStartsFresh || freshIn.contains(volume)
-        return ["restoreDecision": fresh ? "fresh" : "restore",
-            "restoredFrom": fresh ? "" : (newerScheduledBackup ? "backup-\(volume)-scheduled" : "backup-\(volume)")]
+        return RestoredWorkload(restoreDecision: fresh ? "fresh" : "restore",
+            restoredFrom: fresh ? "" : (newerScheduledBackup ? "backup-\(volume)-scheduled" : "backup-\(volume)"), restoreMessage: "")
     }
     func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data {
         calls.append("read")
@@ -196,11 +199,34 @@ actor MemoryJournal: JournalStore {
     }
 
     func run(_ environment: ScriptedEnvironment, journal: MemoryJournal = MemoryJournal(), confirmed: Bool = true, resume: Bool = false,
-        config: ExerciseConfig? = nil) async throws -> ExerciseReport
+        config: ExerciseConfig? = nil, budgetClock: any Clock<Duration> = ContinuousClock()) async throws -> ExerciseReport
     {
         let clock = environment.clock
         return try await ExerciseRunner(config: config ?? Self.config(), environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }).run()
+            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }, clock: budgetClock).run()
+    }
+
+    /// The runner alone owns budgets, on the clock it is given: an hour's budget runs out the
+    /// moment that clock says an hour has passed, and the test does not wait for it.
+    @Test func aBudgetRunsOutOnTheInjectedClock() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.configure(rebuildHangs: true)
+        let budgets = ManualClock()
+        let config = try Self.config(phase: .seconds(3600))
+        let running = Task { try await run(environment, config: config, budgetClock: budgets) }
+        let started = ContinuousClock.now
+        while await !environment.calls.contains("rebuild") {
+            guard ContinuousClock.now - started < .seconds(60) else { Issue.record("the run never reached rebuild"); break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        budgets.advance(by: .seconds(3599))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await environment.calls.last == "rebuild", "a second short of the budget, the phase still runs")
+        budgets.advance(by: .seconds(1))
+        let report = try await running.value
+        #expect(report.phases.first { $0.phase == .rebuild }?.reason == "timeout", "\(report.consoleText())")
+        #expect(report.phases.first { $0.phase == .rebuild }?.message.contains("budget of 1h") == true)
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func passesWhenTheDataComesBack() async throws {
@@ -352,11 +378,12 @@ actor MemoryJournal: JournalStore {
         journal.clusterFingerprint = "https://10.0.0.1:6443 kube-system=uid-1"  // an older version's form
         journal.complete(.backup, at: Date(), message: "", evidence: ["backup": "backup-1"])
         journal.begin(.rebuild, at: Date())
-        let same = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-1"], volumes: ["v": [:]])
+        let same = RebuildProof.check(journal: journal, cluster: RebuiltCluster(clusterFingerprint: "kube-system=uid-1", restoreStartedAt: ""),
+            volumes: ["v": RestoredWorkload(restoreDecision: "", restoredFrom: "", restoreMessage: "")])
         #expect(same.notRebuilt.count == 2)
         #expect(same.notRestored.count == 1)
-        let good = RebuildProof.check(journal: journal, evidence: ["clusterFingerprint": "kube-system=uid-2",
-            "restoreStartedAt": ISO8601DateFormatter().string(from: Date())], volumes: ["v": ["restoreDecision": "restore", "restoredFrom": "backup-1"]])
+        let good = RebuildProof.check(journal: journal, cluster: RebuiltCluster(clusterFingerprint: "kube-system=uid-2",
+            restoreStartedAt: ISO8601DateFormatter().string(from: Date())), volumes: ["v": RestoredWorkload(restoreDecision: "restore", restoredFrom: "backup-1", restoreMessage: "")])
         #expect(good == RebuildProof.Problems())
     }
 
@@ -495,5 +522,54 @@ actor MemoryJournal: JournalStore {
         let report = try await run(environment, config: try Self.threeVolumes())
         #expect(report.verdict == .pass, "\(report.consoleText())")
         #expect(report.scheduledRecoveryPoint != nil)
+    }
+}
+
+/// A clock that moves only when told to: budget expiry without waiting for it.
+final class ManualClock: Clock, @unchecked Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let lock = NSLock()
+    private var current = Instant(offset: .zero)
+    private var sleepers: [UUID: (deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = [:]
+
+    var now: Instant { lock.withLock { current } }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        let id = UUID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Cancelled before this ran: the handler found nothing to resume, so end here.
+                let outcome = lock.withLock { () -> Result<Bool, any Error> in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if deadline <= current { return .success(true) }
+                    sleepers[id] = (deadline, continuation)
+                    return .success(false)
+                }
+                switch outcome {
+                case .failure(let error): continuation.resume(throwing: error)
+                case .success(true): continuation.resume()
+                case .success(false): break
+                }
+            }
+        } onCancel: {
+            lock.withLock { sleepers.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    func advance(by duration: Duration) {
+        let due = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            current = current.advanced(by: duration)
+            let ready = sleepers.filter { $0.value.deadline <= current }
+            for id in ready.keys { sleepers.removeValue(forKey: id) }
+            return ready.values.map(\.continuation)
+        }
+        for continuation in due { continuation.resume() }
     }
 }

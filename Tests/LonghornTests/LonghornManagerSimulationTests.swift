@@ -31,18 +31,8 @@ import Testing
         options.backupTargetURL = targetURL
         let manager = LonghornSimulation(cluster: cluster, options: options)
         try await manager.install()
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { await cluster.runControllers(); return nil }
-            group.addTask { await manager.run(); return nil }
-            group.addTask {
-                try await SimulatorServer.run(cluster, options: SimulatorServer.Options()) { readyContinuation.yield($0) }
-                return nil
-            }
-            var iterator = ready.makeAsyncIterator()
-            guard let endpoint = await iterator.next() else { throw SimulatorFailure(message: "the simulator never started") }
-            defer { group.cancelAll() }
-            let kube = try LonghornSimulator.client(endpoint)
+        return try await RunningSimulator.with(cluster, alongside: [{ await manager.run() }]) { running in
+            let kube = try LonghornSimulator.client(running.endpoint)
             do {
                 let longhorn = try await LonghornClient.connect(kube: kube)
                 let result = try await body(Running(longhorn: longhorn, manager: manager, recorder: recorder))

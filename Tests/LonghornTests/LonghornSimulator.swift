@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Simulator
+import SimulatorTestSupport
 import Synchronization
 import Testing
 @testable import Longhorn
@@ -32,20 +33,8 @@ struct LonghornSimulator: Sendable {
             await cluster.store.register(ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet",
                 namespaced: true, shortNames: ["ds"], subresources: ["status"]))
         }
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: SimulatorServer.Endpoint.self)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await cluster.runControllers()
-                return nil
-            }
-            group.addTask {
-                try await SimulatorServer.run(cluster, options: SimulatorServer.Options()) { readyContinuation.yield($0) }
-                return nil
-            }
-            var iterator = ready.makeAsyncIterator()
-            guard let endpoint = await iterator.next() else { throw SimulatorFailure(message: "the simulator never started") }
-            defer { group.cancelAll() }
-            let kube = try client(endpoint)
+        return try await RunningSimulator.with(cluster) { running in
+            let kube = try client(running.endpoint)
             do {
                 let simulator = LonghornSimulator(kube: kube, cluster: cluster, crds: crds, recorder: recorder)
                 try await simulator.install(setVersion: setVersion)
@@ -60,12 +49,7 @@ struct LonghornSimulator: Sendable {
     }
 
     static func client(_ endpoint: SimulatorServer.Endpoint) throws -> KubeClient {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lh-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent("config").path
-        try Data(endpoint.kubeconfig(user: "admin").utf8).write(to: URL(fileURLWithPath: path))
-        let cluster = try KubeconfigLoader().load(KubeconfigLoader.Options(kubeconfigPath: path))
-        return try KubeClient(cluster: cluster, retry: RetryPolicy(baseDelay: .milliseconds(20)))
+        try SimulatorHarness.client(endpoint)
     }
 
     /// POSTs the release's CRDs as Longhorn's chart would, and the namespace.

@@ -13,6 +13,8 @@ actor ScriptedRestorePort: RestorePort {
     var restoreErrors: [String: String] = [:]
     var stuck: Set<String> = []
     var publishError: String?
+    /// Existing volumes that are a failed restore, with what settling them says.
+    var brokenExisting: [String: String] = [:]
     private(set) var actions: [String] = []
     private(set) var reports: [RestoreReport] = []
 
@@ -29,6 +31,11 @@ actor ScriptedRestorePort: RestorePort {
 
     func longhornVolumeExists(_ name: String) async throws -> Bool { existing.contains(name) }
     func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool { skip }
+    func settleExisting(_ name: String, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws {
+        if let message = brokenExisting[name] { throw StubError(message: message) }
+        actions.append("settled \(name)")
+    }
+    func breakExisting(_ name: String, _ message: String) { brokenExisting[name] = message }
     func waitForTarget(_ target: String, timeout: Duration) async throws -> (requestedAt: Date, state: VolumeObservation.Target) {
         actions.append("sync \(target)")
         return (Date(timeIntervalSince1970: 0), self.target)
@@ -80,6 +87,20 @@ struct StubError: Error, CustomStringConvertible {
         #expect(actions.contains("restore restored backup-1") && actions.contains("fresh empty on default") && actions.contains("pv kept"))
         #expect(RestoreOrchestrator.exitStatus(outcomes) == .ok)
         #expect(outcomes[0].backupAge != nil)
+    }
+
+    /// The Job's retry after a failed pod finds the volume the failed restore made: it must fail
+    /// again, not keep it and open the gate on a volume without the data.
+    @Test func anExistingVolumeFromAFailedRestoreIsNeverKept() async {
+        let port = ScriptedRestorePort(existing: ["broken", "fine"])
+        await port.breakExisting("broken", "volumes.longhorn.io longhorn-system/broken: exists from a restore that failed (faulted)")
+        let outcomes = await RestoreOrchestrator(config: Self.config(["broken", "fine"]), port: port).run()
+        #expect(outcomes.map(\.succeeded) == [false, true])
+        #expect(outcomes[0].message.contains("exists from a restore that failed"))
+        let actions = await port.actions
+        #expect(!actions.contains("pv broken"), "no PV is bound to a volume without its data")
+        #expect(actions.contains("settled fine") && actions.contains("pv fine"))
+        #expect(RestoreOrchestrator.exitStatus(outcomes) == .infrastructure)
     }
 
     @Test func anUnsyncedTargetFailsEveryVolumeAndCreatesNothing() async {

@@ -1,3 +1,4 @@
+import CLITestSupport
 import AWS
 import Backupstore
 import BackupstoreS3
@@ -8,8 +9,8 @@ import Testing
 /// `longhorn-dr backup verify` as a process against a backup in SeaweedFS.
 @Suite("backup verify against SeaweedFS")
 struct BackupVerifyCLITests {
-    func verify(_ services: TestServices, _ fixture: BackupFixture, _ extra: [String] = [], environment: [String: String] = [:], endpoint: String? = nil) async throws -> CLIRunner.Result {
-        try await CLIRunner.run(
+    func verify(_ services: TestServices, _ fixture: BackupFixture, _ extra: [String] = [], environment: [String: String] = [:], endpoint: String? = nil) async throws -> CLIProcess.Result {
+        try await CLIProcess.run(
             ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume, "--endpoint", endpoint ?? services.s3Endpoint] + extra,
             environment: services.cliEnvironment.merging(environment) { $1 })
     }
@@ -200,7 +201,7 @@ struct BackupVerifyCLITests {
         let fixture = BackupFixture(
             bucket: "b", prefix: "", volume: "v", backup: "x", config: BackupConfig(name: "x", volumeName: "v", compressionMethod: .lz4),
             sentinelPath: "/s", sentinelSHA256: "", layout: BackupstoreLayout())
-        let badTarget = try await CLIRunner.run(
+        let badTarget = try await CLIProcess.run(
             ["backup", "verify", "--target", "nfs://server/path", "--volume", "v"], environment: services.cliEnvironment)
         #expect(badTarget.status == 2, "\(badTarget.all)")
         #expect(badTarget.stderr.contains("s3://bucket@region/path/"))

@@ -1,3 +1,4 @@
+import CLITestSupport
 import AWS
 import Foundation
 import Testing
@@ -14,7 +15,7 @@ struct BackupVerifySecretTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let kubeconfig = folder.appendingPathComponent("sim.kubeconfig").path
         let process = Process()
-        process.executableURL = try CLIRunner.binary()
+        process.executableURL = try CLIProcess.binary()
         process.arguments = ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig, "--longhorn", "none"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -82,7 +83,7 @@ struct BackupVerifySecretTests {
             // The simulator serves no OpenAPI document for client-side validation.
             try await kubectl(["create", "--validate=false", "-f", manifestPath.path], kubeconfig: kubeconfig)
             let environment = services.cliEnvironment.merging(["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]) { $1 }
-            let result = try await CLIRunner.run(
+            let result = try await CLIProcess.run(
                 ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume, "--file", fixture.sentinelPath,
                  "--secret", "longhorn-system/s3-backup-secret", "--kubeconfig", kubeconfig],
                 environment: environment)
@@ -91,7 +92,7 @@ struct BackupVerifySecretTests {
             #expect(result.stdout.contains(fixture.sentinelSHA256))
             #expect(!result.all.contains(services.secretKey))
 
-            let missing = try await CLIRunner.run(
+            let missing = try await CLIProcess.run(
                 ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume,
                  "--secret", "longhorn-system/no-such-secret", "--kubeconfig", kubeconfig],
                 environment: environment)

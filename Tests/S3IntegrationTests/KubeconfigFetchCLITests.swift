@@ -1,3 +1,4 @@
+import CLITestSupport
 import AWS
 import Foundation
 import Testing
@@ -45,8 +46,8 @@ struct KubeconfigFetchCLITests {
         }
     }
 
-    func fetch(_ services: TestServices, parameter: String, path: String) async throws -> CLIRunner.Result {
-        try await CLIRunner.run(
+    func fetch(_ services: TestServices, parameter: String, path: String) async throws -> CLIProcess.Result {
+        try await CLIProcess.run(
             ["kubeconfig", "fetch", "--parameter", parameter, "--path", path, "--endpoint", services.ssmEndpoint, "--region", TestServices.region],
             environment: services.cliEnvironment)
     }
@@ -100,7 +101,7 @@ struct KubeconfigFetchCLITests {
         #expect(refused.all.contains("exec plugin sh") && refused.all.contains("client-key from a local file"), "\(refused.all)")
         #expect(!FileManager.default.fileExists(atPath: path))
         // Allowing the program by name lets the exec plugin through, not the file reference.
-        let stillRefused = try await CLIRunner.run(
+        let stillRefused = try await CLIProcess.run(
             ["kubeconfig", "fetch", "--parameter", name, "--path", path, "--endpoint", services.ssmEndpoint, "--region", TestServices.region,
              "--allow-exec", "sh"], environment: services.cliEnvironment)
         #expect(stillRefused.status == 3 && !stillRefused.all.contains("exec plugin sh") && stillRefused.all.contains("client-key"), "\(stillRefused.all)")
@@ -144,7 +145,7 @@ struct KubeconfigFetchCLITests {
     @Test("an SSM endpoint that is down exits 4")
     func endpointDown() async throws {
         let services = try TestServices.load()
-        let result = try await CLIRunner.run(
+        let result = try await CLIProcess.run(
             ["kubeconfig", "fetch", "--parameter", "/x/kubeconfig", "--path", "/tmp/ldr-never-written.yaml",
              "--endpoint", unreachableEndpoint, "--region", TestServices.region],
             environment: services.cliEnvironment)

@@ -189,13 +189,12 @@ public enum RebuildProof {
     }
 
     /// - Parameters:
-    ///   - evidence: the cluster's (`clusterFingerprint`, `restoreStartedAt`).
-    ///   - volumes: each volume's row of the orchestrator's status (`restoreDecision`,
-    ///     `restoredFrom`, `restoreMessage`), by volume name.
-    public static func check(journal: ExerciseJournal, evidence: [String: String], volumes: [String: [String: String]]) -> Problems {
+    ///   - cluster: the cluster answering now.
+    ///   - volumes: each volume's row of the orchestrator's status, by volume name.
+    public static func check(journal: ExerciseJournal, cluster: RebuiltCluster, volumes: [String: RestoredWorkload]) -> Problems {
         var problems = Problems()
         let before = ClusterIdentity.uid(journal.clusterFingerprint)
-        let after = ClusterIdentity.uid(evidence["clusterFingerprint"])
+        let after = ClusterIdentity.uid(cluster.clusterFingerprint)
         if after == nil {
             problems.notRebuilt.append("the cluster's kube-system uid could not be read")
         } else if after == before {
@@ -203,9 +202,9 @@ public enum RebuildProof {
         }
         let rebuildStart = journal.phases[.rebuild]?.startedAt
         if let rebuildStart {
-            if let started = evidence["restoreStartedAt"].flatMap(ExerciseReport.parseDate) {
+            if let started = ExerciseReport.parseDate(cluster.restoreStartedAt) {
                 if started < rebuildStart.addingTimeInterval(-clockSkew) {
-                    problems.notRebuilt.append("the bootstrap's restore began at \(evidence["restoreStartedAt"] ?? "?"), before the rebuild started (\(ISO8601DateFormatter().string(from: rebuildStart)))")
+                    problems.notRebuilt.append("the bootstrap's restore began at \(cluster.restoreStartedAt), before the rebuild started (\(ISO8601DateFormatter().string(from: rebuildStart)))")
                 }
             } else {
                 problems.notRebuilt.append("no restore by the bootstrap was found (no start time)")
@@ -213,13 +212,13 @@ public enum RebuildProof {
         }
         for (volume, row) in volumes {
             let backup = journal.evidence(.backup, "backup", volume: volume) ?? ""
-            let decision = row["restoreDecision"] ?? ""
-            let source = row["restoredFrom"] ?? ""
+            let decision = row.restoreDecision
+            let source = row.restoredFrom
             // A recurring job may have backed the volume up after the exercise did; such a backup
             // (recorded as the newest at destroy) holds the sentinel too, and verify checks the bytes.
             let newer = journal.destroyStarted?.evidence("newestBackup", volume: volume)
             if decision != "restore" {
-                problems.notRestored[volume] = "its decision for volume \(volume) was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(row["restoreMessage"] ?? "no status"))"
+                problems.notRestored[volume] = "its decision for volume \(volume) was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(row.restoreMessage.isEmpty ? "no status" : row.restoreMessage))"
             } else if source != backup && (newer == nil || source != newer) {
                 problems.notRestored[volume] = "it restored volume \(volume) from \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)"
             }

@@ -13,6 +13,10 @@ public actor LonghornFaults {
     /// Snapshots capture the volume as it was before the latest writes reached it (an empty
     /// filesystem here): the backup completes and verifies, yet lacks the data just written.
     public var staleSnapshots = false
+    /// A completed backup's first block is damaged in the store right after the upload (one
+    /// byte flipped), as bit rot or a bad upload would: the backup says Completed, the store
+    /// check must say otherwise.
+    public var corruptUploadedBlock = false
 
     public init() {}
 
@@ -22,4 +26,5 @@ public actor LonghornFaults {
     public func set(restoreFaults: Bool) { self.restoreFaults = restoreFaults }
     public func set(storeUnreachable: Bool) { self.storeUnreachable = storeUnreachable }
     public func set(staleSnapshots: Bool) { self.staleSnapshots = staleSnapshots }
+    public func set(corruptUploadedBlock: Bool) { self.corruptUploadedBlock = corruptUploadedBlock }
 }

@@ -110,6 +110,12 @@ extension LonghornSimulation {
                 options: .init(compression: compression, snapshotName: snapshotName,
                     snapshotCreatedAt: Self.date(snapshot[path: ["status", "creationTime"]]?.stringValue), labels: labels),
                 now: store.now())
+            if await faults.corruptUploadedBlock, let block = result.config.blocks.first {
+                let key = BackupstoreLayout(targetURL: url).blockKey(volume: volumeName, checksum: block.blockChecksum)
+                var bytes = try await objects.get(key)
+                bytes[bytes.startIndex + bytes.count / 2] ^= 0xFF
+                try await objects.put(key, data: bytes)
+            }
             let target = personality.labelsBackupVolumes ? targetName : nil
             let stamp = now
             await setStatus(backups, name) { status in

@@ -1,6 +1,7 @@
 import Foundation
 import KubeModels
 import Simulator
+import SimulatorTestSupport
 import Testing
 
 @testable import KubeClient

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Simulator
+import SimulatorTestSupport
 import Testing
 
 /// Many waits and requests at once, over the protocol the server offers: HTTP/2 multiplexes them

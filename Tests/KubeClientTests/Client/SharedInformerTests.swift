@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Simulator
+import SimulatorTestSupport
 import Testing
 
 /// The shared informer: one watch for any number of waits, a cache that lags a write without

@@ -3,6 +3,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Longhorn
+import RestoreOrchestrator
 import Synchronization
 
 /// The orchestrator's port implemented over the Kubernetes API and Longhorn (the in-cluster Job
@@ -19,6 +20,29 @@ public actor LonghornRestorePort: RestorePort {
 
     public func longhornVolumeExists(_ name: String) async throws -> Bool {
         try await kube.getIfPresent(LonghornResources.volumes, namespace: longhorn.namespace, name: name) != nil
+    }
+
+    public func settleExisting(_ name: String, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws {
+        guard let json = try await kube.getIfPresent(LonghornResources.volumes, namespace: longhorn.namespace, name: name) else { return }
+        let volume = try Volume(json: json)
+        // A volume this tool did not restore (fresh, or adopted) has nothing to settle.
+        guard let source = volume.spec.fromBackup, !source.isEmpty else { return }
+        let state = RestoreProgress(volume)
+        switch state.phase {
+        case .done, .finishing:
+            // Restored; attached means a workload already uses it.
+            return
+        case .failed:
+            throw LonghornError(.restoreFailed, subject: volume.subject, detail: "exists from a restore that failed (\(state)); it holds no trustworthy data",
+                hint: "delete it (kubectl -n \(longhorn.namespace) delete volumes.longhorn.io \(name)) and run the Job again: it restores anew")
+        case .notStarted, .restoring:
+            progress("an earlier run's restore of this volume is unfinished; waiting for it (≤ \(DurationText.format(timeout)))")
+            let last = Mutex<String?>(nil)
+            _ = try await longhorn.waitForRestore(name, timeout: timeout) { state in
+                let line = state.description
+                if last.withLock({ previous in defer { previous = line }; return previous != line }) { progress(line) }
+            }
+        }
     }
 
     public func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool {

@@ -1,21 +1,23 @@
 import Foundation
-import Testing
 
 /// Runs the built `longhorn-dr` binary as a separate process, the way users and Task run it.
-struct CLIProcess {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+/// The one place tests find and run the binary.
+public struct CLIProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// Both streams, for assertions that do not care where a message went.
+        public var all: String { stdout + "\n" + stderr }
     }
 
     /// The package root, found from this file's location.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The binary next to the test bundle (`swift build` puts both in the same folder), or
     /// `LONGHORN_DR_BIN`. A missing binary fails the test: it is a broken build, not a skip.
-    static func binary() throws -> URL {
+    public static func binary() throws -> URL {
         if let path = ProcessInfo.processInfo.environment["LONGHORN_DR_BIN"] { return URL(fileURLWithPath: path) }
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         // On Linux the test runner is `<bin>/longhorn-drPackageTests.xctest`; on macOS it sits inside a bundle.
@@ -30,7 +32,7 @@ struct CLIProcess {
     /// Runs the binary on a thread of its own: a whole exercise takes many seconds, and a test
     /// blocking a thread of the shared concurrency pool that long stalls every other test (the
     /// pool has one thread per core).
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             Thread.detachNewThread {
                 continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
@@ -59,7 +61,8 @@ struct CLIProcess {
     }
 }
 
-struct CLIError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct CLIError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

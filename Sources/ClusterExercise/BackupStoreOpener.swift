@@ -1,0 +1,96 @@
+import AWS
+import Backupstore
+import BackupstoreS3
+import DRCore
+import Foundation
+import Longhorn
+
+/// Opens the store behind a cluster's backup target as this workstation reaches it: the one
+/// part of the store check that differs between a real cluster (S3 with the credentials
+/// Longhorn itself uses) and the simulated one (a folder standing in for the bucket).
+public protocol BackupStoreOpener: Sendable {
+    /// Runs `body` with the store open; whatever the store holds (an HTTP client) ends with it.
+    func withStore<T: Sendable>(target: String, longhorn: LonghornClient, _ body: (OpenedStore) async throws -> T) async throws -> T
+}
+
+/// A backup store, open.
+public struct OpenedStore: Sendable {
+    /// The backup target's URL, as the report names the store.
+    public var url: String
+    public var store: any ObjectStore
+    public var layout: BackupstoreLayout
+    /// Set when the store is reached in a way that gives something away (plain http allowed).
+    public var warning: String?
+
+    public init(url: String, store: any ObjectStore, layout: BackupstoreLayout, warning: String? = nil) {
+        self.url = url
+        self.store = store
+        self.layout = layout
+        self.warning = warning
+    }
+}
+
+/// The S3 store Longhorn writes to, with the credentials of the target's Secret (or, for
+/// targets without one, the workstation's own), the config's endpoint override and CA.
+public struct S3StoreOpener: BackupStoreOpener {
+    let config: ExerciseConfig
+
+    public init(config: ExerciseConfig) {
+        self.config = config
+    }
+
+    public func withStore<T: Sendable>(target: String, longhorn: LonghornClient, _ body: (OpenedStore) async throws -> T) async throws -> T {
+        guard let url = try await longhorn.backupTargetURL(target) else {
+            throw DRError(.infrastructure, subject: "backup target \(target)", detail: "has no URL", hint: "configure Longhorn's backup target")
+        }
+        guard url.hasPrefix("s3://") else {
+            throw DRError(.environment, subject: "backup target \(url)", detail: "is not an S3 target; the store check reads S3 only",
+                hint: "use an S3 backup target (AWS, MinIO, SeaweedFS, ...)")
+        }
+        let secret = try await Self.credentialSecret(longhorn: longhorn, targetName: target)
+        let location = try S3Location(parsing: url)
+        let credentials: AWSCredentials
+        if let secret {
+            credentials = try secret.credentials()
+        } else {
+            // No Secret (IAM roles inside the cluster): the workstation's own credentials.
+            credentials = try await WorkstationAWS.credentials(config.aws)
+        }
+        let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
+        let endpoint = config.longhorn.storeEndpoint ?? secret?.endpoint
+        let warning = try endpoint.flatMap {
+            try EndpointPolicy.require($0, carrying: "the store's credentials and the volume's data", allowInsecure: config.aws.allowInsecureEndpoint)
+        }
+        let addressing = try S3Addressing(region: region, customEndpoint: endpoint, virtualHostedStyle: secret?.virtualHostedStyle)
+        return try await AWSHTTPClient.withClient(caPEM: secret?.certificatePEM) { http in
+            let store = S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
+            return try await body(OpenedStore(url: url, store: store, layout: BackupstoreLayout(prefix: location.prefix), warning: warning))
+        }
+    }
+
+    /// The Secret named by the target (`spec.credentialSecret`, or the ≤ v1.7 Setting), read from
+    /// Longhorn's namespace; nil when the target needs none (IAM roles, public test stores).
+    static func credentialSecret(longhorn: LonghornClient, targetName: String) async throws -> LonghornBackupSecret? {
+        let name: String?
+        switch longhorn.version.backupTargetSource {
+        case .settings: name = try await longhorn.get(Setting.self, Setting.Name.backupTargetCredentialSecret)?.value
+        case .backupTargetResource: name = try await longhorn.get(BackupTarget.self, targetName)?.spec?.credentialSecret
+        }
+        guard let name, !name.isEmpty else { return nil }
+        let object = try await longhorn.kube.get(.secrets, namespace: longhorn.namespace, name: name)
+        return try LonghornBackupSecret(name: "\(longhorn.namespace)/\(name)",
+            base64Data: (object["data"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" })
+    }
+}
+
+/// The workstation's AWS credentials for the exercise's own requests: the built-in chain
+/// (environment, shared files) or, for SSO / role_arn / credential_process profiles, the aws CLI.
+enum WorkstationAWS {
+    static func credentials(_ access: ExerciseConfig.AWSAccess, profile: String? = nil) async throws -> AWSCredentials {
+        let profile = profile ?? access.profile
+        switch access.credentials {
+        case .chain: return try AWSCredentialChain(environment: .process(), profile: profile).resolveCredentials()
+        case .awsCLI: return try await AWSCLICredentialSource(profile: profile).resolve()
+        }
+    }
+}
