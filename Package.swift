@@ -57,6 +57,7 @@ let package = Package(
         .target(
             name: "AWS",
             dependencies: [
+                "ProcessRunner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -74,6 +75,12 @@ let package = Package(
             dependencies: ["AWS", "Backupstore"],
             swiftSettings: strict
         ),
+        // The one way to run a process: posix_spawn into its own group, pipes and reaping on
+        // threads, timeout and cancellation stopping the whole group; and the one tool lookup.
+        .target(
+            name: "ProcessRunner",
+            swiftSettings: strict
+        ),
         // Kubernetes wire types shared by the client and the simulator: JSON values, Status,
         // selectors and patch semantics.
         .target(
@@ -85,6 +92,7 @@ let package = Package(
             name: "KubeClient",
             dependencies: [
                 "KubeModels",
+                "ProcessRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -103,6 +111,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "KubeModels",
+                "ProcessRunner",
                 "Backupstore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -110,6 +119,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -154,7 +164,7 @@ let package = Package(
         // (destroy/rebuild commands, kubeconfig sources, the S3 store check).
         .target(
             name: "ClusterExercise",
-            dependencies: ["Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
+            dependencies: ["Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "ProcessRunner", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -179,6 +189,7 @@ let package = Package(
                 "Longhorn",
                 "RestoreOrchestrator",
                 "LonghornRestoreAdapter",
+                "ProcessRunner",
                 "Exercise",
                 "ClusterExercise",
                 .target(name: "SimulatedExercise", condition: .when(traits: ["Simulator"])),
@@ -198,6 +209,7 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
         .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
         .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
+        .testTarget(name: "BackupstoreS3Tests", dependencies: ["BackupstoreS3", "AWS"], swiftSettings: strict),
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
@@ -215,6 +227,7 @@ let package = Package(
         .target(name: "CLITestSupport", path: "Tests/CLITestSupport", swiftSettings: strict),
         .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
         .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore"], swiftSettings: strict),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(
             name: "PackagingTests",

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// Credentials from the `aws` CLI, for everything the built-in chain does not do itself (SSO,
 /// assume-role chains, credential_process, MFA caches).
@@ -71,42 +72,13 @@ public struct AWSCLICredentialSource: Sendable {
 
     /// Finds `name` on `path` (or checks it directly when it contains a `/`).
     static func locate(_ name: String, path: String) -> String? {
-        if name.contains("/") {
-            return FileManager.default.isExecutableFile(atPath: name) ? name : nil
-        }
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        ToolLocator.locate(name, path: path, alsoIn: [])
     }
 
     /// Runs a program without a shell and collects its output.
     static func run(_ executable: String, arguments: [String], environment: [String: String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
-        async let stdout = readToEnd(out.fileHandleForReading)
-        async let stderr = readToEnd(err.fileHandleForReading)
-        let (outData, errData) = await (stdout, stderr)
-        process.waitUntilExit()
-        return (process.terminationStatus, outData, errData)
-    }
-
-    /// Reads a pipe to its end off the cooperative pool (the read blocks a thread).
-    static func readToEnd(_ handle: FileHandle) async -> Data {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: handle.readDataToEndOfFile())
-            }
-        }
+        let outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments, environment: environment,
+            timeout: .seconds(120), grace: .seconds(2), drainLimit: .seconds(1)))
+        return (outcome.status, outcome.standardOutput, outcome.standardError)
     }
 }

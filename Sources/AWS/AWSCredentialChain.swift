@@ -7,15 +7,23 @@
 /// Precedence (the default `sources`): environment variables, then the shared credentials file, then
 /// the shared config file. A profile named explicitly (the `profile` argument, like `--profile`) skips
 /// the environment keys, as the AWS CLI does; `AWS_PROFILE` only picks the profile for the files.
+/// A source of credentials the chain can try in its order.
+public protocol AWSCredentialProvider: Sendable {
+    /// - Throws: `AWSError` `.noCredentials` when it holds none (the chain then tries the next
+    ///   source); any other error stops the chain.
+    func credentials() throws(AWSError) -> AWSCredentials
+}
+
 public struct AWSCredentialChain: Sendable {
     /// One place credentials can come from.
-    public enum Source: Sendable, Hashable {
+    public enum Source: Sendable {
         /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
         case environment
         /// `~/.aws/credentials` then `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE`/`AWS_CONFIG_FILE`).
         case sharedFiles
-        /// A Longhorn backup-target credential Secret.
-        case longhornSecret(LonghornBackupSecret)
+        /// Credentials someone else knows how to read (a Longhorn backup-target Secret: this
+        /// target knows nothing of Longhorn's format).
+        case provider(any AWSCredentialProvider)
     }
 
     public var environment: AWSEnvironment
@@ -62,11 +70,11 @@ public struct AWSCredentialChain: Sendable {
                 if let credentials = try fromEnvironment(&reasons) { return credentials }
             case .sharedFiles:
                 if let credentials = try fromSharedFiles(&reasons) { return credentials }
-            case .longhornSecret(let secret):
+            case .provider(let provider):
                 do {
-                    return try secret.credentials()
+                    return try provider.credentials()
                 } catch let error where error.code == .noCredentials {
-                    reasons.append("\(error.subject ?? "Secret"): \(error.detail)")
+                    reasons.append("\(error.subject ?? "provided credentials"): \(error.detail)")
                 }
             }
         }

@@ -67,11 +67,6 @@ public struct S3Addressing: Sendable, Hashable {
         isCustomEndpoint = true
     }
 
-    /// Addressing for a Longhorn backup target Secret (`AWS_ENDPOINTS`, `VIRTUAL_HOSTED_STYLE`).
-    public init(region: String, secret: LonghornBackupSecret) throws(AWSError) {
-        try self.init(region: region, customEndpoint: secret.endpoint, virtualHostedStyle: secret.virtualHostedStyle)
-    }
-
     /// AWS's regional S3 host.
     public static func awsEndpointHost(region: String) -> String {
         region.hasPrefix("cn-") ? "s3.\(region).amazonaws.com.cn" : "s3.\(region).amazonaws.com"

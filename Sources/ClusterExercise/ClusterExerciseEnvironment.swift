@@ -1,6 +1,7 @@
 import DRCore
 import Exercise
 import Foundation
+import ProcessRunner
 import KubeClient
 import KubeModels
 import Longhorn

@@ -1,5 +1,6 @@
 import DRCore
 import Foundation
+import ProcessRunner
 
 /// A real cluster: reached through the config's kubeconfig source (file, command or SSM),
 /// destroyed and rebuilt by the configured commands (argument arrays, never a shell), each

@@ -1,6 +1,7 @@
 import Crypto
 import DRCore
 import Foundation
+import ProcessRunner
 
 /// Copies one file out of an ext4 image with e2fsprogs' `debugfs` and hashes it. The one place
 /// that does this: `backup verify --file`, the exercise's store check (real and simulated).

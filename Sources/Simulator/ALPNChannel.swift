@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
+import NIOWebSocket
 
 /// TLS with ALPN, as the kube-apiserver serves it: `h2` for clients that offer it (kubectl,
 /// client-go, our client), HTTP/1.1 for the rest, including WebSocket exec, which kubectl always
@@ -113,7 +114,9 @@ final class CloseOnTLSCloseNotify: ChannelInboundHandler, RemovableChannelHandle
     typealias InboundIn = NIOAny
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
+        // A WebSocket (exec) ends by its own close handshake; closing it here lost the final
+        // Status frame now and then under load.
+        if case ChannelEvent.inputClosed = event, (try? context.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)) == nil {
             context.close(promise: nil)
             return
         }

@@ -1,4 +1,5 @@
 import AWS
+import BackupstoreS3
 import ArgumentParser
 import DRCore
 import Foundation
@@ -30,7 +31,7 @@ struct AWSOptions: ParsableArguments {
     }
 
     func chain(secret: LonghornBackupSecret? = nil) -> AWSCredentialChain {
-        let sources: [AWSCredentialChain.Source] = secret.map { [.longhornSecret($0)] } ?? [.environment, .sharedFiles]
+        let sources: [AWSCredentialChain.Source] = secret.map { [.provider($0)] } ?? [.environment, .sharedFiles]
         return AWSCredentialChain(environment: .process(), profile: profile, sources: sources)
     }
 

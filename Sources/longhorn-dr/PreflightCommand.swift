@@ -2,6 +2,7 @@ import ArgumentParser
 import ClusterExercise
 import DRCore
 import Foundation
+import ProcessRunner
 import KubeClient
 import KubeModels
 import Longhorn

@@ -133,34 +133,28 @@ struct AWSCredentialChainTests {
         #expect(error?.description.contains("aws_secret_access_key") == true)
     }
 
-    @Test("a Longhorn Secret as a source, tried where it is listed")
-    func secretSource() throws {
-        let secret = LonghornBackupSecret(
-            name: "longhorn-system/s3-secret",
-            stringData: ["AWS_ACCESS_KEY_ID": "AKIASECRET\n", "AWS_SECRET_ACCESS_KEY": "secretFromSecret\n"]
-        )
+    @Test("a provided source, tried where it is listed")
+    func providedSource() throws {
         let credentials = try chain(
             ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"],
-            sources: [.longhornSecret(secret), .environment]
+            sources: [.provider(FixedProvider(result: .success(AWSCredentials(accessKeyID: "AKIAPROVIDED", secretAccessKey: "provided",
+                source: "test provider")))), .environment]
         ).resolveCredentials()
-        #expect(credentials.accessKeyID == "AKIASECRET")
-        #expect(credentials.secretAccessKey == "secretFromSecret")
-        #expect(credentials.source == "Secret longhorn-system/s3-secret")
+        #expect(credentials.accessKeyID == "AKIAPROVIDED")
+        #expect(credentials.source == "test provider")
     }
 
     // MARK: - Nothing found
 
     @Test("when nothing yields credentials the error lists every source and why")
     func nothingFound() {
-        let emptySecret = LonghornBackupSecret(
-            name: "longhorn-system/role-only",
-            stringData: ["AWS_IAM_ROLE_ARN": "arn:aws:iam::1:role/x"]
-        )
+        let emptySecret = FixedProvider(result: .failure(AWSError(code: .noCredentials, subject: "Secret longhorn-system/role-only",
+            detail: "has neither AWS_ACCESS_KEY_ID nor AWS_SECRET_ACCESS_KEY (it names AWS_IAM_ROLE_ARN)")))
         let error = #expect(throws: AWSError.self) {
             try chain(
                 ["AWS_PROFILE": "missing"],
                 files: [Self.configPath: "[profile other]\nregion=x\n"],
-                sources: [.longhornSecret(emptySecret), .environment, .sharedFiles]
+                sources: [.provider(emptySecret), .environment, .sharedFiles]
             ).resolveCredentials()
         }
         #expect(error?.code == .noCredentials)
@@ -245,68 +239,10 @@ struct AWSCredentialsRedactionTests {
         #expect(error.map { !$0.debugDescription.contains(Self.secret) } == true)
     }
 
-    @Test("a Longhorn Secret's description lists keys, not values")
-    func secretDescription() {
-        let secret = LonghornBackupSecret(
-            name: "longhorn-system/s3",
-            stringData: ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": Self.secret]
-        )
-        #expect(secret.description == "Secret longhorn-system/s3 (keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
-    }
 }
 
-@Suite("LonghornBackupSecret")
-struct LonghornBackupSecretTests {
-    @Test("reads every Longhorn key, trimming the newline echo leaves")
-    func readsKeys() throws {
-        let secret = try LonghornBackupSecret(
-            name: "longhorn-system/minio",
-            data: [
-                "AWS_ACCESS_KEY_ID": Data("minio\n".utf8),
-                "AWS_SECRET_ACCESS_KEY": Data("minio123\n".utf8),
-                "AWS_SESSION_TOKEN": Data("tok".utf8),
-                "AWS_ENDPOINTS": Data("http://minio.minio.svc:9000\n".utf8),
-                "AWS_CERT": Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8),
-                "VIRTUAL_HOSTED_STYLE": Data("false".utf8),
-            ]
-        )
-        let credentials = try secret.credentials()
-        #expect(credentials.accessKeyID == "minio")
-        #expect(credentials.secretAccessKey == "minio123")
-        #expect(credentials.sessionToken == "tok")
-        #expect(secret.endpoint == "http://minio.minio.svc:9000")
-        #expect(secret.certificatePEM?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
-        #expect(secret.virtualHostedStyle == "false")
-    }
-
-    @Test("a non-UTF-8 value is rejected, naming the key")
-    func binaryValue() {
-        let error = #expect(throws: AWSError.self) {
-            try LonghornBackupSecret(name: "ns/s", data: ["AWS_ACCESS_KEY_ID": Data([0xFF, 0xFE])])
-        }
-        #expect(error?.code == .invalidSecret)
-        #expect(error?.description.contains("AWS_ACCESS_KEY_ID") == true)
-    }
-
-    @Test("a Secret as the API sends it: base64 decoded, a damaged value refused (not left out), naming the key")
-    func base64Data() throws {
-        let secret = try LonghornBackupSecret(name: "ns/s", base64Data: [
-            "AWS_ACCESS_KEY_ID": Data("AKIAVALUE\n".utf8).base64EncodedString(), "AWS_SECRET_ACCESS_KEY": Data("verysecret".utf8).base64EncodedString(),
-        ])
-        #expect(try secret.credentials().accessKeyID == "AKIAVALUE")
-        let error = #expect(throws: AWSError.self) {
-            try LonghornBackupSecret(name: "ns/s", base64Data: ["AWS_ACCESS_KEY_ID": "QUtJQV", "AWS_SECRET_ACCESS_KEY": "not base64!"])
-        }
-        #expect(error?.code == .invalidSecret)
-        #expect(error?.description.contains("AWS_SECRET_ACCESS_KEY") == true || error?.description.contains("AWS_ACCESS_KEY_ID") == true)
-        #expect(error?.description.contains("not base64!") == false, "values are never echoed")
-    }
-
-    @Test("half a key pair names the missing key")
-    func halfPair() {
-        let secret = LonghornBackupSecret(name: "ns/s", stringData: ["AWS_SECRET_ACCESS_KEY": "x"])
-        let error = #expect(throws: AWSError.self) { try secret.credentials() }
-        #expect(error?.code == .incompleteCredentials)
-        #expect(error?.description.contains("AWS_ACCESS_KEY_ID is missing") == true)
-    }
+/// A credential source with a fixed answer.
+struct FixedProvider: AWSCredentialProvider {
+    var result: Result<AWSCredentials, AWSError>
+    func credentials() throws(AWSError) -> AWSCredentials { try result.get() }
 }

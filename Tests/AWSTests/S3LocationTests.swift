@@ -146,18 +146,6 @@ struct S3AddressingTests {
         #expect(put.firstHeader(named: "content-type") == "text/plain")
     }
 
-    @Test("built from a Longhorn Secret")
-    func fromSecret() throws {
-        let secret = LonghornBackupSecret(
-            name: "longhorn-system/minio",
-            stringData: ["AWS_ENDPOINTS": "https://minio.example:9000", "VIRTUAL_HOSTED_STYLE": "true"]
-        )
-        let addressing = try S3Addressing(region: "us-east-1", secret: secret)
-        #expect(addressing.isCustomEndpoint)
-        #expect(addressing.style(for: "backups") == .virtualHosted)
-        #expect(addressing.port == 9000)
-    }
-
     @Test(
         "unusable endpoints are rejected with the value and the expected form",
         arguments: [

@@ -226,7 +226,6 @@ actor MemoryJournal: JournalStore {
         let report = try await running.value
         #expect(report.phases.first { $0.phase == .rebuild }?.reason == "timeout", "\(report.consoleText())")
         #expect(report.phases.first { $0.phase == .rebuild }?.message.contains("budget of 1h") == true)
-        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func passesWhenTheDataComesBack() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// Runs an exec credential plugin the way client-go does and caches its answer.
 ///
@@ -133,22 +134,7 @@ public actor ExecCredentialProvider {
     /// Finds the program to run: a command with a `/` is a path (relative to `currentDirectory`),
     /// a bare name is searched on `PATH` like a shell would.
     static func resolveExecutable(_ command: String, path: String?, currentDirectory: String) -> String? {
-        let fileManager = FileManager.default
-        if command.contains("/") {
-            let candidate = Kubeconfig.joinPath(currentDirectory, command)
-            return fileManager.isExecutableFile(atPath: candidate) ? candidate : nil
-        }
-        for directory in (path ?? "").split(separator: ":", omittingEmptySubsequences: false) {
-            let folder = directory.isEmpty ? currentDirectory : String(directory)
-            let candidate = Kubeconfig.joinPath(folder, command)
-            var isDirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                fileManager.isExecutableFile(atPath: candidate)
-            {
-                return candidate
-            }
-        }
-        return nil
+        ToolLocator.locate(command, path: path ?? "", currentDirectory: currentDirectory, alsoIn: [])
     }
 
     /// The last ~2 KB of stderr as one trimmed string, or `nil` when there was none.

@@ -93,7 +93,7 @@ import Testing
                 $0?[path: ["status", "phase"]] == "Succeeded"
             }
             let error = await expectKubeError { _ = try await client.exec(namespace: "default", pod: "done", command: ["true"]) }
-            #expect(error?.code == .badRequest)
+            #expect(error?.code == .badRequest, "\(String(describing: error))")
             #expect(error?.detail.contains("completed pod") == true)
         }
     }

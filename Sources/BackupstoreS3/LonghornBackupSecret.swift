@@ -1,3 +1,4 @@
+import AWS
 import Foundation
 
 /// The Kubernetes Secret a Longhorn S3 backup target names in its credential-secret setting.
@@ -7,7 +8,7 @@ import Foundation
 /// default), `AWS_CERT` (PEM CA bundle), `VIRTUAL_HOSTED_STYLE` (`"true"`/`"false"`), `AWS_IAM_ROLE_ARN`.
 /// Values are trimmed, because Secrets made with `echo … | base64` carry a trailing newline.
 /// `description` lists the keys present and never their values.
-public struct LonghornBackupSecret: Sendable, Hashable, CustomStringConvertible {
+public struct LonghornBackupSecret: AWSCredentialProvider, Hashable, CustomStringConvertible {
     /// `namespace/name`, used in messages.
     public var name: String
     private var values: [String: String]
@@ -115,4 +116,11 @@ public struct LonghornBackupSecret: Sendable, Hashable, CustomStringConvertible 
 extension LonghornBackupSecret: CustomDebugStringConvertible, CustomReflectable {
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["name": name, "keys": values.keys.sorted()], displayStyle: .struct) }
+}
+
+extension S3Addressing {
+    /// Addressing for a Longhorn backup target Secret (`AWS_ENDPOINTS`, `VIRTUAL_HOSTED_STYLE`).
+    public init(region: String, secret: LonghornBackupSecret) throws(AWSError) {
+        try self.init(region: region, customEndpoint: secret.endpoint, virtualHostedStyle: secret.virtualHostedStyle)
+    }
 }
