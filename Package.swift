@@ -5,6 +5,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -98,6 +101,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -114,10 +118,13 @@ let package = Package(
                 "ProcessRunner",
                 "Backupstore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -182,6 +189,7 @@ let package = Package(
             dependencies: [
                 "DRCore",
                 "KubeClient",
+                "KubeModels",
                 .target(name: "Simulator", condition: .when(traits: ["Simulator"])),
                 "AWS",
                 "Backupstore",
@@ -213,20 +221,21 @@ let package = Package(
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport",
+            .product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
         .testTarget(
             name: "LonghornTests",
             dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels", "Backupstore"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", dependencies: ["CLITestSupport"], swiftSettings: strict),
         // Test support: the one way tests find and run the built binary, and the one way they
         // start a simulated cluster and reach it with the real client.
         .target(name: "CLITestSupport", path: "Tests/CLITestSupport", swiftSettings: strict),
-        .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
-        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore"], swiftSettings: strict),
+        .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
+        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient"], swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(

@@ -3,6 +3,8 @@ import Backupstore
 import BackupstoreS3
 import DRCore
 import Foundation
+import KubeClient
+import KubeModels
 import Longhorn
 
 /// Opens the store behind a cluster's backup target as this workstation reaches it: the one

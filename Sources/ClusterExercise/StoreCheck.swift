@@ -1,3 +1,4 @@
+import Backupstore
 import DRCore
 import Exercise
 import Foundation

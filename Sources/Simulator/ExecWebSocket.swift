@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import KubeModels
 import Logging
 import NIOCore
+import NIOWebSocket
 
 /// Pod exec over WebSocket, as kubectl 1.30+ speaks it (`v5.channel.k8s.io`, and `v4.channel.k8s.io`
 /// for older clients). Frames are binary; the first byte is the channel: 0 stdin, 1 stdout, 2 stderr,

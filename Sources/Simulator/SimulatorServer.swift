@@ -8,6 +8,7 @@ import HummingbirdWebSocket
 import KubeModels
 import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import NIOSSL
 
 /// Serves a simulated cluster over real HTTP or HTTPS on loopback, so kubectl and our client

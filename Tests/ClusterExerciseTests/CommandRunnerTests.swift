@@ -1,5 +1,6 @@
 import DRCore
 import Foundation
+import KubeClient
 import Testing
 
 @testable import ClusterExercise

@@ -1,3 +1,4 @@
+import Yams
 /// Reads an `ExerciseConfig` out of a YAML mapping, filling documented defaults.
 struct ExerciseConfigParser {
     let reader: ConfigReader

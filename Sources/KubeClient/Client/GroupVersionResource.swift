@@ -1,3 +1,4 @@
+import Foundation
 /// Names a kind of object on the REST API: `/apis/<group>/<version>/<resource>`.
 public struct GroupVersionResource: Sendable, Hashable, CustomStringConvertible {
     public var group: String

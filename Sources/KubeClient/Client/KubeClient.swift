@@ -4,6 +4,7 @@ import KubeModels
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOSSL
 
 /// A Kubernetes API client: REST verbs on JSON objects, paging, watches that resume, waits built
