@@ -227,3 +227,23 @@ public struct AWSCredentialChain: Sendable {
         }
     }
 }
+
+/// The credentials this workstation uses for its own requests, chosen one way for every
+/// command: the aws CLI (`aws configure export-credentials`, for SSO, role_arn and
+/// credential_process profiles) when asked for, else the chain: a provider first when there is
+/// one (a Longhorn Secret), otherwise the environment and the shared files.
+public enum WorkstationCredentials {
+    public static func resolve(viaAWSCLI: Bool, profile: String?, provider: (any AWSCredentialProvider)? = nil,
+        environment: AWSEnvironment = .process()) async throws(AWSError) -> AWSCredentials
+    {
+        if viaAWSCLI { return try await AWSCLICredentialSource(profile: profile).resolve() }
+        return try chain(profile: profile, provider: provider, environment: environment).resolveCredentials()
+    }
+
+    /// The chain `resolve` uses without the aws CLI (its region comes from the same place).
+    public static func chain(profile: String?, provider: (any AWSCredentialProvider)? = nil, environment: AWSEnvironment = .process())
+        -> AWSCredentialChain
+    {
+        AWSCredentialChain(environment: environment, profile: profile, sources: provider.map { [.provider($0)] } ?? [.environment, .sharedFiles])
+    }
+}

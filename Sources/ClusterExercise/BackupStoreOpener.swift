@@ -85,14 +85,9 @@ public struct S3StoreOpener: BackupStoreOpener {
     }
 }
 
-/// The workstation's AWS credentials for the exercise's own requests: the built-in chain
-/// (environment, shared files) or, for SSO / role_arn / credential_process profiles, the aws CLI.
+/// The workstation's AWS credentials for the exercise's own requests, as the config asks.
 enum WorkstationAWS {
     static func credentials(_ access: ExerciseConfig.AWSAccess, profile: String? = nil) async throws -> AWSCredentials {
-        let profile = profile ?? access.profile
-        switch access.credentials {
-        case .chain: return try AWSCredentialChain(environment: .process(), profile: profile).resolveCredentials()
-        case .awsCLI: return try await AWSCLICredentialSource(profile: profile).resolve()
-        }
+        try await WorkstationCredentials.resolve(viaAWSCLI: access.credentials == .awsCLI, profile: profile ?? access.profile)
     }
 }

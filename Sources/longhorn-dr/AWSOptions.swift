@@ -31,16 +31,12 @@ struct AWSOptions: ParsableArguments {
     }
 
     func chain(secret: LonghornBackupSecret? = nil) -> AWSCredentialChain {
-        let sources: [AWSCredentialChain.Source] = secret.map { [.provider($0)] } ?? [.environment, .sharedFiles]
-        return AWSCredentialChain(environment: .process(), profile: profile, sources: sources)
+        WorkstationCredentials.chain(profile: profile, provider: secret)
     }
 
     /// Credentials from the chosen source: the Secret, the aws CLI, or the environment and files.
     func resolveCredentials(secret: LonghornBackupSecret?) async throws -> AWSCredentials {
-        if awsCli {
-            return try await AWSCLICredentialSource(profile: profile).resolve()
-        }
-        return try chain(secret: secret).resolveCredentials()
+        try await WorkstationCredentials.resolve(viaAWSCLI: awsCli, profile: profile, provider: secret)
     }
 
     /// The extra CA from `--ca-file`, else the Secret's or environment's `AWS_CERT` (PEM text, as Longhorn takes it).
