@@ -247,7 +247,7 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     }
 
     public func backUp(_ workload: ExerciseConfig.Workload) async throws -> BackupEvidence {
-        try await self.workload(workload).backUp(backupTimeout: PhaseBudget.remaining())
+        try await self.workload(workload).backUp(timeout: PhaseBudget.remaining())
     }
 
     public func verifyInStore(_ backup: BackupEvidence) async throws -> StoreCheckResult {

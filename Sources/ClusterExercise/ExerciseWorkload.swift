@@ -157,12 +157,15 @@ public struct ExerciseWorkload: Sendable {
         return result.stdout
     }
 
-    /// A snapshot, then a backup of it, each waited for until Longhorn reports a final state.
-    public func backUp(backupTimeout: Duration = .seconds(600)) async throws -> BackupEvidence {
+    /// A snapshot, then a backup of it, each waited for until Longhorn reports a final state;
+    /// both waits share `timeout` (the backup phase's budget).
+    public func backUp(timeout: Duration) async throws -> BackupEvidence {
+        let deadline = ContinuousClock.now + timeout
+        func remaining() -> Duration { max(.seconds(1), ContinuousClock.now.duration(to: deadline)) }
         let snapshot = try await longhorn.createSnapshot(volume: volume)
-        _ = try await longhorn.waitForSnapshot(snapshot.metadata.name, timeout: .seconds(120))
+        _ = try await longhorn.waitForSnapshot(snapshot.metadata.name, timeout: remaining())
         let backup = try await longhorn.createBackup(snapshot: snapshot.metadata.name, volume: volume, target: config.longhorn.backupTarget)
-        let done = try await longhorn.waitForBackup(backup.metadata.name, timeout: backupTimeout)
+        let done = try await longhorn.waitForBackup(backup.metadata.name, timeout: remaining())
         return BackupEvidence(backupName: done.metadata.name, url: done.status?.url ?? "", state: done.status?.state ?? "",
             snapshotCreatedAt: done.status?.snapshotCreatedAt ?? "", volume: volume)
     }

@@ -11,12 +11,16 @@ public struct DRError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     /// What the operator can do about it, if anything.
     public var hint: String?
+    /// The error this one stands for, with its own type and code (an AWS, store or client
+    /// error), for callers that decide by it; never part of the text.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ status: ExitStatus, subject: String, detail: String, hint: String? = nil) {
+    public init(_ status: ExitStatus, subject: String, detail: String, hint: String? = nil, cause: (any Error & Sendable)? = nil) {
         self.status = status
         self.subject = subject
         self.detail = detail
         self.hint = hint
+        self.cause = cause
     }
 
     public var description: String {

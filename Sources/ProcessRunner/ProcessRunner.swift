@@ -183,6 +183,8 @@ public enum ProcessRunner {
 /// any member lives, so a late signal cannot reach a stranger.
 final class GroupStop: Sendable {
     private let started = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set once the group is gone: a late SIGKILL must not reach a group id reused since.
+    private let ended = Mutex(false)
 
     /// SIGTERM now; SIGKILL after `grace` even while the leader still runs (one that ignores
     /// SIGTERM would otherwise never be reaped).
@@ -194,15 +196,16 @@ final class GroupStop: Sendable {
         guard first else { return }
         kill(-leader, SIGTERM)
         let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
-        Thread.detachNewThread {
+        Thread.detachNewThread { [self] in
             Thread.sleep(forTimeInterval: seconds)
-            kill(-leader, SIGKILL)
+            if !ended.withLock({ $0 }), Self.hasLiveMember(leader) { kill(-leader, SIGKILL) }
         }
     }
 
     /// After the leader was reaped: when the group was stopped, waits until no member of it is
     /// left, sending SIGKILL once the grace is over.
     func finish(_ leader: pid_t, grace: Duration) async {
+        defer { ended.withLock { $0 = true } }
         guard let start = started.withLock({ $0 }) else { return }
         // On a thread of its own: the task may be cancelled, so Task.sleep would not wait.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

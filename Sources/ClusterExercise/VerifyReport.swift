@@ -1,26 +1,39 @@
-import ClusterExercise
 import AWS
 import Backupstore
 import DRCore
 import Foundation
 
 /// What `backup verify` found, rendered as text for people or JSON for scripts and the exercise.
-struct VerifyReport {
-    var target: String
-    var volume: String
-    var backup: String
-    var createdTime: String
-    var compression: String
-    var result: BackupReader.Result
-    var verifySeconds: Double
-    var credentialsSource: String
-    var file: Ext4FileExtractor.Extracted?
+public struct VerifyReport: Sendable {
+    public var target: String
+    public var volume: String
+    public var backup: String
+    public var createdTime: String
+    public var compression: String
+    public var result: BackupReader.Result
+    public var verifySeconds: Double
+    public var credentialsSource: String
+    public var file: Ext4FileExtractor.Extracted?
+
+    public init(target: String, volume: String, backup: String, createdTime: String, compression: String, result: BackupReader.Result,
+        verifySeconds: Double, credentialsSource: String, file: Ext4FileExtractor.Extracted?)
+    {
+        self.target = target
+        self.volume = volume
+        self.backup = backup
+        self.createdTime = createdTime
+        self.compression = compression
+        self.result = result
+        self.verifySeconds = verifySeconds
+        self.credentialsSource = credentialsSource
+        self.file = file
+    }
 
     var throughputMiBps: Double {
         verifySeconds > 0 ? Double(result.bytesVerified) / 1_048_576 / verifySeconds : 0
     }
 
-    func text(elapsed: Duration) -> String {
+    public func text(elapsed: Duration) -> String {
         var lines = [
             "PASS backup \(backup) of volume \(volume) in \(target)",
             "  created:     \(createdTime)",
@@ -41,7 +54,7 @@ struct VerifyReport {
         return lines.joined(separator: "\n")
     }
 
-    func json(elapsed: Duration) -> String {
+    public func json(elapsed: Duration) -> String {
         var object: [String: Any] = [
             "result": "pass",
             "target": target,
@@ -68,7 +81,7 @@ struct VerifyReport {
 
     /// A failure as JSON: `reason` is a stable code, `message` the sentence; block failures name
     /// the key and offset as fields.
-    static func failureJSON(_ failure: DRError, error: any Error, target: String, volume: String, backup: String?) -> String {
+    public static func failureJSON(_ failure: DRError, error: any Error, target: String, volume: String, backup: String?) -> String {
         var object: [String: Any] = [
             "result": "fail",
             "target": target,
@@ -104,5 +117,13 @@ struct VerifyReport {
             unit += 1
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
+    }
+}
+
+extension Duration {
+    /// Seconds as a floating-point number, for reports.
+    fileprivate var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -4,30 +4,30 @@ import DRCore
 import Foundation
 import KubeClient
 
-/// Turns the adapters' errors into a `DRError` with the exit status of the project's table:
+/// Turns the adapters' errors into a `DRError` (keeping the original as its `cause`) with the exit status of the project's table:
 /// 1 the backup failed verification, 2 bad arguments, 3 credentials/tools/preconditions missing,
 /// 4 the store or endpoint cannot be used.
-enum FailureMapping {
-    static func drError(_ error: any Error) -> DRError {
+public enum FailureMapping {
+    public static func drError(_ error: any Error) -> DRError {
         switch error {
         case let error as DRError:
             return error
         case let error as BackupstoreError:
             return backupstore(error)
         case let error as AWSError:
-            return DRError(status(aws: error), subject: error.subject ?? "AWS", detail: error.detail, hint: error.hint)
+            return DRError(status(aws: error), subject: error.subject ?? "AWS", detail: error.detail, hint: error.hint, cause: error)
         case let error as KubeClientError:
             let status: ExitStatus = error.code == .transport || error.code == .timeout ? .infrastructure : .environment
-            return DRError(status, subject: error.subject, detail: error.detail, hint: error.hint)
+            return DRError(status, subject: error.subject, detail: error.detail, hint: error.hint, cause: error)
         case let error as KubeconfigError:
-            return DRError(.environment, subject: "kubeconfig", detail: error.description)
+            return DRError(.environment, subject: "kubeconfig", detail: error.description, cause: error)
         default:
-            return DRError(.infrastructure, subject: "longhorn-dr", detail: "\(error)")
+            return DRError(.infrastructure, subject: "longhorn-dr", detail: "\(error)", cause: error)
         }
     }
 
     /// The AWS error behind a Backupstore error, if a store call failed.
-    static func awsCause(_ error: BackupstoreError) -> AWSError? {
+    public static func awsCause(_ error: BackupstoreError) -> AWSError? {
         var current: (any Error)? = error.underlying
         while let next = current {
             if let aws = next as? AWSError { return aws }
@@ -42,7 +42,7 @@ enum FailureMapping {
             // A store failure: the AWS code decides (wrong keys = 3, bucket/endpoint = 4).
             var detail = aws.detail
             if let key = error.key, !detail.contains(key), !subject.contains(key) { detail += " (key \(key))" }
-            return DRError(status(aws: aws), subject: subject, detail: detail, hint: aws.hint ?? error.hint)
+            return DRError(status(aws: aws), subject: subject, detail: detail, hint: aws.hint ?? error.hint, cause: error)
         }
         let status: ExitStatus
         switch error.code {
@@ -50,10 +50,10 @@ enum FailureMapping {
         case .io: status = .infrastructure
         default: status = .verificationFailed
         }
-        return DRError(status, subject: subject, detail: "\(error.code): \(error.detail)", hint: error.hint)
+        return DRError(status, subject: subject, detail: "\(error.code): \(error.detail)", hint: error.hint, cause: error)
     }
 
-    static func status(aws error: AWSError) -> ExitStatus {
+    public static func status(aws error: AWSError) -> ExitStatus {
         switch error.code {
         case .invalidBackupTargetURL, .invalidEndpoint, .invalidRequest:
             return .usage
