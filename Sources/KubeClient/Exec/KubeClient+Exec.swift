@@ -49,6 +49,16 @@ extension KubeClient {
                 }
                 return result
             }
+        } catch let ended as ExecEndedEmpty {
+            // The session ended before a single frame arrived. A refusal the server sends right
+            // after the upgrade (completed pod, unknown container) can be lost that way under
+            // load; the same request without the upgrade gets its Status. Anything else (a 2xx,
+            // "upgrade required") leaves the connection's own error.
+            if let response = try? await send(.GET, path: path, query: query, subject: subject), !(200..<300).contains(response.status) {
+                let refusal = KubeClientError.from(status: response.status, body: response.body, subject: subject)
+                if !refusal.detail.localizedCaseInsensitiveContains("upgrade") { throw refusal }
+            }
+            throw ended.error
         } catch let error as KubeClientError {
             guard error.httpStatus != nil, error.status == nil else { throw error }
             // NIO's upgrade handler keeps the refusal's head but not always its body; the same request
@@ -225,8 +235,10 @@ struct ExecConnection: Sendable {
 
     private func finish(_ result: ExecResult, status: JSONValue?) throws -> ExecResult {
         guard let status else {
-            throw KubeClientError(.transport, subject: subject, detail: "the connection ended before the command's exit status arrived",
+            let error = KubeClientError(.transport, subject: subject, detail: "the connection ended before the command's exit status arrived",
                 hint: "the container may have been stopped; run the command again")
+            if result.stdout.isEmpty, result.stderr.isEmpty { throw ExecEndedEmpty(error: error) }
+            throw error
         }
         guard let code = ExecChannelProtocol.exitCode(fromStatus: status) else {
             // A failure other than the command's exit (unknown container, completed pod): the Status
@@ -255,4 +267,9 @@ struct ExecConnection: Sendable {
     static func acceptValue(forKey key: String) -> String {
         Data(Insecure.SHA1.hash(data: Data((key + ExecChannelProtocol.acceptGUID).utf8))).base64EncodedString()
     }
+}
+
+/// An exec session that ended before any frame arrived (see `exec`'s fallback).
+struct ExecEndedEmpty: Error {
+    var error: KubeClientError
 }
