@@ -322,7 +322,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         return finished
     }
 
-    static func condition(_ job: JSONValue?, _ type: String) -> Bool {
+    /// Whether a Job (or any object with conditions) has condition `type` True.
+    public static func condition(_ job: JSONValue?, _ type: String) -> Bool {
         (job?[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" }
     }
 

@@ -37,8 +37,7 @@ public struct CommandProvisioner: ClusterProvisioner {
                 do {
                     _ = try await CommandRunner.output(dry, purpose: "\(purpose) dry run", grace: config.budgets.stopGrace)
                 } catch {
-                    let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-                    problems.append("the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(first)")
+                    problems.append("the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(ClusterExerciseEnvironment.firstLine(error))")
                 }
             }
         }

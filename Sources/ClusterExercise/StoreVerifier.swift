@@ -45,18 +45,13 @@ public struct StoreVerifier: Sendable {
         let started = ContinuousClock.now
         guard let file else {
             let blocks = try await reader.verify(volume: volume, backup: config.name, parallelism: parallelism, progress: progress)
-            return Outcome(backup: config, blocks: blocks, file: nil, blockSeconds: Self.seconds(since: started))
+            return Outcome(backup: config, blocks: blocks, file: nil, blockSeconds: (ContinuousClock.now - started).seconds)
         }
         let image = workFolder.appendingPathComponent("\(volume)-\(UUID().uuidString).img")
         defer { try? FileManager.default.removeItem(at: image) }
         let blocks = try await reader.restore(volume: volume, backup: config.name, to: image, parallelism: parallelism, progress: progress)
-        let blockSeconds = Self.seconds(since: started)
+        let blockSeconds = (ContinuousClock.now - started).seconds
         let extracted = try await Ext4FileExtractor.extract(path: file, from: image, into: workFolder)
         return Outcome(backup: config, blocks: blocks, file: extracted, blockSeconds: blockSeconds)
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (whole, fraction) = (ContinuousClock.now - start).components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -119,11 +119,3 @@ public struct VerifyReport: Sendable {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
     }
 }
-
-extension Duration {
-    /// Seconds as a floating-point number, for reports.
-    fileprivate var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}

@@ -167,10 +167,10 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
         let job = try await applyRestoreOrchestrator(instance, client: client)
         log("  bootstrap: waiting for Job \(namespace)/\(job) (the restore orchestrator) to finish")
         let finished = try await client.waitFor(.jobs, namespace: namespace, name: job, timeout: .seconds(3_000), until: "Complete or Failed") {
-            Self.condition($0, "Complete") || Self.condition($0, "Failed")
+            ClusterExerciseEnvironment.condition($0, "Complete") || ClusterExerciseEnvironment.condition($0, "Failed")
         }
         await echoJobLog(client, namespace: namespace, job: job)
-        guard Self.condition(finished, "Complete") else {
+        guard ClusterExerciseEnvironment.condition(finished, "Complete") else {
             log("  bootstrap: the Job failed; the gate stays shut and the workloads are not applied")
             return
         }
@@ -270,10 +270,6 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
             guard let name = pod[path: ["metadata", "name"]]?.stringValue, let text = try? await client.logs(namespace: namespace, pod: name) else { continue }
             for line in text.split(separator: "\n") { log("    \(name): \(line)") }
         }
-    }
-
-    static func condition(_ job: JSONValue?, _ type: String) -> Bool {
-        (job?[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" }
     }
 
     /// The resource of each kind the shipped manifests hold.

@@ -1,4 +1,5 @@
 import Backupstore
+import DRCore
 import Foundation
 import Synchronization
 

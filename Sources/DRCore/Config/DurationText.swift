@@ -50,4 +50,9 @@ extension Duration {
     public var milliseconds: Int64 {
         components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
     }
+
+    /// Seconds as a floating-point number, for throughput figures and reports.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }
