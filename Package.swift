@@ -215,17 +215,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], swiftSettings: strict),
-        .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore"], swiftSettings: strict),
-        .testTarget(name: "AWSTests", dependencies: ["AWS"], swiftSettings: strict),
+        .testTarget(name: "BackupstoreTests", dependencies: ["Backupstore", "CLITestSupport"], swiftSettings: strict),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "CLITestSupport"], swiftSettings: strict),
         .testTarget(name: "BackupstoreS3Tests", dependencies: ["BackupstoreS3", "AWS"], swiftSettings: strict),
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport",
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport", "CLITestSupport",
             .product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
         .testTarget(
             name: "LonghornTests",
-            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", "CLITestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels", "Backupstore"], swiftSettings: strict),
@@ -233,7 +233,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["CLITestSupport"], swiftSettings: strict),
         // Test support: the one way tests find and run the built binary, and the one way they
         // start a simulated cluster and reach it with the real client.
-        .target(name: "CLITestSupport", path: "Tests/CLITestSupport", swiftSettings: strict),
+        .target(name: "CLITestSupport", dependencies: ["ProcessRunner"], path: "Tests/CLITestSupport", swiftSettings: strict),
         .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
         .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient"], swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),

@@ -6,7 +6,7 @@ import Synchronization
 #endif
 
 /// One process to run: an executable (already located) with an argument array, never a shell
-/// string, and the whole environment it gets. Standard input is always /dev/null.
+/// string, and the whole environment it gets.
 public struct ProcessRequest: Sendable {
     public enum Output: Sendable {
         /// Kept and returned.
@@ -22,6 +22,8 @@ public struct ProcessRequest: Sendable {
     public var executable: String
     public var arguments: [String]
     public var environment: [String: String]
+    /// Written to the program's standard input, which then closes; nil: /dev/null.
+    public var standardInput: Data?
     public var standardOutput: Output
     public var standardError: Output
     /// Past it the process group is stopped (TERM, then KILL after `grace`) and the outcome says
@@ -35,12 +37,13 @@ public struct ProcessRequest: Sendable {
 
     public init(
         executable: String, arguments: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
-        standardOutput: Output = .capture, standardError: Output = .capture, timeout: Duration? = nil, grace: Duration = .seconds(30),
+        standardInput: Data? = nil, standardOutput: Output = .capture, standardError: Output = .capture, timeout: Duration? = nil, grace: Duration = .seconds(30),
         drainLimit: Duration? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.standardInput = standardInput
         self.standardOutput = standardOutput
         self.standardError = standardError
         self.timeout = timeout
@@ -67,6 +70,8 @@ public struct ProcessOutcome: Sendable {
 public struct ProcessStartError: Error, CustomStringConvertible {
     public var executable: String
     public var reason: String
+    /// The errno posix_spawn gave, when it gave one.
+    public var code: Int32 = 0
     public var description: String { "cannot start \(executable): \(reason)" }
 }
 
@@ -78,7 +83,10 @@ public struct ProcessStartError: Error, CustomStringConvertible {
 /// it was seen never to report the exit of a command that left a daemon behind.
 public enum ProcessRunner {
     public static func run(_ request: ProcessRequest) async throws(ProcessStartError) -> ProcessOutcome {
-        let spawned = try spawn(request)
+        let spawned = try Spawn.start(request, inputPipe: request.standardInput != nil)
+        if let input = request.standardInput { InputWriter.write(input, to: spawned.input, closing: true) }
+        let output = OutputCollector(reading: spawned.output)
+        let error = OutputCollector(reading: spawned.error)
         let stop = GroupStop()
         let exit = ExitWaiter()
         let leader = spawned.pid
@@ -105,47 +113,91 @@ public enum ProcessRunner {
         // The leader is gone, but a member that ignores SIGTERM may live on: when the group was
         // stopped, wait for it to end, killing it after the grace.
         await stop.finish(leader, grace: grace)
-        await spawned.output.drained(within: request.drainLimit)
-        await spawned.error.drained(within: request.drainLimit)
+        await output.drained(within: request.drainLimit)
+        await error.drained(within: request.drainLimit)
         // WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG, spelled out (they are C macros).
         let exited = raw & 0x7f == 0
         return ProcessOutcome(status: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f), signal: exited ? nil : raw & 0x7f,
-            timedOut: timedOut.isSet, standardOutput: spawned.output.collected, standardError: spawned.error.collected)
+            timedOut: timedOut.isSet, standardOutput: output.collected, standardError: error.collected)
     }
+}
 
-    private struct Spawned {
+/// posix_spawn with the pipes a request asks for. The child leads a process group of its own.
+enum Spawn {
+    struct Started {
         var pid: pid_t
-        var output: OutputCollector
-        var error: OutputCollector
+        /// The write end of the child's standard input, or -1 (then it reads /dev/null).
+        var input: Int32
+        /// The read ends of its output pipes, or -1 for a stream not captured.
+        var output: Int32
+        var error: Int32
     }
 
-    private static func spawn(_ request: ProcessRequest) throws(ProcessStartError) -> Spawned {
+    /// Held from making the pipes to the spawn: a child spawned by another thread in between
+    /// would inherit them before they are marked close-on-exec.
+    private static let lock = Mutex(())
+
+    static func start(_ request: ProcessRequest, inputPipe: Bool) throws(ProcessStartError) -> Started {
+        // ETXTBSY: the program was written a moment ago and a child some other thread forked
+        // meanwhile still holds the writer's descriptor until its own exec. It goes away by itself.
+        var attempt = 0
+        while true {
+            do {
+                return try lock.withLock { _ throws(ProcessStartError) in try startLocked(request, inputPipe: inputPipe) }
+            } catch where error.code == ETXTBSY && attempt < 20 {
+                attempt += 1
+                usleep(25_000)
+            }
+        }
+    }
+
+    private static func startLocked(_ request: ProcessRequest, inputPipe: Bool) throws(ProcessStartError) -> Started {
+        // A child that stops reading its input must not kill this process with SIGPIPE; the
+        // write fails with EPIPE instead. Children get the default back (below).
+        _ = ignoreBrokenPipe
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var inPipe: [Int32] = [-1, -1]
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         func makePipe(_ ends: inout [Int32]) throws(ProcessStartError) {
             guard pipe(&ends) == 0 else { throw ProcessStartError(executable: request.executable, reason: "cannot make a pipe: errno \(errno)") }
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         }
-        switch request.standardOutput {
-        case .capture, .intoStandardOutput:
-            try makePipe(&outPipe)
-            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        case .discard: posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        case .standardError: posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        func closeAll() { for end in inPipe + outPipe + errPipe where end >= 0 { close(end) } }
+        do {
+            if inputPipe {
+                try makePipe(&inPipe)
+                posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
+            switch request.standardOutput {
+            case .capture, .intoStandardOutput:
+                try makePipe(&outPipe)
+                posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+            case .discard: posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            case .standardError: posix_spawn_file_actions_adddup2(&actions, 2, 1)
+            }
+            switch request.standardError {
+            case .capture:
+                try makePipe(&errPipe)
+                posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+            case .intoStandardOutput:
+                if outPipe[1] >= 0 { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2) } else { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+            case .discard: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            case .standardError: break
+            }
+        } catch {
+            closeAll()
+            throw error
         }
-        switch request.standardError {
-        case .capture:
-            try makePipe(&errPipe)
-            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        case .intoStandardOutput:
-            if outPipe[1] >= 0 { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2) } else { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
-        case .discard: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        case .standardError: break
-        }
-        for end in outPipe + errPipe where end >= 0 { posix_spawn_file_actions_addclose(&actions, end) }
+        // Every other descriptor of this process stays out of the child. Foundation opens files
+        // without O_CLOEXEC (Data.write does), so a child spawned while another thread writes a
+        // script would keep that script open for writing for its whole life, and running the
+        // script then fails with "Text file busy".
+        _ = closeFrom?(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -168,13 +220,52 @@ public enum ProcessRunner {
         let variables = request.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for variable in variables { free(variable) } }
         var pid: pid_t = 0
+        // The pipes are close-on-exec: the child keeps only the ends dup2 gave it, and children
+        // other threads start do not inherit them (one would hold this child's output open past
+        // its end, and the call would wait for its drain limit or for ever).
         let result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, variables)
-        for end in [outPipe[1], errPipe[1]] where end >= 0 { close(end) }
+        for end in [inPipe[0], outPipe[1], errPipe[1]] where end >= 0 { close(end) }
         guard result == 0 else {
-            for end in [outPipe[0], errPipe[0]] where end >= 0 { close(end) }
-            throw ProcessStartError(executable: request.executable, reason: String(cString: strerror(result)))
+            for end in [inPipe[1], outPipe[0], errPipe[0]] where end >= 0 { close(end) }
+            throw ProcessStartError(executable: request.executable, reason: String(cString: strerror(result)), code: result)
         }
-        return Spawned(pid: pid, output: OutputCollector(reading: outPipe[0]), error: OutputCollector(reading: errPipe[0]))
+        return Started(pid: pid, input: inPipe[1], output: outPipe[0], error: errPipe[0])
+    }
+
+    private static let ignoreBrokenPipe: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which Swift's Glibc
+    /// module does not declare; nil on an older C library, where only close-on-exec protects.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+}
+
+/// Writes to a child's standard input off the cooperative pool (a child that does not read
+/// would block the write).
+enum InputWriter {
+    /// Writes all of `data`; stops quietly when the child closed its end (EPIPE).
+    @discardableResult
+    static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
+        data.withUnsafeBytes { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0, errno == EINTR { continue }
+                if written <= 0 { return false }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    static func write(_ data: Data, to descriptor: Int32, closing: Bool) {
+        guard descriptor >= 0 else { return }
+        Thread.detachNewThread {
+            writeAll(data, to: descriptor)
+            if closing { close(descriptor) }
+        }
     }
 }
 
@@ -193,7 +284,7 @@ final class GroupStop: Sendable {
             defer { started = started ?? .now }
             return started == nil
         }
-        guard first else { return }
+        guard first, !ended.withLock({ $0 }) else { return }
         kill(-leader, SIGTERM)
         let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
         Thread.detachNewThread { [self] in
@@ -204,8 +295,11 @@ final class GroupStop: Sendable {
 
     /// After the leader was reaped: when the group was stopped, waits until no member of it is
     /// left, sending SIGKILL once the grace is over.
+    /// From now on the group id is not ours: nothing more is sent to it.
+    func end() { ended.withLock { $0 = true } }
+
     func finish(_ leader: pid_t, grace: Duration) async {
-        defer { ended.withLock { $0 = true } }
+        defer { end() }
         guard let start = started.withLock({ $0 }) else { return }
         // On a thread of its own: the task may be cancelled, so Task.sleep would not wait.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -240,7 +334,7 @@ final class GroupStop: Sendable {
 }
 
 /// A boolean one task sets and another reads.
-private final class Flag: Sendable {
+final class Flag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }

@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -19,14 +20,14 @@ struct SigV4BotocoreDifferentialTests {
     static let date = Date(timeIntervalSince1970: 1_768_465_807)
 
     @Test("200 generated requests sign identically to botocore's SigV4Auth / S3SigV4Auth")
-    func matchesBotocore() throws {
+    func matchesBotocore() async throws {
         #expect(SigV4Signer.amzDate(Self.date) == Self.timestamp)
         var generator = RequestGenerator(seed: 0x5EED_5164_0000_0001)
         let cases = (0..<200).map { _ in generator.next() }
 
         let python = try PythonRunner.locate()
         let input = BotocoreBatch(timestamp: Self.timestamp, cases: cases.map(\.wire))
-        let outputs = try PythonRunner.run(python: python, script: Self.botocoreScript, input: input, as: [BotocoreResult].self)
+        let outputs = try await PythonRunner.run(python: python, script: Self.botocoreScript, input: input, as: [BotocoreResult].self)
         try #require(outputs.count == cases.count, "botocore returned \(outputs.count) results for \(cases.count) requests")
 
         var mismatches = 0
@@ -66,11 +67,11 @@ struct SigV4BotocoreDifferentialTests {
     /// The failure path must be loud and say what to do. `-I -S` starts Python without site-packages
     /// (and ignores PYTHONPATH), so botocore cannot be imported.
     @Test("without botocore the test fails with the install instruction")
-    func missingBotocoreFailsLoudly() throws {
+    func missingBotocoreFailsLoudly() async throws {
         let python = try PythonRunner.locate()
         let input = BotocoreBatch(timestamp: Self.timestamp, cases: [])
-        let error = #expect(throws: DifferentialTestError.self) {
-            try PythonRunner.run(python: python, options: ["-I", "-S"], script: Self.botocoreScript, input: input, as: [BotocoreResult].self)
+        let error = await #expect(throws: DifferentialTestError.self) {
+            try await PythonRunner.run(python: python, options: ["-I", "-S"], script: Self.botocoreScript, input: input, as: [BotocoreResult].self)
         }
         #expect(error?.description.contains("run scripts/test to install botocore") == true)
     }
@@ -343,62 +344,21 @@ enum PythonRunner {
         script: String,
         input: Input,
         as: Output.Type
-    ) throws -> Output {
-        let process = Process()
-        process.executableURL = python
-        process.arguments = options + ["-c", script]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-
-        // Python reads all of stdin before it writes, so writing first cannot deadlock; stderr is
-        // drained on a separate thread in case a traceback is long.
-        let errorBox = ErrorOutput()
-        let errorReader = Thread { errorBox.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        try stdin.fileHandleForWriting.write(contentsOf: JSONEncoder().encode(input))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = String(decoding: errorBox.wait(), as: UTF8.self)
-
+    ) async throws -> Output {
+        let result = try await TestTool.run(python.path, options + ["-c", script], input: try JSONEncoder().encode(input))
+        let errorText = result.stderr
         if errorText.contains("BOTOCORE_IMPORT_FAILED") {
             throw DifferentialTestError(
                 description: "botocore cannot be imported by \(python.path): run scripts/test to install botocore (\(errorText))"
             )
         }
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             throw DifferentialTestError(
-                description: "\(python.path) exited with status \(process.terminationStatus): \(errorText)"
+                description: "\(python.path) exited with status \(result.status): \(errorText)"
             )
         }
+        let output = Data(result.stdout.utf8)
         return try JSONDecoder().decode(Output.self, from: output)
     }
 }
 
-/// Holds stderr's bytes until the reader thread finishes.
-/// `@unchecked Sendable`: every access goes through the condition lock.
-final class ErrorOutput: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var data: Data?
-
-    func set(_ value: Data) {
-        condition.lock()
-        data = value
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while data == nil {
-            condition.wait()
-        }
-        return data ?? Data()
-    }
-}

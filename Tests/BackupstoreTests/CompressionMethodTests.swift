@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -67,39 +68,23 @@ struct CompressionMethodTests {
     }
 
     @Test("we read the gzip tool's output and it reads ours")
-    func gzipInterop() throws {
+    func gzipInterop() async throws {
         let directory = try TemporaryDirectory()
         let block = TestData.text(100_000, seed: 34)
         let plain = directory.file("block")
         try Data(block).write(to: plain)
         let gzip = try Self.gzipTool()
-        try Self.run(gzip, ["-k", "-f", plain.path])
+        try await Self.run(gzip, ["-k", "-f", plain.path])
         let theirs = Array(try Data(contentsOf: directory.file("block.gz")))
         #expect(try CompressionMethod.gzip.decompress(theirs, maxSize: block.count) == block)
 
         let ours = directory.file("ours.gz")
         try Data(try CompressionMethod.gzip.compress(block)).write(to: ours)
-        try Self.run(gzip, ["-d", "-f", ours.path])
+        try await Self.run(gzip, ["-d", "-f", ours.path])
         #expect(Array(try Data(contentsOf: directory.file("ours"))) == block)
     }
 
-    static func gzipTool() throws -> URL {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("gzip")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw ReferenceLZ4.Failure(description: "the `gzip` tool is not on PATH (\(path))")
-    }
+    static func gzipTool() throws -> String { try TestTool.locate("gzip", hint: "install it with `apt-get install gzip`") }
 
-    static func run(_ tool: URL, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ReferenceLZ4.Failure(description: "\(tool.path) \(arguments) exited \(process.terminationStatus)")
-        }
-    }
+    static func run(_ tool: String, _ arguments: [String]) async throws { try await TestTool.succeed(tool, arguments) }
 }

@@ -10,7 +10,7 @@ struct LZ4FuzzTests {
     static let limit = 128 * 1024
 
     /// Valid frames of every shape to start mutating from (ours and the reference tool's).
-    static func seedFrames() throws -> [[UInt8]] {
+    static func seedFrames() async throws -> [[UInt8]] {
         let directory = try TemporaryDirectory()
         // Small inputs (a few blocks at 64 KiB) keep 20000 debug-build decodes quick.
         let text = TestData.text(5000, seed: 21)
@@ -25,21 +25,21 @@ struct LZ4FuzzTests {
         frames.append(LZ4Frame.compress(text, options: .init(blockSize: .max64KB, contentChecksum: false)))
         frames.append(LZ4Frame.compress(runs, options: .init(blockSize: .max64KB, contentChecksum: false)))
         frames.append(LZ4Frame.compress(random, options: .init(contentChecksum: false)))
-        frames.append(try ReferenceLZ4.compress(text, options: ["-B4", "-BD", "--no-frame-crc"], in: directory))
-        frames.append(try ReferenceLZ4.compress(runs, options: ["-B4", "-BD", "--no-frame-crc"], in: directory))
+        frames.append(try await ReferenceLZ4.compress(text, options: ["-B4", "-BD", "--no-frame-crc"], in: directory))
+        frames.append(try await ReferenceLZ4.compress(runs, options: ["-B4", "-BD", "--no-frame-crc"], in: directory))
         return frames
     }
 
-    // Async and yielding now and then: a long CPU-bound loop on one of the machine's two
-    // cooperative threads stalled every timing-sensitive test beside it for ~20 s.
+    // Async and yielding every few iterations: a long CPU-bound loop on one of the machine's two
+    // cooperative threads stalls every test beside it (see TestData.yieldEvery).
     @Test("20000 mutated frames never crash")
     func mutatedFrames() async throws {
-        let frames = try Self.seedFrames()
+        let frames = try await Self.seedFrames()
         var generator = SeededGenerator(seed: 0x1234_5678)
         var decoded = 0
         var rejected = 0
         for iteration in 0..<20_000 {
-            if iteration % 250 == 0 { await Task.yield() }
+            if iteration % TestData.yieldEvery == 0 { await Task.yield() }
             var frame = frames[iteration % frames.count]
             let mutations = 1 + Int(generator.next() % 4)
             for _ in 0..<mutations {
@@ -73,7 +73,7 @@ struct LZ4FuzzTests {
         let output = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { output.deallocate() }
         for iteration in 0..<10_000 {
-            if iteration % 250 == 0 { await Task.yield() }
+            if iteration % TestData.yieldEvery == 0 { await Task.yield() }
             var block: [UInt8]
             if iteration % 4 == 0 {
                 block = TestData.random(1 + Int(generator.next() % 300), seed: UInt64(iteration))

@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -19,6 +20,12 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 enum TestData {
+    /// How often a long CPU-bound test loop yields its thread. Swift Testing runs every test at
+    /// once on the concurrency pool, which has one thread per core (two here): a loop that held
+    /// one for seconds held back every other test, and the timing-sensitive ones (a pod that
+    /// must finish within 30 s) failed under CI load.
+    static let yieldEvery = 16
+
     /// Uniform random bytes: incompressible.
     static func random(_ count: Int, seed: UInt64) -> [UInt8] {
         var generator = SeededGenerator(seed: seed)
@@ -87,53 +94,27 @@ final class TemporaryDirectory {
 
 /// The reference `lz4` command line tool, found through PATH.
 enum ReferenceLZ4 {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The tool's path; a missing tool is a failure, never a skip: these tests are the interoperability proof.
-    static func executable() throws -> URL {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("lz4")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw Failure(
-            description: "the reference `lz4` tool is not on PATH (\(path)); install it with `apt-get install lz4`")
-    }
-
-    /// Runs `lz4` with `arguments`; throws with its stderr on a non-zero exit.
-    static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let errorOutput = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errorOutput, as: UTF8.self)
-            throw Failure(description: "lz4 \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
-        }
+    /// Runs `lz4` with `arguments`; throws with its stderr on a non-zero exit. A missing tool is
+    /// a failure, never a skip: these tests are the interoperability proof.
+    static func run(_ arguments: [String]) async throws {
+        try await TestTool.succeed(try TestTool.locate("lz4", hint: "install it with `apt-get install lz4`"), arguments)
     }
 
     /// Compresses `input` with `lz4 <options>` and returns the frame bytes.
-    static func compress(_ input: [UInt8], options: [String], in directory: TemporaryDirectory) throws -> [UInt8] {
+    static func compress(_ input: [UInt8], options: [String], in directory: TemporaryDirectory) async throws -> [UInt8] {
         let source = directory.file("ref-in-\(UUID().uuidString)")
         let target = directory.file("ref-out-\(UUID().uuidString).lz4")
         try Data(input).write(to: source)
-        try run(options + ["-q", "-f", source.path, target.path])
+        try await run(options + ["-q", "-f", source.path, target.path])
         return Array(try Data(contentsOf: target))
     }
 
     /// Decompresses `frame` with `lz4 -d` and returns the content.
-    static func decompress(_ frame: [UInt8], in directory: TemporaryDirectory) throws -> [UInt8] {
+    static func decompress(_ frame: [UInt8], in directory: TemporaryDirectory) async throws -> [UInt8] {
         let source = directory.file("ref-in-\(UUID().uuidString).lz4")
         let target = directory.file("ref-out-\(UUID().uuidString)")
         try Data(frame).write(to: source)
-        try run(["-d", "-q", "-f", source.path, target.path])
+        try await run(["-d", "-q", "-f", source.path, target.path])
         return Array(try Data(contentsOf: target))
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import ProcessRunner
+import Synchronization
 
 /// Runs the built `longhorn-dr` binary as a separate process, the way users and Task run it.
 /// The one place tests find and run the binary.
@@ -29,35 +31,46 @@ public struct CLIProcess {
         throw CLIError(message: "longhorn-dr binary not found next to \(CommandLine.arguments[0]); run `swift build` first or set LONGHORN_DR_BIN")
     }
 
-    /// Runs the binary on a thread of its own: a whole exercise takes many seconds, and a test
-    /// blocking a thread of the shared concurrency pool that long stalls every other test (the
-    /// pool has one thread per core).
+    /// Runs the binary from the package root, with `environment` added to this process's.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-            Thread.detachNewThread {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
-            }
+        let binary = try binary().path
+        // env -C: ProcessRunner has no working-directory option (posix_spawn's chdir action is
+        // not reachable from Swift here), and the tests' relative paths start at the package root.
+        return try await TestTool.run("/usr/bin/env", ["-C", packageRoot.path, binary] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+    }
+}
+
+/// Runs the other tools tests need (reference lz4, gzip, openssl, python3, kubectl): through
+/// ProcessRunner, so a test waiting for one never blocks a thread of the concurrency pool that
+/// every other test shares (the pool has one thread per core; a blocking wait stalled them all).
+public enum TestTool {
+    /// `name` from PATH (then the system folders); a missing tool fails the test with `hint`.
+    public static func locate(_ name: String, hint: String) throws -> String {
+        guard let path = ToolLocator.locate(name) else {
+            throw CLIError(message: "`\(name)` is not on PATH (\(ProcessInfo.processInfo.environment["PATH"] ?? "")): \(hint)")
         }
+        return path
     }
 
-    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Result {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read before waiting so a full pipe cannot block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs `executable` to its end; `input` goes to its standard input.
+    public static func run(
+        _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> CLIProcess.Result {
+        let outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments, environment: environment,
+            standardInput: input))
+        return CLIProcess.Result(status: outcome.status, stdout: String(decoding: outcome.standardOutput, as: UTF8.self),
+            stderr: String(decoding: outcome.standardError, as: UTF8.self))
+    }
+
+    /// Runs it and throws, with its standard error, unless it exits 0.
+    @discardableResult
+    public static func succeed(_ executable: String, _ arguments: [String], input: Data? = nil) async throws -> String {
+        let result = try await run(executable, arguments, input: input)
+        guard result.status == 0 else {
+            throw CLIError(message: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+        }
+        return result.stdout
     }
 }
 
@@ -65,4 +78,48 @@ public struct CLIError: Error, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// A tool a test keeps running in the background (a server), started through ProcessRunner's
+/// ChildProcess: its output is kept, and `stop` ends its whole process group.
+public final class BackgroundTool: Sendable {
+    private final class Record: Sendable {
+        let state = Mutex<(output: Data, status: Int32?)>((Data(), nil))
+    }
+
+    private let child: ChildProcess
+    private let record = Record()
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let record = record
+        child = try ChildProcess(ProcessRequest(executable: executable, arguments: arguments, environment: environment), acceptsInput: false) {
+            event in
+            record.state.withLock { state in
+                switch event {
+                case .standardOutput(let data): state.output.append(data)
+                case .standardError: break
+                case .exited(let status): state.status = status
+                }
+            }
+        }
+    }
+
+    /// Set once it ended.
+    public var exitStatus: Int32? { record.state.withLock { $0.status } }
+
+    /// The first line it wrote, once it has; throws when it ends first or takes over `limit`.
+    public func firstLine(within limit: Duration = .seconds(30)) async throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            let (output, status) = record.state.withLock { ($0.output, $0.status) }
+            if let newline = output.firstIndex(of: 0x0A) { return String(decoding: output[..<newline], as: UTF8.self) }
+            if let status { throw CLIError(message: "the background tool exited with status \(status) before writing a line") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CLIError(message: "the background tool wrote no line in \(limit)")
+    }
+
+    /// Ends its whole process group: TERM now, KILL to what is left after two seconds.
+    public func stop() { child.stop(grace: .seconds(2)) }
 }

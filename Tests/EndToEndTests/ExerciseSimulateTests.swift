@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func deliversMetricsAndTheNotificationOfAPass() async throws {
-        let server = try RecordingHTTPServer()
+        let server = try await RecordingHTTPServer()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func aFailIsNotifiedAndAFailedDeliveryIsAWarningThatKeepsTheVerdict() async throws {
-        let server = try RecordingHTTPServer()
+        let server = try await RecordingHTTPServer()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -145,7 +145,7 @@ import Testing
     }
 
     @Test func aWebhookVariableThatIsNotSetIsAWarning() async throws {
-        let server = try RecordingHTTPServer()
+        let server = try await RecordingHTTPServer()
         defer { server.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-deliver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -12,7 +12,7 @@ final class RecordingHTTPServer {
     }
 
     let port: Int
-    private let process: Process
+    private let process: BackgroundTool
     private let log: URL
 
     static let script = #"""
@@ -34,21 +34,13 @@ final class RecordingHTTPServer {
         server.serve_forever()
         """#
 
-    init() throws {
+    init() async throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-http-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, log.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try BackgroundTool(try TestTool.locate("python3", hint: "install python3"), ["-c", Self.script, log.path])
         // The first line is the port it bound.
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line.append(byte) }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            process.terminate()
+        guard let port = Int(try await process.firstLine()) else {
+            process.stop()
             throw CLIError(message: "the recording HTTP server (python3) did not start")
         }
         self.port = port
@@ -59,9 +51,8 @@ final class RecordingHTTPServer {
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
     }
 
-    /// Kills the server without `waitUntilExit`, which was seen to spin forever on Linux.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
+        process.stop()
         try? FileManager.default.removeItem(at: log)
     }
 }

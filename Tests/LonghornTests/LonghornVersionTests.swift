@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 @testable import Longhorn
@@ -80,19 +81,9 @@ import Testing
     }
 
     /// A second, independent computation through the system's sha256sum.
-    @Test func hashedNameAgreesWithSha256sum() throws {
-        let tool = ["/usr/bin/sha256sum", "/bin/sha256sum"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let path = try #require(tool, "sha256sum is part of coreutils")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("my-volume-backup-target-2".utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    @Test func hashedNameAgreesWithSha256sum() async throws {
+        let sha256sum = try TestTool.locate("sha256sum", hint: "it is part of coreutils")
+        let text = try await TestTool.succeed(sha256sum, [], input: Data("my-volume-backup-target-2".utf8))
         let hex = try #require(text.split(separator: " ").first)
         #expect(LonghornVersion.hashedBackupVolumeName(volume: "my-volume", target: "backup-target-2") == "my-volume-\(hex.prefix(8))")
     }

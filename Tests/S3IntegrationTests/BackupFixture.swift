@@ -1,6 +1,7 @@
 import AWS
 import Backupstore
 import BackupstoreS3
+import CLITestSupport
 import Crypto
 import Foundation
 
@@ -26,7 +27,7 @@ struct BackupFixture {
         let prefix = "clusters/dev/"
         let volume = "pvc-\(label)"
         let content = sentinel ?? "longhorn-dr sentinel \(UUID().uuidString)\n"
-        let image = try makeExt4Image(files: ["sentinel.txt": content, "data/filler.bin": String(repeating: "filler-", count: 40_000)])
+        let image = try await makeExt4Image(files: ["sentinel.txt": content, "data/filler.bin": String(repeating: "filler-", count: 40_000)])
         defer { try? FileManager.default.removeItem(at: image.deletingLastPathComponent()) }
         let layout = BackupstoreLayout(prefix: prefix)
         let result = try await services.withS3 { client in
@@ -42,7 +43,7 @@ struct BackupFixture {
 
     /// Writes another backup of a new image into the same volume, `delay` seconds later.
     func addBackup(_ services: TestServices, name: String, sentinel: String, createdAt: Date) async throws -> BackupConfig {
-        let image = try Self.makeExt4Image(files: ["sentinel.txt": sentinel])
+        let image = try await Self.makeExt4Image(files: ["sentinel.txt": sentinel])
         defer { try? FileManager.default.removeItem(at: image.deletingLastPathComponent()) }
         return try await services.withS3 { client in
             let writer = BackupWriter(store: S3ObjectStore(client: client, bucket: bucket), layout: layout)
@@ -57,7 +58,7 @@ struct BackupFixture {
     }
 
     /// A 16 MiB ext4 image holding `files` (relative path → content).
-    static func makeExt4Image(files: [String: String]) throws -> URL {
+    static func makeExt4Image(files: [String: String]) async throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ldr-fixture-\(UUID().uuidString)")
         let root = folder.appendingPathComponent("root")
         for (path, content) in files {
@@ -66,19 +67,8 @@ struct BackupFixture {
             try Data(content.utf8).write(to: url)
         }
         let image = folder.appendingPathComponent("volume.img")
-        let mke2fs = ["/usr/sbin/mke2fs", "/sbin/mke2fs"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "mke2fs"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mke2fs)
-        process.arguments = ["-q", "-F", "-t", "ext4", "-d", root.path, image.path, "16M"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("mke2fs failed (install e2fsprogs): \(String(decoding: stderr, as: UTF8.self))")
-        }
+        let mke2fs = try TestTool.locate("mke2fs", hint: "install e2fsprogs")
+        try await TestTool.succeed(mke2fs, ["-q", "-F", "-t", "ext4", "-d", root.path, image.path, "16M"])
         return image
     }
 }

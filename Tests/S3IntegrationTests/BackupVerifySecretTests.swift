@@ -14,46 +14,32 @@ struct BackupVerifySecretTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let kubeconfig = folder.appendingPathComponent("sim.kubeconfig").path
-        let process = Process()
-        process.executableURL = try CLIProcess.binary()
-        process.arguments = ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig, "--longhorn", "none"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        let server = try BackgroundTool(try CLIProcess.binary().path, ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig, "--longhorn", "none"])
         // The kubeconfig is written atomically once the server listens.
         var waited = 0
         while !FileManager.default.fileExists(atPath: kubeconfig), waited < 300 {
-            guard process.isRunning else { throw TestSetupError("sim serve exited with status \(process.terminationStatus)") }
+            if let status = server.exitStatus { throw TestSetupError("sim serve exited with status \(status)") }
             try await Task.sleep(for: .milliseconds(100))
             waited += 1
         }
-        guard FileManager.default.fileExists(atPath: kubeconfig) else { throw TestSetupError("sim serve wrote no kubeconfig in 30 s") }
-        return try await body(kubeconfig)
+        guard FileManager.default.fileExists(atPath: kubeconfig) else {
+            server.stop()
+            throw TestSetupError("sim serve wrote no kubeconfig in 30 s")
+        }
+        do {
+            let result = try await body(kubeconfig)
+            server.stop()
+            return result
+        } catch {
+            server.stop()
+            throw error
+        }
     }
 
     /// Runs the real kubectl (installed by scripts/install-tools) against the simulator.
     func kubectl(_ arguments: [String], kubeconfig: String) async throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        guard let kubectl = path.split(separator: ":").map({ "\($0)/kubectl" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TestSetupError("kubectl is not on PATH: run scripts/test, which installs it into .tools/venv")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: kubectl)
-        process.arguments = ["--kubeconfig", kubeconfig] + arguments
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("kubectl \(arguments.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))")
-        }
+        let kubectl = try TestTool.locate("kubectl", hint: "run scripts/test, which installs it into .tools/venv")
+        try await TestTool.succeed(kubectl, ["--kubeconfig", kubeconfig] + arguments)
     }
 
     @Test("credentials and AWS_ENDPOINTS come from the Secret; the environment has none")

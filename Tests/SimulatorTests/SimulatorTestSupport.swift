@@ -51,7 +51,7 @@ struct SimTestCluster: Sendable {
             group.cancelAll()
             guard let result = first else {
                 let last = await store.find(type, namespace: namespace, name: name)
-                throw WaitTimeout(description: "\(resource) \(name) not \(what) after \(timeout); last seen: \(last?.jsonText.prefix(1500) ?? "absent")")
+                throw WaitTimeout(description: "\(resource) \(name) not \(what) after \(timeout); last seen status: \(last.map { ($0["status"] ?? .null).jsonText.prefix(3000) } ?? "absent")")
             }
             return result
         }

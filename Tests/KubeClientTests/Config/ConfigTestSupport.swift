@@ -1,3 +1,4 @@
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -78,20 +79,20 @@ struct CertificateFixtures: Sendable {
     var clientKeyPEM: String
 
     /// Generated on first use; EC P-256 keeps it fast.
-    static let shared: Result<CertificateFixtures, any Error> = Result { try generate() }
+    static let shared = Task { try await generate() }
 
-    static func load() throws -> CertificateFixtures { try shared.get() }
+    static func load() async throws -> CertificateFixtures { try await shared.value }
 
-    private static func generate() throws -> CertificateFixtures {
+    private static func generate() async throws -> CertificateFixtures {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kubeconfig-certs-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         func file(_ name: String) -> String { directory + "/" + name }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", file("ca.key"), "-out", file("ca.crt"), "-subj", "/CN=test-ca", "-days", "2"])
-        try openssl(["req"] + ec + ["-keyout", file("client.key"), "-out", file("client.csr"), "-subj", "/CN=admin/O=system:masters"])
-        try openssl([
+        try await openssl(["req", "-x509"] + ec + ["-keyout", file("ca.key"), "-out", file("ca.crt"), "-subj", "/CN=test-ca", "-days", "2"])
+        try await openssl(["req"] + ec + ["-keyout", file("client.key"), "-out", file("client.csr"), "-subj", "/CN=admin/O=system:masters"])
+        try await openssl([
             "x509", "-req", "-in", file("client.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
             "-CAcreateserial", "-out", file("client.crt"), "-days", "2",
         ])
@@ -101,21 +102,7 @@ struct CertificateFixtures: Sendable {
             clientKeyPEM: try read("client.key"))
     }
 
-    private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CertificateFixtureError(message: "openssl \(arguments.first ?? "") exited \(process.terminationStatus)")
-        }
+    private static func openssl(_ arguments: [String]) async throws {
+        try await TestTool.succeed(try TestTool.locate("openssl", hint: "install it with `apt-get install openssl`"), arguments)
     }
-}
-
-struct CertificateFixtureError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

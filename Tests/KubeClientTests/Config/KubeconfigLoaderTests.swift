@@ -206,8 +206,8 @@ struct KubeconfigLoaderTests {
         #expect(config.user(named: "v")?.exec?.command == "aws")
     }
 
-    @Test func relativeCertificateFilesAreReadFromTheKubeconfigFolder() throws {
-        let fixtures = try CertificateFixtures.load()
+    @Test func relativeCertificateFilesAreReadFromTheKubeconfigFolder() async throws {
+        let fixtures = try await CertificateFixtures.load()
         let file = """
             clusters:
             - name: c
@@ -289,7 +289,7 @@ struct KubeconfigLoaderTests {
 @Suite("KubeconfigLoader: in-cluster service account")
 struct InClusterConfigTests {
     @Test func buildsFromServiceAccountFolder() async throws {
-        let fixtures = try CertificateFixtures.load()
+        let fixtures = try await CertificateFixtures.load()
         try await withConfigTestDirectory { directory in
             try writeConfigTestFile(directory, "token", "sa-token-1\n")
             try writeConfigTestFile(directory, "ca.crt", fixtures.caCertificatePEM)

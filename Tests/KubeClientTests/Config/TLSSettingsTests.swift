@@ -25,8 +25,8 @@ struct TLSSettingsTests {
         return try KubeconfigLoader(environment: memoryEnvironment(files: ["/home/tester/.kube/config": file])).load()
     }
 
-    @Test func dataFieldsDecodeAndBuildATLSConfiguration() throws {
-        let fixtures = try CertificateFixtures.load()
+    @Test func dataFieldsDecodeAndBuildATLSConfiguration() async throws {
+        let fixtures = try await CertificateFixtures.load()
         // Wrapped base64, as `base64` without -w0 writes it, must still decode.
         let wrappedCA = fixtures.caCertificatePEM.kubeconfigBase64.enumerated()
             .map { $0.offset > 0 && $0.offset % 76 == 0 ? "\n      \($0.element)" : String($0.element) }.joined()
@@ -76,8 +76,8 @@ struct TLSSettingsTests {
         #expect(key.map(String.init(describing:))?.contains("SECRET") == false)
     }
 
-    @Test func nonPEMBytesFailWhenBuildingTLSAndNameTheField() throws {
-        let fixtures = try CertificateFixtures.load()
+    @Test func nonPEMBytesFailWhenBuildingTLSAndNameTheField() async throws {
+        let fixtures = try await CertificateFixtures.load()
         let badCA = try resolve(cluster: "certificate-authority-data: \("not a certificate".kubeconfigBase64)", user: "token: t")
         let caError = #expect(throws: KubeconfigError.self) { try badCA.tls.makeTLSConfiguration() }
         #expect(caError?.code == .invalidPEM)
@@ -100,8 +100,8 @@ struct TLSSettingsTests {
         #expect(error?.detail == "has a client certificate but no client key")
     }
 
-    @Test func tokenAndClientCertificateCombine() throws {
-        let fixtures = try CertificateFixtures.load()
+    @Test func tokenAndClientCertificateCombine() async throws {
+        let fixtures = try await CertificateFixtures.load()
         let resolved = try resolve(
             cluster: "",
             user: "token: SECRET-tok\n    client-certificate-data: \(fixtures.clientCertificatePEM.kubeconfigBase64)\n    client-key-data: \(fixtures.clientKeyPEM.kubeconfigBase64)")
