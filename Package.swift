@@ -181,7 +181,8 @@ let package = Package(
         // The exercise against the built-in simulated cluster (`exercise --simulate`).
         .target(
             name: "SimulatedExercise",
-            dependencies: ["Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "DRCore"],
+            dependencies: ["Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS",
+                "DRCore"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -59,14 +59,13 @@ public struct S3StoreOpener: BackupStoreOpener {
             credentials = try await WorkstationAWS.credentials(config.aws)
         }
         let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
-        let endpoint = config.longhorn.storeEndpoint ?? secret?.endpoint
-        let warning = try endpoint.flatMap {
-            try EndpointPolicy.require($0, carrying: "the store's credentials and the volume's data", allowInsecure: config.aws.allowInsecureEndpoint)
-        }
-        let addressing = try S3Addressing(region: region, customEndpoint: endpoint, virtualHostedStyle: secret?.virtualHostedStyle)
-        return try await AWSHTTPClient.withClient(caPEM: secret?.certificatePEM) { http in
-            let store = S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
-            return try await body(OpenedStore(url: url, store: store, layout: BackupstoreLayout(prefix: location.prefix), warning: warning))
+        let access = S3StoreAccess(location: location, credentials: credentials, region: region,
+            endpoint: config.longhorn.storeEndpoint ?? secret?.endpoint, virtualHostedStyle: secret?.virtualHostedStyle, caPEM: secret?.certificatePEM,
+            allowInsecureEndpoint: config.aws.allowInsecureEndpoint)
+        return try await access.withStore { opened in
+            var opened = opened
+            opened.url = url
+            return try await body(opened)
         }
     }
 
@@ -79,9 +78,7 @@ public struct S3StoreOpener: BackupStoreOpener {
         case .backupTargetResource: name = try await longhorn.get(BackupTarget.self, targetName)?.spec?.credentialSecret
         }
         guard let name, !name.isEmpty else { return nil }
-        let object = try await longhorn.kube.get(.secrets, namespace: longhorn.namespace, name: name)
-        return try LonghornBackupSecret(name: "\(longhorn.namespace)/\(name)",
-            base64Data: (object["data"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" })
+        return try await LonghornBackupSecret.fetch(from: longhorn.kube, namespace: longhorn.namespace, name: name)
     }
 }
 

@@ -82,6 +82,17 @@ public struct ProcessStartError: Error, CustomStringConvertible {
 /// group is gone, so nothing it started outlives it. Foundation's Process is not used: on Linux
 /// it was seen never to report the exit of a command that left a daemon behind.
 public enum ProcessRunner {
+    /// For a probe that must answer where no task can wait (a static property's first use): the
+    /// same start, output to /dev/null, and this thread waits for the exit. Nil when the program
+    /// cannot start.
+    public static func statusBlocking(_ executable: String, _ arguments: [String]) -> Int32? {
+        let request = ProcessRequest(executable: executable, arguments: arguments, standardOutput: .discard, standardError: .discard)
+        guard let started = try? Spawn.start(request, inputPipe: false) else { return nil }
+        var raw: Int32 = 0
+        while waitpid(started.pid, &raw, 0) == -1, errno == EINTR {}
+        return raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    }
+
     public static func run(_ request: ProcessRequest) async throws(ProcessStartError) -> ProcessOutcome {
         let spawned = try Spawn.start(request, inputPipe: request.standardInput != nil)
         if let input = request.standardInput { InputWriter.write(input, to: spawned.input, closing: true) }

@@ -1,5 +1,6 @@
 import AWS
 import BackupstoreS3
+import ClusterExercise
 import ArgumentParser
 import DRCore
 import Foundation
@@ -76,9 +77,8 @@ struct SecretOptions: ParsableArguments {
         guard let secret else { return nil }
         let parts = secret.split(separator: "/").map(String.init)
         let cluster = try Terminal.loadCluster(kubeconfig: kubeconfig, context: context)
-        let object = try await KubeClient.withClient(cluster) { client in
-            try await client.get(.secrets, namespace: parts[0], name: parts[1])
+        return try await KubeClient.withClient(cluster) { client in
+            try await LonghornBackupSecret.fetch(from: client, namespace: parts[0], name: parts[1])
         }
-        return try LonghornBackupSecret(name: secret, base64Data: (object["data"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" })
     }
 }

@@ -1,8 +1,8 @@
 import AWS
 import ArgumentParser
 import Backupstore
-import ClusterExercise
 import BackupstoreS3
+import ClusterExercise
 import DRCore
 import Foundation
 
@@ -85,58 +85,25 @@ struct BackupVerifyCommand: AsyncParsableCommand {
     private func verify() async throws -> VerifyReport {
         let location = try S3Location(parsing: target)
         let secret = try await secretOptions.load()
-        let chain = aws.chain(secret: secret)
-        let region = try aws.resolveRegion(fallback: location.region, chain: chain)
-        let credentials = try await aws.resolveCredentials(secret: secret)
         let environment = ProcessInfo.processInfo.environment
-        let customEndpoint = endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
-        if let customEndpoint, let warning = try EndpointPolicy.require(customEndpoint, carrying: "the store's credentials and the volume's data",
-            allowInsecure: aws.allowInsecureEndpoint)
-        {
-            Terminal.note(warning)
-        }
-        let addressing = try S3Addressing(
-            region: region, customEndpoint: customEndpoint,
-            virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"])
-        let folder = try makeWorkFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let caPEM = try aws.caPEM(secret: secret)
-        return try await AWSHTTPClient.withClient(caPEM: caPEM) { (http: AWSHTTPClient) async throws -> VerifyReport in
-            let client = S3Client(http: http, addressing: addressing, credentials: credentials)
-            return try await verify(client: client, location: location, folder: folder, credentialsSource: credentials.source)
-        }
-    }
-
-    private func verify(client: S3Client, location: S3Location, folder: URL, credentialsSource: String) async throws -> VerifyReport {
-        let verifier = StoreVerifier(store: S3ObjectStore(client: client, bucket: location.bucket), layout: BackupstoreLayout(prefix: location.prefix))
+        let access = S3StoreAccess(
+            location: location, credentials: try await aws.resolveCredentials(secret: secret),
+            region: try aws.resolveRegion(fallback: location.region, chain: aws.chain(secret: secret)),
+            endpoint: endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 },
+            virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"], caPEM: try aws.caPEM(secret: secret),
+            allowInsecureEndpoint: aws.allowInsecureEndpoint)
+        let verification = BackupVerification(volume: volume, backup: backup, file: file, parallelism: parallelism,
+            workDirectory: workDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
         let progress = ProgressLine(label: "verifying \(volume)/\(backup ?? "newest backup")")
-        let callback: (@Sendable (BackupReader.Progress) -> Void)?
-        if progress.isEnabled {
-            callback = { progress.update($0) }
-        } else {
-            callback = nil
+        var callback: (@Sendable (BackupReader.Progress) -> Void)?
+        if progress.isEnabled { callback = { progress.update($0) } }
+        let source = access.credentials.source
+        return try await access.withStore { (opened: OpenedStore) async throws -> VerifyReport in
+            if let warning = opened.warning { Terminal.note(warning) }
+            let report = try await verification.run(in: opened, credentialsSource: source, progress: callback)
+            progress.finish()
+            return report
         }
-        let outcome = try await verifier.verify(volume: volume, backup: backup, file: file, parallelism: parallelism, workFolder: folder,
-            progress: callback)
-        progress.finish()
-        return VerifyReport(
-            target: location.description, volume: volume, backup: outcome.backup.name, createdTime: outcome.backup.createdTime,
-            compression: outcome.backup.compressionMethod.rawValue, result: outcome.blocks, verifySeconds: outcome.blockSeconds,
-            credentialsSource: credentialsSource, file: outcome.file)
-    }
-
-    private func makeWorkFolder() throws -> URL {
-        let base = workDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-            ?? FileManager.default.temporaryDirectory
-        let folder = base.appendingPathComponent("longhorn-dr-verify-\(UUID().uuidString)")
-        do {
-            // The rebuilt image is the volume's data: readable by this user only.
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw DRError(.environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
-                hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)")
-        }
-        return folder
     }
 
     private func render(_ report: VerifyReport, elapsed: Duration) {

@@ -59,7 +59,7 @@ struct ExerciseCommand: AsyncParsableCommand {
     func run() async throws {
         let exerciseConfig: ExerciseConfig
         if let config {
-            exerciseConfig = try ConfigLoader.loadExercise(try readConfigFile(config), file: config)
+            exerciseConfig = try ConfigLoader.loadExercise(try ConfigLoader.readFile(config), file: config)
         } else {
             // The plan's workload, with a smaller volume so the simulated run takes seconds.
             exerciseConfig = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: sim}\nworkload: {size: 256Mi}\n", file: "(built-in simulate config)")
@@ -80,44 +80,16 @@ struct ExerciseCommand: AsyncParsableCommand {
                 storeOpener: S3StoreOpener(config: exerciseConfig), workDirectory: runFolder, log: Terminal.note)
             Terminal.note("DR exercise on cluster \(exerciseConfig.cluster.name); journal \(journal.path.path)")
         }
-        let report = try await runExercise(exerciseConfig, environment, journal: journal, confirmed: confirmed) { await environment.shutdown() }
+        let session = ExerciseSession(config: exerciseConfig, environment: environment, journal: journal,
+            options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
+        let report = try await session.run()
         if simulate { try? FileManager.default.removeItem(at: runFolder) }
         print(report.consoleText())
         let folder = reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? exerciseConfig.report.directory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? stateDirectory.appendingPathComponent("reports")
-        let files = try ReportWriter.write(report, formats: exerciseConfig.report.formats, to: folder)
-        for file in files { Terminal.note("report: \(file.path)") }
-        let problems = await ReportDelivery.deliver(report, metrics: exerciseConfig.metrics, notify: exerciseConfig.notify,
-            finishedAt: Date(), log: Terminal.note)
-        for problem in problems { Terminal.note("warning: \(problem)") }
+        try await session.publish(report, to: folder)
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
-    }
-
-    /// Runs the phases, then lets the environment release its cluster whatever happened.
-    private func runExercise(
-        _ config: ExerciseConfig, _ environment: any ExerciseEnvironment, journal: FileJournalStore, confirmed: Bool,
-        shutdown: () async -> Void
-    ) async throws -> ExerciseReport {
-        let runner = ExerciseRunner(config: config, environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
-        // Ctrl-C or SIGTERM stops the running phase's command group (TERM, then KILL after
-        // budgets.stopGrace) and journals the phase as interrupted; the report still follows.
-        let run = Task { try await runner.run() }
-        let grace = DurationText.format(config.budgets.stopGrace)
-        let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
-            Terminal.note("\n\(signal == SIGINT ? "interrupted" : "terminated"): stopping the running phase (its commands get SIGTERM, SIGKILL after \(grace)); the journal keeps the run for --resume")
-            run.cancel()
-        }
-        defer { signals.cancel() }
-        do {
-            let report = try await run.value
-            await shutdown()
-            return report
-        } catch {
-            await shutdown()
-            throw error
-        }
     }
 
     /// Asks for the cluster's name on a terminal before anything runs; without a terminal (CI,

@@ -35,7 +35,7 @@ struct RestoreCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let restoreConfig = try ConfigLoader.loadRestore(try readConfigFile(config), file: config)
+        let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
         let cluster = try Terminal.loadCluster(kubeconfig: kubeconfig, context: context)
         Terminal.note("longhorn-dr \(BuildInfo.version) restore: \(restoreConfig.volumes.count) volume(s) from \(config), API server \(cluster.server.absoluteString)")
         let outcomes = try await KubeClient.withClient(cluster) { client in

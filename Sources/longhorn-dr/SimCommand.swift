@@ -1,13 +1,10 @@
 // Only in builds with the Simulator trait (the default); the in-cluster image has no simulator.
 #if Simulator
-import AWS
 import ArgumentParser
-import Backupstore
-import BackupstoreS3
 import DRCore
-import Exercise
 import Foundation
 import Logging
+import SimulatedExercise
 import Simulator
 
 struct SimCommand: AsyncParsableCommand {
@@ -97,103 +94,30 @@ struct SimCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            // Pod volumes and service-account files live under the data folder too, when one is given.
-            let clusterData = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).appendingPathComponent("cluster") }
-            let cluster = await SimulatedCluster(historyLimit: watchHistory, dataRoot: clusterData, requestLogPath: requestLog)
-            let options: SimulatorServer.Options = {
-                var options = SimulatorServer.Options()
-                options.port = port
-                options.tls = !insecureHTTP
-                options.http2 = !http1Only
-                options.token = token
-                options.logLevel = Logger.Level(rawValue: logLevel) ?? .critical
-                if options.logLevel < .critical { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
-                return options
-            }()
-            let path = kubeconfig
-            for mapping in imageBin {
+            var serve = SimulatorServe(kubeconfigPath: kubeconfig,
+                backupstoreFolder: URL(fileURLWithPath: (backupstore as NSString).expandingTildeInPath))
+            serve.server.port = port
+            serve.server.tls = !insecureHTTP
+            serve.server.http2 = !http1Only
+            serve.server.token = token
+            serve.server.logLevel = Logger.Level(rawValue: logLevel) ?? .critical
+            if serve.server.logLevel < .critical { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
+            serve.watchHistory = watchHistory
+            serve.requestLogPath = requestLog
+            serve.longhorn = LonghornPersonality(longhorn)
+            serve.backupTarget = backupTarget
+            serve.backupstoreS3Endpoint = backupstoreS3Endpoint
+            serve.dataFolder = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            serve.imageBins = imageBin.map { mapping in
                 let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
-                await cluster.runtime.setImageBin(parts[0], folder: URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
+                return (parts[0], parts[1])
             }
-            let s3 = try backupstoreS3Endpoint.map { endpoint in try AWSHTTPClient(caPEM: nil).withStores(endpoint: endpoint) }
-            defer { if let s3 { Task { try? await s3.http.shutdown() } } }
-            let simulation = try await installLonghorn(cluster, s3: s3)
-            // SIGTERM/SIGINT stop the pods' processes before the server exits: they are real
-            // processes and would otherwise outlive it.
-            let runtime = cluster.runtime
-            let signals = [SIGTERM, SIGINT].map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    Task {
-                        await runtime.stopAll()
-                        // Every group a pod or exec started, TERM then KILL: nothing outlives the server.
-                        await ContainerProcess.stopEverything(grace: .seconds(2))
-                        Foundation.exit(0)
-                    }
-                }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
-            let running = try await RunningSimulator.start(cluster, options: options, alongside: simulation.map { simulation in [{ await simulation.run() }] } ?? [])
-            do {
-                try AtomicFile.write(Data(running.endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
-            } catch {
-                Terminal.error("sim serve: cannot write kubeconfig \(path): \(error)")
-                Foundation.exit(ExitStatus.environment.rawValue)
-            }
+            serve.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
+            serve.syncHopDelay = DurationText.parse(syncHopDelay) ?? .seconds(1)
             // Written straight to the descriptor: scripts wait for these lines, and stdout is
             // block-buffered when it is a pipe.
-            let pods: String = switch PodSandbox.current {
-            case .success(let sandbox): "pods: run \(sandbox)"
-            case .failure(let error): "pods: cannot run commands here: \(error.message)"
-            }
-            FileHandle.standardOutput.write(Data("serving \(running.endpoint.url)\nkubeconfig: \(path)\n\(pods)\n".utf8))
-            await running.wait()
+            try await serve.run { FileHandle.standardOutput.write(Data($0.utf8)) }
         }
-    }
-}
-
-extension SimCommand.Serve {
-    /// Installs the simulated Longhorn manager, unless `--longhorn none`.
-    func installLonghorn(_ cluster: SimulatedCluster, s3: S3Stores? = nil) async throws -> LonghornSimulation? {
-        guard let personality = LonghornPersonality(longhorn) else { return nil }
-        let storeRoot = URL(fileURLWithPath: (backupstore as NSString).expandingTildeInPath)
-        let data = dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("longhorn-dr-sim-\(UUID().uuidString)")
-        var options = LonghornSimulation.Options(dataRoot: data, storeResolver: s3?.resolver ?? LonghornSimulation.Options.folderStores(root: storeRoot))
-        options.personality = personality
-        options.backupTargetURL = backupTarget
-        options.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
-        options.syncHopDelay = DurationText.parse(syncHopDelay) ?? .seconds(1)
-        let simulation = LonghornSimulation(cluster: cluster, options: options)
-        try await simulation.install()
-        return simulation
-    }
-}
-
-/// `sim serve --backupstore-s3-endpoint`: backup targets served from a real S3 server, so the
-/// store the simulated Longhorn writes is the one `backup verify` and the exercise read.
-struct S3Stores: Sendable {
-    let http: AWSHTTPClient
-    let endpoint: String
-    let credentials: AWSCredentials
-
-    var resolver: @Sendable (String) -> (any ObjectStore)? {
-        { [http, endpoint, credentials] url in
-            guard let location = try? S3Location(parsing: url),
-                let addressing = try? S3Addressing(region: location.region ?? "us-east-1", customEndpoint: endpoint)
-            else { return nil }
-            return S3ObjectStore(client: S3Client(http: http, addressing: addressing, credentials: credentials), bucket: location.bucket)
-        }
-    }
-}
-
-extension AWSHTTPClient {
-    func withStores(endpoint: String) throws -> S3Stores {
-        let credentials = try AWSCredentialChain(environment: .process(), sources: [.environment]).resolveCredentials()
-        return S3Stores(http: self, endpoint: endpoint, credentials: credentials)
     }
 }
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 #if canImport(Glibc)
     import Glibc
@@ -39,7 +40,7 @@ public enum PodSandbox: Sendable, Equatable, CustomStringConvertible {
         if limit == "0" {
             return .failure(ContainerRuntimeError(message: "unprivileged user namespaces are disabled on this machine (/proc/sys/user/max_user_namespaces is 0), and this process is not root; allow them (sysctl -w user.max_user_namespaces=15000) or run as root"))
         }
-        guard spawnAndWait([unshare, "--user", "--map-root-user", "--mount", "true"]) == 0 else {
+        guard ProcessRunner.statusBlocking(unshare, ["--user", "--map-root-user", "--mount", "true"]) == 0 else {
             return .failure(ContainerRuntimeError(message: "this machine refuses unprivileged user namespaces to this process (`unshare --user --map-root-user --mount true` failed); on Ubuntu 24.04+ AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing userns for this binary), elsewhere check user.max_user_namespaces; or run as root"))
         }
         return .success(.userNamespace)
@@ -53,23 +54,5 @@ public enum PodSandbox: Sendable, Equatable, CustomStringConvertible {
         case .rootMountNamespace: ["--mount", "--propagation", "private", "--"]
         case .userNamespace: ["--user", "--map-root-user", "--mount", "--propagation", "private", "--"]
         }
-    }
-
-    /// Runs `argv` with no input or output and returns its exit status (-1 when it cannot start).
-    /// posix_spawn and waitpid: Foundation's Process was seen to spin in waitUntilExit on Linux.
-    private static func spawnAndWait(_ argv: [String]) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        let arguments = argv.map { strdup($0) } + [nil]
-        defer { for argument in arguments { free(argument) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, nil, arguments, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
     }
 }

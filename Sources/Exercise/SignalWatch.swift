@@ -8,10 +8,10 @@ import Foundation
 /// the phase instead of dying mid-write. A real handler (not SIG_IGN plus a dispatch source):
 /// a shell starts background jobs with SIGINT ignored, and an ignored signal is never seen.
 /// The handler only writes the signal number to a pipe; a thread reads it and calls back.
-final class SignalWatch: Sendable {
-    let signals: [Int32]
+public final class SignalWatch: Sendable {
+    public let signals: [Int32]
 
-    init(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
+    public init(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
         self.signals = signals
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return }
@@ -37,7 +37,7 @@ final class SignalWatch: Sendable {
     }
 
     /// Back to the default actions (the run is over).
-    func cancel() {
+    public func cancel() {
         for number in signals { signal(number, SIG_DFL) }
     }
 }

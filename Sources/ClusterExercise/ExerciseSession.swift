@@ -1,0 +1,54 @@
+import DRCore
+import Exercise
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One exercise run from the command line's point of view: the phases with Ctrl-C handled, the
+/// cluster released whatever happened, then the reports written and delivered.
+public struct ExerciseSession: Sendable {
+    public var config: ExerciseConfig
+    public var environment: ClusterExerciseEnvironment
+    public var journal: FileJournalStore
+    public var options: ExerciseRunner.Options
+    public var log: @Sendable (String) -> Void
+
+    public init(config: ExerciseConfig, environment: ClusterExerciseEnvironment, journal: FileJournalStore, options: ExerciseRunner.Options,
+        log: @escaping @Sendable (String) -> Void)
+    {
+        self.config = config
+        self.environment = environment
+        self.journal = journal
+        self.options = options
+        self.log = log
+    }
+
+    /// Runs the phases, then lets the environment release its cluster. Ctrl-C or SIGTERM stops
+    /// the running phase's command group (TERM, then KILL after budgets.stopGrace) and journals
+    /// the phase as interrupted; the report still follows.
+    public func run() async throws -> ExerciseReport {
+        let runner = ExerciseRunner(config: config, environment: environment, journalStore: journal, options: options, log: log)
+        let run = Task { try await runner.run() }
+        let grace = DurationText.format(config.budgets.stopGrace)
+        let log = log
+        let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
+            log("\n\(signal == SIGINT ? "interrupted" : "terminated"): stopping the running phase (its commands get SIGTERM, SIGKILL after \(grace)); the journal keeps the run for --resume")
+            run.cancel()
+        }
+        defer { signals.cancel() }
+        let result = await run.result
+        await environment.shutdown()
+        return try result.get()
+    }
+
+    /// Writes the report in the config's formats to `folder` and delivers it to the configured
+    /// metrics and notification endpoints. A delivery problem is logged, never changes the verdict.
+    public func publish(_ report: ExerciseReport, to folder: URL) async throws {
+        let files = try ReportWriter.write(report, formats: config.report.formats, to: folder)
+        for file in files { log("report: \(file.path)") }
+        let problems = await ReportDelivery.deliver(report, metrics: config.metrics, notify: config.notify, finishedAt: Date(), log: log)
+        for problem in problems { log("warning: \(problem)") }
+    }
+}
