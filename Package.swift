@@ -12,7 +12,9 @@ let package = Package(
     name: "longhorn-dr",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "longhorn-dr", targets: ["longhorn-dr"])
+        .executable(name: "longhorn-dr", targets: ["longhorn-dr"]),
+        // For Benchmarks/process-spawn, which measures it against swift-subprocess.
+        .library(name: "ProcessRunner", targets: ["ProcessRunner"]),
     ],
     traits: [
         // The built-in simulated cluster (`sim serve`, `exercise --simulate`): on by default so
