@@ -173,18 +173,23 @@ let package = Package(
         // (destroy/rebuild commands, kubeconfig sources, the S3 store check).
         .target(
             name: "ClusterExercise",
-            dependencies: ["Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "ProcessRunner", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS", "DRCore",
+            dependencies: [
+                "Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "ProcessRunner", "KubeClient", "KubeModels", "Longhorn", "Backupstore",
+                "BackupstoreS3", "AWS", "DRCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio")],
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // The exercise against the built-in simulated cluster (`exercise --simulate`).
         .target(
             name: "SimulatedExercise",
-            dependencies: ["Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS",
-                "DRCore"],
+            dependencies: [
+                "Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS",
+                "DRCore",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -224,11 +229,17 @@ let package = Package(
         .testTarget(name: "RestoreOrchestratorTests", dependencies: ["RestoreOrchestrator", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercise", "DRCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "KubeModelsTests", dependencies: ["KubeModels"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport", "CLITestSupport",
-            .product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: [
+                "KubeClient", "Simulator", "KubeModels", "SimulatorTestSupport", "CLITestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ], swiftSettings: strict),
         .testTarget(
             name: "LonghornTests",
-            dependencies: ["Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", "CLITestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Longhorn", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport", "CLITestSupport", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels", "Backupstore"], swiftSettings: strict),
@@ -237,7 +248,8 @@ let package = Package(
         // Test support: the one way tests find and run the built binary, and the one way they
         // start a simulated cluster and reach it with the real client.
         .target(name: "CLITestSupport", dependencies: ["ProcessRunner"], path: "Tests/CLITestSupport", swiftSettings: strict),
-        .target(name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
+        .target(
+            name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
         .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient"], swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).

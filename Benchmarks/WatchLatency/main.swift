@@ -69,9 +69,16 @@ struct WatchLatency {
 
     static func report(watch: [Duration], poll: [Duration]) {
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-        func median(_ values: [Duration]) -> Double { let sorted = values.map(ms).sorted(); return sorted[sorted.count / 2] }
-        func p90(_ values: [Duration]) -> Double { let sorted = values.map(ms).sorted(); return sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.9))] }
-        let watchMedian = median(watch), pollMedian = median(poll)
+        func median(_ values: [Duration]) -> Double {
+            let sorted = values.map(ms).sorted()
+            return sorted[sorted.count / 2]
+        }
+        func p90(_ values: [Duration]) -> Double {
+            let sorted = values.map(ms).sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.9))]
+        }
+        let watchMedian = median(watch)
+        let pollMedian = median(poll)
         print("change-to-notice latency over \(watch.count) rounds (simulated API server, HTTPS on loopback)")
         print(String(format: "  watch (longhorn-dr):       median %8.1f ms   p90 %8.1f ms", watchMedian, p90(watch)))
         print(String(format: "  2 s poll (original plan):  median %8.1f ms   p90 %8.1f ms", pollMedian, p90(poll)))

@@ -107,7 +107,9 @@ struct Arguments {
 
     init(_ list: ArraySlice<String>) throws {
         var items = Array(list)
-        guard !items.isEmpty else { throw BenchError("usage: longhorn-dr-bench seed|raw|codec --endpoint URL --bucket B --volume V [--size-mib N] [--parallelism N]") }
+        guard !items.isEmpty else {
+            throw BenchError("usage: longhorn-dr-bench seed|raw|codec --endpoint URL --bucket B --volume V [--size-mib N] [--parallelism N]")
+        }
         command = items.removeFirst()
         while !items.isEmpty {
             let flag = items.removeFirst()

@@ -46,8 +46,9 @@ enum CodecBench {
         let uncheckedFrames = blocks.map { LZ4Frame.compress($0, options: .init(contentChecksum: false)) }
         let logical = blocks.count * blockSize
         let stored = frames.reduce(0) { $0 + $1.count }
-        print("codec: \(blocks.count) blocks of 2 MiB, \(logical >> 20) MiB, lz4 frames \(stored >> 20) MiB "
-            + "(ratio \(String(format: "%.2f", Double(stored) / Double(logical)))), best of \(rounds)")
+        print(
+            "codec: \(blocks.count) blocks of 2 MiB, \(logical >> 20) MiB, lz4 frames \(stored >> 20) MiB "
+                + "(ratio \(String(format: "%.2f", Double(stored) / Double(logical)))), best of \(rounds)")
 
         var sink: UInt64 = 0
         print("  " + "path".padding(toLength: 14, withPad: " ", startingAt: 0) + "   wall MB/s    CPU MB/s")

@@ -77,8 +77,10 @@ public struct AWSCLICredentialSource: Sendable {
 
     /// Runs a program without a shell and collects its output.
     static func run(_ executable: String, arguments: [String], environment: [String: String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments, environment: environment,
-            timeout: .seconds(120), grace: .seconds(2), drainLimit: .seconds(1)))
+        let outcome = try await ProcessRunner.run(
+            ProcessRequest(
+                executable: executable, arguments: arguments, environment: environment,
+                timeout: .seconds(120), grace: .seconds(2), drainLimit: .seconds(1)))
         return (outcome.status, outcome.standardOutput, outcome.standardError)
     }
 }

@@ -96,7 +96,7 @@ public struct AWSCredentialChain: Sendable {
         let accessKey = environment.value("AWS_ACCESS_KEY_ID")
         let secretKey = environment.value("AWS_SECRET_ACCESS_KEY")
         switch (accessKey, secretKey) {
-        case let (accessKey?, secretKey?):
+        case (let accessKey?, let secretKey?):
             return AWSCredentials(
                 accessKeyID: accessKey,
                 secretAccessKey: secretKey,
@@ -107,7 +107,8 @@ public struct AWSCredentialChain: Sendable {
             reasons.append("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
             return nil
         default:
-            let (present, missing) = accessKey == nil
+            let (present, missing) =
+                accessKey == nil
                 ? ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
                 : ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
             throw AWSError(
@@ -148,7 +149,7 @@ public struct AWSCredentialChain: Sendable {
             }
             let source = "profile \"\(profile)\" in \(path)"
             switch (values["aws_access_key_id"], values["aws_secret_access_key"]) {
-            case let (accessKey?, secretKey?):
+            case (let accessKey?, let secretKey?):
                 return AWSCredentials(
                     accessKeyID: accessKey,
                     secretAccessKey: secretKey,
@@ -233,9 +234,10 @@ public struct AWSCredentialChain: Sendable {
 /// credential_process profiles) when asked for, else the chain: a provider first when there is
 /// one (a Longhorn Secret), otherwise the environment and the shared files.
 public enum WorkstationCredentials {
-    public static func resolve(viaAWSCLI: Bool, profile: String?, provider: (any AWSCredentialProvider)? = nil,
-        environment: AWSEnvironment = .process()) async throws(AWSError) -> AWSCredentials
-    {
+    public static func resolve(
+        viaAWSCLI: Bool, profile: String?, provider: (any AWSCredentialProvider)? = nil,
+        environment: AWSEnvironment = .process()
+    ) async throws(AWSError) -> AWSCredentials {
         if viaAWSCLI { return try await AWSCLICredentialSource(profile: profile).resolve() }
         return try chain(profile: profile, provider: provider, environment: environment).resolveCredentials()
     }

@@ -22,14 +22,16 @@ public struct AWSEnvironment: Sendable {
 
     /// The running process's environment and file system.
     public static func process() -> AWSEnvironment {
-        AWSEnvironment(variables: ProcessInfo.processInfo.environment, readFile: { path in
-            guard FileManager.default.fileExists(atPath: path) else { return nil }
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw AWSError(code: .invalidRequest, subject: path, detail: "the file is not UTF-8 text")
-            }
-            return text
-        })
+        AWSEnvironment(
+            variables: ProcessInfo.processInfo.environment,
+            readFile: { path in
+                guard FileManager.default.fileExists(atPath: path) else { return nil }
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw AWSError(code: .invalidRequest, subject: path, detail: "the file is not UTF-8 text")
+                }
+                return text
+            })
     }
 
     /// A variable's value, or `nil` when it is unset or blank (a blank value means "not configured"

@@ -158,7 +158,8 @@ extension AWSError {
             if let endpoint = root.childText("Endpoint").map({ condense($0) }), !endpoint.isEmpty {
                 message += message.isEmpty ? "use endpoint \(endpoint)" : " (endpoint \(endpoint))"
             }
-            if let region = root.childText("Region").map({ condense($0) }), !region.isEmpty, code == .authorizationHeaderMalformed || code == .permanentRedirect {
+            if let region = root.childText("Region").map({ condense($0) }), !region.isEmpty, code == .authorizationHeaderMalformed || code == .permanentRedirect
+            {
                 message += " (bucket region \(region))"
             }
             return AWSError(
@@ -227,7 +228,8 @@ extension AWSError {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             type = try container.decodeIfPresent(String.self, forKey: .type)
-            message = try container.decodeIfPresent(String.self, forKey: .message)
+            message =
+                try container.decodeIfPresent(String.self, forKey: .message)
                 ?? container.decodeIfPresent(String.self, forKey: .capitalMessage)
         }
     }
@@ -292,7 +294,9 @@ extension AWSError {
         var inTag = false
         for character in text {
             switch character {
-            case "<": inTag = true; out.append(" ")
+            case "<":
+                inTag = true
+                out.append(" ")
             case ">": inTag = false
             default: if !inTag { out.append(character) }
             }

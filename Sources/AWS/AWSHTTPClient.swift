@@ -124,7 +124,8 @@ public final class AWSHTTPClient: Sendable {
                     logResponse(response, request: request, call: call, attempt: attempt)
                     return response
                 }
-                let retryable = AWSRetryPolicy.isRetryable(status: response.status)
+                let retryable =
+                    AWSRetryPolicy.isRetryable(status: response.status)
                     || (response.status >= 400 && AWSRetryPolicy.isRetryable(code: decodeError(response).code))
                 guard retryable else {
                     logResponse(response, request: request, call: call, attempt: attempt)

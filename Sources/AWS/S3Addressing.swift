@@ -178,8 +178,8 @@ public struct S3Addressing: Sendable, Hashable {
         guard (3...63).contains(bucket.count) else { return false }
         let allowed = bucket.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." }
         guard allowed, let first = bucket.first, let last = bucket.last,
-              first.isLetter || first.isNumber, last.isLetter || last.isNumber,
-              !bucket.contains("..")
+            first.isLetter || first.isNumber, last.isLetter || last.isNumber,
+            !bucket.contains("..")
         else { return false }
         if bucket.split(separator: ".").count == 4 && bucket.allSatisfy({ $0.isNumber || $0 == "." }) {
             return false  // looks like an IPv4 address
@@ -224,7 +224,9 @@ public struct S3Addressing: Sendable, Hashable {
             guard let close = authority.firstIndex(of: "]") else { throw invalid("the IPv6 address has no closing ]") }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = after.dropFirst()
+            } else if !after.isEmpty {
                 throw invalid("unexpected text after the IPv6 address")
             }
         } else if let colon = authority.lastIndex(of: ":") {

@@ -119,7 +119,8 @@ public struct S3Client: Sendable {
     public func createBucket(_ bucket: String) async throws(AWSError) {
         var request = addressing.bucketRequest(method: "PUT", bucket: bucket)
         if addressing.region != "us-east-1" {
-            let body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            let body =
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + "<LocationConstraint>\(addressing.region)</LocationConstraint></CreateBucketConfiguration>"
             request.body = Data(body.utf8)
         }

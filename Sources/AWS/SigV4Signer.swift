@@ -128,7 +128,8 @@ extension SigV4Signer {
             service: service
         )
         let signature = Self.hex(Self.hmac(key: key, message: stringToSign))
-        let authorization = "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(credentialScope), "
+        let authorization =
+            "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(credentialScope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
 
         return Signature(

@@ -30,7 +30,8 @@ extension BackupReader {
             }
         }
         guard let newest else {
-            var detail = names.isEmpty
+            var detail =
+                names.isEmpty
                 ? "has no backup cfgs under \(layout.backupsDirectory(volume))"
                 : "has no completed backup"
             if !inProgress.isEmpty { detail += " (still in progress: \(inProgress.joined(separator: ", ")))" }

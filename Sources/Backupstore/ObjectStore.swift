@@ -37,8 +37,10 @@ extension ObjectStore {
     }
 
     static func tooLarge(_ key: String, _ maxBytes: Int) -> BackupstoreError {
-        BackupstoreError(.outputLimitExceeded, subject: key, detail: "object \(key) is larger than the \(maxBytes) bytes it may hold",
-            hint: "a block is at most about its block size and a cfg lists at most one entry per block; the store holds something else under this key", key: key)
+        BackupstoreError(
+            .outputLimitExceeded, subject: key, detail: "object \(key) is larger than the \(maxBytes) bytes it may hold",
+            hint: "a block is at most about its block size and a cfg lists at most one entry per block; the store holds something else under this key", key: key
+        )
     }
 
     /// Whether the object exists.

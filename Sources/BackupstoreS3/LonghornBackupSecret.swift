@@ -34,7 +34,8 @@ public struct LonghornBackupSecret: AWSCredentialProvider, Hashable, CustomStrin
         var data: [String: Data] = [:]
         for (key, text) in base64Data {
             guard let bytes = Data(base64Encoded: text) else {
-                throw AWSError(code: .invalidSecret, subject: "Secret \(name)", detail: "key \(key) is not base64 data",
+                throw AWSError(
+                    code: .invalidSecret, subject: "Secret \(name)", detail: "key \(key) is not base64 data",
                     hint: "recreate the Secret with `kubectl create secret generic … --from-literal=\(key)=…`")
             }
             data[key] = bytes
@@ -78,7 +79,7 @@ public struct LonghornBackupSecret: AWSCredentialProvider, Hashable, CustomStrin
         let accessKey = values["AWS_ACCESS_KEY_ID"]
         let secretKey = values["AWS_SECRET_ACCESS_KEY"]
         switch (accessKey, secretKey) {
-        case let (accessKey?, secretKey?):
+        case (let accessKey?, let secretKey?):
             return AWSCredentials(
                 accessKeyID: accessKey,
                 secretAccessKey: secretKey,

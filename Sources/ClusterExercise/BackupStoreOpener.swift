@@ -46,7 +46,8 @@ public struct S3StoreOpener: BackupStoreOpener {
             throw DRError(.infrastructure, subject: "backup target \(target)", detail: "has no URL", hint: "configure Longhorn's backup target")
         }
         guard url.hasPrefix("s3://") else {
-            throw DRError(.environment, subject: "backup target \(url)", detail: "is not an S3 target; the store check reads S3 only",
+            throw DRError(
+                .environment, subject: "backup target \(url)", detail: "is not an S3 target; the store check reads S3 only",
                 hint: "use an S3 backup target (AWS, MinIO, SeaweedFS, ...)")
         }
         let secret = try await Self.credentialSecret(longhorn: longhorn, targetName: target)
@@ -59,7 +60,8 @@ public struct S3StoreOpener: BackupStoreOpener {
             credentials = try await WorkstationAWS.credentials(config.aws)
         }
         let region = try location.region ?? AWSCredentialChain(environment: .process(), profile: config.aws.profile).resolveRegion()
-        let access = S3StoreAccess(location: location, credentials: credentials, region: region,
+        let access = S3StoreAccess(
+            location: location, credentials: credentials, region: region,
             endpoint: config.longhorn.storeEndpoint ?? secret?.endpoint, virtualHostedStyle: secret?.virtualHostedStyle, caPEM: secret?.certificatePEM,
             allowInsecureEndpoint: config.aws.allowInsecureEndpoint)
         return try await access.withStore { opened in

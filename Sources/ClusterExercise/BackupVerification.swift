@@ -28,7 +28,8 @@ public struct BackupVerification: Sendable {
     {
         let folder = try makeWorkFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outcome = try await StoreVerifier(store: opened.store, layout: opened.layout).verify(volume: volume, backup: backup, file: file,
+        let outcome = try await StoreVerifier(store: opened.store, layout: opened.layout).verify(
+            volume: volume, backup: backup, file: file,
             parallelism: parallelism, workFolder: folder, progress: progress)
         return VerifyReport(
             target: opened.url, volume: volume, backup: outcome.backup.name, createdTime: outcome.backup.createdTime,
@@ -42,7 +43,8 @@ public struct BackupVerification: Sendable {
             // The rebuilt image is the volume's data: readable by this user only.
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw DRError(.environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
+            throw DRError(
+                .environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
                 hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)")
         }
         return folder

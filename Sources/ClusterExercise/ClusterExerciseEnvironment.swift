@@ -1,11 +1,11 @@
 import DRCore
 import Exercise
 import Foundation
-import ProcessRunner
 import KubeClient
 import KubeModels
 import Longhorn
 import LonghornRestoreAdapter
+import ProcessRunner
 import RestoreOrchestrator
 
 /// The DR exercise's phases against a cluster, through the real clients: the workload and
@@ -37,9 +37,10 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     let restoreJob: String
     private var session: Session?
 
-    public init(config: ExerciseConfig, provisioner: any ClusterProvisioner, storeOpener: any BackupStoreOpener, workDirectory: URL,
-        restoreJob: String = ClusterExerciseEnvironment.defaultRestoreJob, log: @escaping @Sendable (String) -> Void)
-    {
+    public init(
+        config: ExerciseConfig, provisioner: any ClusterProvisioner, storeOpener: any BackupStoreOpener, workDirectory: URL,
+        restoreJob: String = ClusterExerciseEnvironment.defaultRestoreJob, log: @escaping @Sendable (String) -> Void
+    ) {
         self.config = config
         self.provisioner = provisioner
         self.storeOpener = storeOpener
@@ -96,13 +97,15 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             throw Self.preflightError(problems, hint: (error as? DRError)?.hint)
         }
         let longhorn = session.longhorn
-        var facts = PreflightFacts(apiServer: session.server, longhorn: longhorn.version.description,
+        var facts = PreflightFacts(
+            apiServer: session.server, longhorn: longhorn.version.description,
             backupTarget: (try? await longhorn.backupTargetURL(config.longhorn.backupTarget)) ?? "(none)")
         problems += await bootstrapProblems(session, facts: &facts)
         var warnings = session.warnings
         do {
             for workload in config.workloads {
-                let store = try await StoreCheck.probe(target: config.longhorn.backupTarget, volume: workload.volume,
+                let store = try await StoreCheck.probe(
+                    target: config.longhorn.backupTarget, volume: workload.volume,
                     longhorn: longhorn, opener: storeOpener)
                 facts.store = store.url
                 if let warning = store.warning, !warnings.contains(warning) {
@@ -119,7 +122,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     }
 
     static func preflightError(_ problems: [String], hint: String? = nil) -> DRError {
-        DRError(.environment, subject: "preflight", detail: "the rebuild would not work; nothing was destroyed:\n  - " + problems.joined(separator: "\n  - "),
+        DRError(
+            .environment, subject: "preflight", detail: "the rebuild would not work; nothing was destroyed:\n  - " + problems.joined(separator: "\n  - "),
             hint: (hint.map { "\($0); " } ?? "") + "fix these on the current cluster and workstation, then run the exercise again")
     }
 
@@ -138,8 +142,10 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             job = try await session.client.getIfPresent(.jobs, namespace: namespace, name: restoreJob)
             if job != nil, !Self.condition(job, "Complete"), !Self.condition(job, "Failed") {
                 log("  waiting for \(subject) (the bootstrap's restore orchestrator) to finish")
-                job = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
-                    timeout: PhaseBudget.remaining(), until: "Complete or Failed") { Self.condition($0, "Complete") || Self.condition($0, "Failed") }
+                job = try await session.client.waitFor(
+                    .jobs, namespace: namespace, name: restoreJob,
+                    timeout: PhaseBudget.remaining(), until: "Complete or Failed"
+                ) { Self.condition($0, "Complete") || Self.condition($0, "Failed") }
             }
         } catch {
             problems.append("\(subject) cannot be read: \(Self.firstLine(error))")
@@ -151,7 +157,9 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
             facts.restoreJob = Self.condition(job, "Complete") ? "Complete" : "not Complete"
             problems += await restoreConfigProblems(session, job: job)
         } else if problems.isEmpty {
-            problems.append("\(subject) does not exist: the rebuilt cluster's bootstrap would not restore the volume (apply kubernetes/platform/config/longhorn/restore-orchestrator through Flux)")
+            problems.append(
+                "\(subject) does not exist: the rebuilt cluster's bootstrap would not restore the volume (apply kubernetes/platform/config/longhorn/restore-orchestrator through Flux)"
+            )
         }
         // The Flux gate, when the cluster runs Flux: it keeps the workloads back until the Job is Complete.
         let kustomizations = GroupVersionResource(group: "kustomize.toolkit.fluxcd.io", version: "v1", resource: "kustomizations", namespaced: true)
@@ -163,9 +171,11 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
                 }
                 facts.fluxGate = Self.condition(gate, "Ready") ? "Ready" : "not Ready"
             } else {
-                problems.append("the Flux Kustomization flux-system/\(restoreJob) (the restore gate) does not exist (kubernetes/platform/flux/longhorn-restore-orchestrator.yaml)")
+                problems.append(
+                    "the Flux Kustomization flux-system/\(restoreJob) (the restore gate) does not exist (kubernetes/platform/flux/longhorn-restore-orchestrator.yaml)"
+                )
             }
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             facts.fluxGate = "no Flux on this cluster: not checked"
         } catch {
             problems.append("the Flux Kustomization flux-system/\(restoreJob) cannot be read: \(Self.firstLine(error))")
@@ -183,18 +193,22 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         do {
             let map = try await session.client.get(.configMaps, namespace: namespace, name: name)
             let data = map["data"]?.objectValue ?? [:]
-            guard let (key, text) = data.first(where: { $0.key.hasSuffix(".yaml") }).flatMap({ entry in entry.value.stringValue.map { (entry.key, $0) } }) else {
+            guard let (key, text) = data.first(where: { $0.key.hasSuffix(".yaml") }).flatMap({ entry in entry.value.stringValue.map { (entry.key, $0) } })
+            else {
                 return ["ConfigMap \(namespace)/\(name) holds no restore config (*.yaml)"]
             }
             let restore = try ConfigLoader.loadRestore(text, file: "ConfigMap \(namespace)/\(name) \(key)")
             var problems: [String] = []
             for workload in config.workloads {
                 guard let entry = restore.volumes.first(where: { $0.name == workload.volume }) else {
-                    problems.append("the restore config (ConfigMap \(namespace)/\(name)) does not list volume \(workload.volume): the rebuilt cluster would not restore it")
+                    problems.append(
+                        "the restore config (ConfigMap \(namespace)/\(name)) does not list volume \(workload.volume): the rebuilt cluster would not restore it")
                     continue
                 }
                 if entry.pvcNamespace != workload.namespace || entry.pvcName != workload.pvc {
-                    problems.append("the restore config binds volume \(workload.volume) to PVC \(entry.pvcNamespace)/\(entry.pvcName), the exercise uses \(workload.namespace)/\(workload.pvc)")
+                    problems.append(
+                        "the restore config binds volume \(workload.volume) to PVC \(entry.pvcNamespace)/\(entry.pvcName), the exercise uses \(workload.namespace)/\(workload.pvc)"
+                    )
                 }
             }
             if restore.backupTarget != config.longhorn.backupTarget {
@@ -225,11 +239,14 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         // bootstrap makes (keep, restore, or a fresh one when the store has none), in one run.
         let log = self.log
         let restore = ExerciseWorkload.setupRestoreConfig(config, statusConfigMap: "longhorn-dr-exercise-setup")
-        let outcomes = await RestoreOrchestrator(config: restore, port: LonghornRestorePort(longhorn: session.longhorn),
-            log: { log("    volume: \($0)") }).run()
+        let outcomes = await RestoreOrchestrator(
+            config: restore, port: LonghornRestorePort(longhorn: session.longhorn),
+            log: { log("    volume: \($0)") }
+        ).run()
         let failed = outcomes.filter { !$0.succeeded }
         guard failed.isEmpty, outcomes.count == config.workloads.count else {
-            throw DRError(.infrastructure, subject: failed.map { "volume \($0.volume)" }.joined(separator: ", "),
+            throw DRError(
+                .infrastructure, subject: failed.map { "volume \($0.volume)" }.joined(separator: ", "),
                 detail: failed.map(\.message).joined(separator: "; "))
         }
         var setups: [String: WorkloadSetup] = [:]
@@ -252,7 +269,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
 
     public func verifyInStore(_ backup: BackupEvidence) async throws -> StoreCheckResult {
         let session = try await connect()
-        return try await StoreCheck.verify(backup, sentinelFile: config.sentinel.file, target: config.longhorn.backupTarget,
+        return try await StoreCheck.verify(
+            backup, sentinelFile: config.sentinel.file, target: config.longhorn.backupTarget,
             longhorn: session.longhorn, opener: storeOpener, workDirectory: workDirectory.appendingPathComponent("store-check"))
     }
 
@@ -291,7 +309,8 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         }
         let fingerprint = try await ExerciseWorkload.fingerprint(session.client)
         let job = try await waitForRestoreJob(session, timeout: PhaseBudget.remaining())
-        return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "",
+        return RebuiltCluster(
+            clusterFingerprint: fingerprint, restoreStartedAt: job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "",
             restoreJob: "Complete")
     }
 
@@ -310,13 +329,16 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
     private func waitForRestoreJob(_ session: Session, timeout: Duration) async throws -> JSONValue {
         let namespace = config.longhorn.namespace
         log("  waiting for Job \(namespace)/\(restoreJob) (the bootstrap's restore orchestrator) to finish")
-        let found = try await session.client.waitFor(.jobs, namespace: namespace, name: restoreJob,
-            timeout: timeout, until: "Complete or Failed") { job in
+        let found = try await session.client.waitFor(
+            .jobs, namespace: namespace, name: restoreJob,
+            timeout: timeout, until: "Complete or Failed"
+        ) { job in
             Self.condition(job, "Complete") || Self.condition(job, "Failed")
         }
         guard let finished = found, Self.condition(finished, "Failed") == false else {
             let logs = (try? await Self.jobLog(session.client, namespace: namespace, job: restoreJob)) ?? "(no log)"
-            throw DRError(.infrastructure, subject: "Job \(namespace)/\(restoreJob)", detail: "failed; its log ends:\n\(logs)",
+            throw DRError(
+                .infrastructure, subject: "Job \(namespace)/\(restoreJob)", detail: "failed; its log ends:\n\(logs)",
                 hint: "fix the cause, then delete the Job and let Flux recreate it; the exercise can continue with --resume")
         }
         return finished

@@ -26,7 +26,11 @@ public struct ClusterPreflight: Sendable {
     }
 
     public struct Check: Sendable {
-        public enum Outcome: String, Sendable { case ok, fail = "FAIL", note }
+        public enum Outcome: String, Sendable {
+            case ok
+            case fail = "FAIL"
+            case note
+        }
         public var name: String
         public var outcome: Outcome
         public var detail: String
@@ -40,9 +44,12 @@ public struct ClusterPreflight: Sendable {
             if let path = ToolLocator.locate(tool) {
                 checks.append(Check(name: "tool \(tool)", outcome: .ok, detail: path))
             } else {
-                checks.append(Check(name: "tool \(tool)", outcome: .fail,
-                    detail: "not found on PATH or in /usr/sbin, /sbin; the store check reads files out of backups with it (Debian: apt-get install e2fsprogs)",
-                    failure: .environment))
+                checks.append(
+                    Check(
+                        name: "tool \(tool)", outcome: .fail,
+                        detail:
+                            "not found on PATH or in /usr/sbin, /sbin; the store check reads files out of backups with it (Debian: apt-get install e2fsprogs)",
+                        failure: .environment))
             }
         }
         let cluster: ResolvedCluster
@@ -92,8 +99,10 @@ public struct ClusterPreflight: Sendable {
             let url = try await longhorn.backupTargetURL(backupTarget)
             let requested = try await longhorn.requestBackupTargetSync(backupTarget)
             let synced = try await longhorn.waitForBackupTarget(backupTarget, syncedAfter: requested, timeout: limit)
-            checks.append(Check(name: "backup target \(backupTarget)", outcome: .ok,
-                detail: "\(url ?? "(no URL)") available, synced at \(synced.status?.lastSyncedAt ?? "?")"))
+            checks.append(
+                Check(
+                    name: "backup target \(backupTarget)", outcome: .ok,
+                    detail: "\(url ?? "(no URL)") available, synced at \(synced.status?.lastSyncedAt ?? "?")"))
         } catch {
             checks.append(Check(name: "backup target \(backupTarget)", outcome: .fail, detail: "\(error)"))
         }

@@ -17,7 +17,8 @@ public struct CommandProvisioner: ClusterProvisioner {
     }
 
     public func connect() async throws -> ClusterConnection {
-        let (cluster, warnings) = try await KubeconfigResolver.resolve(config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
+        let (cluster, warnings) = try await KubeconfigResolver.resolve(
+            config.cluster.kubeconfig, context: config.cluster.context, aws: config.aws,
             allowExec: config.cluster.allowExec, workDirectory: workDirectory)
         return ClusterConnection(cluster: cluster, warnings: warnings)
     }
@@ -28,7 +29,8 @@ public struct CommandProvisioner: ClusterProvisioner {
         var problems: [String] = []
         for (purpose, argv) in [("destroy", config.cluster.destroy), ("rebuild", config.cluster.rebuild)] {
             guard let name = argv.first, ToolLocator.locate(name) != nil else {
-                problems.append("the \(purpose) command \(argv.first ?? "(empty)") is not found on PATH (install it, or give its full path in cluster.\(purpose))")
+                problems.append(
+                    "the \(purpose) command \(argv.first ?? "(empty)") is not found on PATH (install it, or give its full path in cluster.\(purpose))")
                 continue
             }
             if (name as NSString).lastPathComponent == "task" {
@@ -37,7 +39,9 @@ public struct CommandProvisioner: ClusterProvisioner {
                 do {
                     _ = try await CommandRunner.output(dry, purpose: "\(purpose) dry run", grace: config.budgets.stopGrace)
                 } catch {
-                    problems.append("the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(ClusterExerciseEnvironment.firstLine(error))")
+                    problems.append(
+                        "the \(purpose) task does not resolve (\(CommandText.redacted(dry)) failed; its output is above): \(ClusterExerciseEnvironment.firstLine(error))"
+                    )
                 }
             }
         }

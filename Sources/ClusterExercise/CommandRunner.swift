@@ -36,10 +36,12 @@ enum CommandRunner {
             throw DRError(.usage, subject: "the \(purpose) command", detail: "is empty", hint: "set it in the exercise config as an argument list")
         }
         guard let executable = ToolLocator.locate(name) else {
-            throw DRError(.environment, subject: "the \(purpose) command \(name)", detail: "is not found on PATH",
+            throw DRError(
+                .environment, subject: "the \(purpose) command \(name)", detail: "is not found on PATH",
                 hint: "install it, or give its full path in the exercise config")
         }
-        let request = ProcessRequest(executable: executable, arguments: Array(argv.dropFirst()),
+        let request = ProcessRequest(
+            executable: executable, arguments: Array(argv.dropFirst()),
             environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
             standardOutput: captureOutput ? .capture : .standardError, standardError: quiet ? .discard : .standardError, grace: grace,
             // A command that leaves a daemon holding its output open must not hold the exercise.
@@ -51,7 +53,8 @@ enum CommandRunner {
             throw DRError(.environment, subject: "the \(purpose) command \(name)", detail: "cannot start: \(error.reason)")
         }
         guard outcome.status == 0 else {
-            throw DRError(.infrastructure, subject: "the \(purpose) command (\(CommandText.redacted(argv)))",
+            throw DRError(
+                .infrastructure, subject: "the \(purpose) command (\(CommandText.redacted(argv)))",
                 detail: outcome.signal.map { "was killed by signal \($0)" } ?? "exited with status \(outcome.status)",
                 hint: "its output is above; fix the cause, then run the exercise again with --resume")
         }

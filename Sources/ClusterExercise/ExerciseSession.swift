@@ -15,9 +15,10 @@ public struct ExerciseSession: Sendable {
     public var options: ExerciseRunner.Options
     public var log: @Sendable (String) -> Void
 
-    public init(config: ExerciseConfig, environment: ClusterExerciseEnvironment, journal: FileJournalStore, options: ExerciseRunner.Options,
-        log: @escaping @Sendable (String) -> Void)
-    {
+    public init(
+        config: ExerciseConfig, environment: ClusterExerciseEnvironment, journal: FileJournalStore, options: ExerciseRunner.Options,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.config = config
         self.environment = environment
         self.journal = journal
@@ -34,7 +35,9 @@ public struct ExerciseSession: Sendable {
         let grace = DurationText.format(config.budgets.stopGrace)
         let log = log
         let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
-            log("\n\(signal == SIGINT ? "interrupted" : "terminated"): stopping the running phase (its commands get SIGTERM, SIGKILL after \(grace)); the journal keeps the run for --resume")
+            log(
+                "\n\(signal == SIGINT ? "interrupted" : "terminated"): stopping the running phase (its commands get SIGTERM, SIGKILL after \(grace)); the journal keeps the run for --resume"
+            )
             run.cancel()
         }
         defer { signals.cancel() }

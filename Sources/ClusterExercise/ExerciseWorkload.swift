@@ -42,7 +42,8 @@ public struct ExerciseWorkload: Sendable {
             restoreTimeout: .seconds(600), concurrency: RestoreConfig.Defaults.concurrency, skipFlag: RestoreConfig.Defaults.skipFlag,
             statusConfigMap: statusConfigMap,
             volumes: config.workloads.map { workload in
-                RestoreConfig.Volume(name: workload.volume, pvcNamespace: workload.namespace, pvcName: workload.pvc,
+                RestoreConfig.Volume(
+                    name: workload.volume, pvcNamespace: workload.namespace, pvcName: workload.pvc,
                     size: workload.size, replicas: 3, storageClass: workload.storageClass, fsType: .ext4,
                     accessMode: .readWriteOnce, restore: .latest, onMissingBackup: .fresh)
             })
@@ -55,7 +56,8 @@ public struct ExerciseWorkload: Sendable {
             .filter { $0.status?.state == Backup.State.completed }
             .sorted { ($0.status?.snapshotCreatedAt ?? "") < ($1.status?.snapshotCreatedAt ?? "") }
         let scheduled = backups.last { $0.status?.labels?["RecurringJob"] != nil }
-        return BackupInventory(backups: backups.count, newestBackup: backups.last?.metadata.name,
+        return BackupInventory(
+            backups: backups.count, newestBackup: backups.last?.metadata.name,
             newestBackupAt: backups.last.map { $0.status?.snapshotCreatedAt ?? "" },
             newestScheduledBackup: scheduled?.metadata.name, newestScheduledBackupAt: scheduled.map { $0.status?.snapshotCreatedAt ?? "" })
     }
@@ -65,17 +67,20 @@ public struct ExerciseWorkload: Sendable {
     public func restoreRecord(pod: String) async throws -> RestoredWorkload {
         let statusName = RestoreConfig.Defaults.statusConfigMap
         guard let status = try await client.getIfPresent(.configMaps, namespace: config.longhorn.namespace, name: statusName) else {
-            return RestoredWorkload(pod: pod, restoreDecision: "", restoredFrom: "",
+            return RestoredWorkload(
+                pod: pod, restoreDecision: "", restoredFrom: "",
                 restoreMessage: "the orchestrator's status ConfigMap \(config.longhorn.namespace)/\(statusName) does not exist")
         }
         let summary = status[path: ["data", "summary"]]?.stringValue ?? ""
         let started = status[path: ["data", "startedAt"]]?.stringValue ?? ""
         let rows = (try? JSONValue(parsing: status[path: ["data", "volumes.json"]]?.stringValue ?? "[]"))?.arrayValue ?? []
         guard let row = rows.first(where: { $0["volume"]?.stringValue == volume }) else {
-            return RestoredWorkload(pod: pod, restoreDecision: "", restoredFrom: "", restoreMessage: "the status lists no volume \(volume)",
+            return RestoredWorkload(
+                pod: pod, restoreDecision: "", restoredFrom: "", restoreMessage: "the status lists no volume \(volume)",
                 restoreSummary: summary, restoreStatusStartedAt: started)
         }
-        return RestoredWorkload(pod: pod, restoreDecision: row["decision"]?.stringValue ?? "", restoredFrom: row["backup"]?.stringValue ?? "",
+        return RestoredWorkload(
+            pod: pod, restoreDecision: row["decision"]?.stringValue ?? "", restoredFrom: row["backup"]?.stringValue ?? "",
             restoreMessage: row["message"]?.stringValue ?? "", restoreSummary: summary, restoreStatusStartedAt: started,
             restoreDuration: row["durationSeconds"]?.numberValue.map { DurationText.format(.seconds(Int64($0))) })
     }
@@ -88,9 +93,12 @@ public struct ExerciseWorkload: Sendable {
         do {
             _ = try await client.waitFor(.deployments, namespace: namespace, name: workload.deployment, timeout: timeout, until: "exists") { $0 != nil }
         } catch {
-            throw DRError(.infrastructure, subject: "deployment \(namespace)/\(workload.deployment)",
+            throw DRError(
+                .infrastructure, subject: "deployment \(namespace)/\(workload.deployment)",
                 detail: "was not created by the rebuilt cluster's bootstrap within \(DurationText.format(timeout))",
-                hint: "the bootstrap (Flux: kubernetes/platform/flux/longhorn-restore-orchestrator.yaml) must apply the exercise workload after the restore gate; the exercise does not apply it itself after a rebuild")
+                hint:
+                    "the bootstrap (Flux: kubernetes/platform/flux/longhorn-restore-orchestrator.yaml) must apply the exercise workload after the restore gate; the exercise does not apply it itself after a rebuild"
+            )
         }
         return try await runningPod(timeout: max(.seconds(1), clock.now.duration(to: deadline)))
     }
@@ -103,19 +111,35 @@ public struct ExerciseWorkload: Sendable {
         if try await client.getIfPresent(.namespaces, name: namespace) == nil {
             try await client.create(.namespaces, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
         }
-        let pvc: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        let pvc: JSONValue = [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": ["name": .string(workload.pvc), "namespace": .string(namespace)],
-            "spec": ["accessModes": ["ReadWriteOnce"], "storageClassName": .string(workload.storageClass),
-                "volumeName": .string(volume), "resources": ["requests": ["storage": .string(workload.size.description)]]]]
+            "spec": [
+                "accessModes": ["ReadWriteOnce"], "storageClassName": .string(workload.storageClass),
+                "volumeName": .string(volume), "resources": ["requests": ["storage": .string(workload.size.description)]],
+            ],
+        ]
         try await client.apply(.persistentVolumeClaims, namespace: namespace, object: pvc, fieldManager: "longhorn-dr-exercise", force: true)
         let labels: JSONValue = ["app.kubernetes.io/name": .string(workload.deployment)]
-        let deployment: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment",
+        let deployment: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": ["name": .string(workload.deployment), "namespace": .string(namespace)],
-            "spec": ["replicas": 1, "selector": ["matchLabels": labels], "strategy": ["type": "Recreate"],
-                "template": ["metadata": ["labels": labels], "spec": [
-                    "containers": [["name": "workload", "image": .string(workload.image), "command": ["sleep", "infinity"],
-                        "volumeMounts": [["name": "data", "mountPath": .string(workload.mountPath)]]]],
-                    "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(workload.pvc)]]]]]]]
+            "spec": [
+                "replicas": 1, "selector": ["matchLabels": labels], "strategy": ["type": "Recreate"],
+                "template": [
+                    "metadata": ["labels": labels],
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "workload", "image": .string(workload.image), "command": ["sleep", "infinity"],
+                                "volumeMounts": [["name": "data", "mountPath": .string(workload.mountPath)]],
+                            ]
+                        ],
+                        "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": .string(workload.pvc)]]],
+                    ],
+                ],
+            ],
+        ]
         try await client.apply(.deployments, namespace: namespace, object: deployment, fieldManager: "longhorn-dr-exercise", force: true)
     }
 
@@ -127,7 +151,8 @@ public struct ExerciseWorkload: Sendable {
         var pods: [String: JSONValue] = [:]
         for try await event in events {
             switch event {
-            case .relisted(let items): pods = Dictionary(items.compactMap { i in i[path: ["metadata", "name"]]?.stringValue.map { ($0, i) } }, uniquingKeysWith: { $1 })
+            case .relisted(let items):
+                pods = Dictionary(items.compactMap { i in i[path: ["metadata", "name"]]?.stringValue.map { ($0, i) } }, uniquingKeysWith: { $1 })
             case .added(let pod), .modified(let pod):
                 if let name = pod[path: ["metadata", "name"]]?.stringValue { pods[name] = pod }
             case .deleted(let pod):
@@ -141,7 +166,8 @@ public struct ExerciseWorkload: Sendable {
             }
             if clock.now > deadline { break }
         }
-        throw DRError(.infrastructure, subject: "deployment \(namespace)/\(workload.deployment)", detail: "no pod is Running after \(DurationText.format(timeout))",
+        throw DRError(
+            .infrastructure, subject: "deployment \(namespace)/\(workload.deployment)", detail: "no pod is Running after \(DurationText.format(timeout))",
             hint: "kubectl -n \(namespace) describe pods -l \(selector)")
     }
 
@@ -149,10 +175,12 @@ public struct ExerciseWorkload: Sendable {
     public func writeSentinel(_ bytes: Data) async throws -> Data {
         let pod = try await runningPod()
         // A fixed script; the path is a positional argument, never part of the script text.
-        let result = try await client.exec(namespace: namespace, pod: pod,
+        let result = try await client.exec(
+            namespace: namespace, pod: pod,
             command: ["sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\" && sync && cat \"$1\"", "sh", sentinelPath], stdin: bytes)
         guard result.exitCode == 0 else {
-            throw DRError(.infrastructure, subject: "pod \(namespace)/\(pod)", detail: "writing \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
+            throw DRError(
+                .infrastructure, subject: "pod \(namespace)/\(pod)", detail: "writing \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
         }
         return result.stdout
     }
@@ -166,7 +194,8 @@ public struct ExerciseWorkload: Sendable {
         _ = try await longhorn.waitForSnapshot(snapshot.metadata.name, timeout: remaining())
         let backup = try await longhorn.createBackup(snapshot: snapshot.metadata.name, volume: volume, target: config.longhorn.backupTarget)
         let done = try await longhorn.waitForBackup(backup.metadata.name, timeout: remaining())
-        return BackupEvidence(backupName: done.metadata.name, url: done.status?.url ?? "", state: done.status?.state ?? "",
+        return BackupEvidence(
+            backupName: done.metadata.name, url: done.status?.url ?? "", state: done.status?.state ?? "",
             snapshotCreatedAt: done.status?.snapshotCreatedAt ?? "", volume: volume)
     }
 
@@ -175,7 +204,8 @@ public struct ExerciseWorkload: Sendable {
         let pod = try await runningPod()
         let result = try await client.exec(namespace: namespace, pod: pod, command: ["cat", sentinelPath])
         guard result.exitCode == 0 else {
-            throw DRError(.verificationFailed, subject: "pod \(namespace)/\(pod)", detail: "reading \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
+            throw DRError(
+                .verificationFailed, subject: "pod \(namespace)/\(pod)", detail: "reading \(sentinelPath) exited \(result.exitCode): \(result.stderrText)")
         }
         return result.stdout
     }

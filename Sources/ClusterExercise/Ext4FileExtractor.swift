@@ -20,14 +20,16 @@ public enum Ext4FileExtractor {
     /// `debugfs`, looked up on PATH and in the sbin folders Debian installs it to.
     public static func locateDebugfs() throws -> String {
         if let path = ToolLocator.locate("debugfs") { return path }
-        throw DRError(.environment, subject: "debugfs", detail: "e2fsprogs' debugfs is not installed",
+        throw DRError(
+            .environment, subject: "debugfs", detail: "e2fsprogs' debugfs is not installed",
             hint: "install e2fsprogs (Debian: apt-get install e2fsprogs)")
     }
 
     /// Refuses paths that `debugfs`' request parser would read differently from the user.
     public static func validate(_ path: String) throws {
         guard !path.isEmpty, !path.contains("\""), !path.contains("\n"), !path.contains("\r"), !path.contains("\0") else {
-            throw DRError(.usage, subject: "file \(path)", detail: "the path is empty or contains a quote or line break",
+            throw DRError(
+                .usage, subject: "file \(path)", detail: "the path is empty or contains a quote or line break",
                 hint: "give the file's path inside the volume's filesystem, e.g. /sentinel.txt")
         }
     }
@@ -47,7 +49,8 @@ public enum Ext4FileExtractor {
         defer { umask(previous) }
         _ = try await CommandRunner.output([debugfs, "-R", "dump \"\(inside)\" \"\(output.path)\"", image.path], purpose: "debugfs", quiet: true)
         guard FileManager.default.fileExists(atPath: output.path) else {
-            throw DRError(.verificationFailed, subject: "file \(inside) in the backup's filesystem",
+            throw DRError(
+                .verificationFailed, subject: "file \(inside) in the backup's filesystem",
                 detail: "is not there (debugfs found no such file, or the image is not ext4)",
                 hint: "check the path (it is inside the volume's ext4 filesystem, e.g. /sentinel.txt); a backup without the file proves nothing about it")
         }

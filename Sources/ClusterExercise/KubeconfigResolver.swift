@@ -10,9 +10,10 @@ import KubeClient
 public enum KubeconfigResolver {
     /// - Returns: the cluster, and what the way it was reached gives away (plain http, no
     ///   certificate checks), for the log and the report.
-    static func resolve(_ source: ExerciseConfig.KubeconfigSource, context: String?, aws: ExerciseConfig.AWSAccess = .init(),
-        allowExec: [String] = [], workDirectory: URL) async throws -> (cluster: ResolvedCluster, warnings: [String])
-    {
+    static func resolve(
+        _ source: ExerciseConfig.KubeconfigSource, context: String?, aws: ExerciseConfig.AWSAccess = .init(),
+        allowExec: [String] = [], workDirectory: URL
+    ) async throws -> (cluster: ResolvedCluster, warnings: [String]) {
         let path: String
         var warnings: [String] = []
         switch source {
@@ -26,7 +27,8 @@ public enum KubeconfigResolver {
             path = file.path
         case .ssm(let parameter, let region, let profile, let destination):
             path = (destination as NSString).expandingTildeInPath
-            if let warning = try await fetchFromSSM(parameter: parameter, region: region, profile: profile, aws: aws, allowExec: allowExec,
+            if let warning = try await fetchFromSSM(
+                parameter: parameter, region: region, profile: profile, aws: aws, allowExec: allowExec,
                 to: URL(fileURLWithPath: path))
             {
                 warnings.append(warning)
@@ -65,15 +67,19 @@ public enum KubeconfigResolver {
             try await SSMClient(http: http, region: region, credentials: credentials, endpoint: endpoint)
                 .getParameter(name: parameter, withDecryption: true)
         }
-        let contexts = try checkFetched(Data(value.value.utf8), origin: "SSM parameter \(parameter)", allowExec: allowExec,
-            hint: "store a whole kubeconfig in the parameter (e.g. `aws ssm put-parameter --type SecureString --overwrite --name \(parameter) --value file://kubeconfig.yaml`)")
+        let contexts = try checkFetched(
+            Data(value.value.utf8), origin: "SSM parameter \(parameter)", allowExec: allowExec,
+            hint:
+                "store a whole kubeconfig in the parameter (e.g. `aws ssm put-parameter --type SecureString --overwrite --name \(parameter) --value file://kubeconfig.yaml`)"
+        )
         try AtomicFile.write(Data(value.value.utf8), to: file)
         return (value.version, contexts)
     }
 
-    static func fetchFromSSM(parameter: String, region: String?, profile: String?, aws: ExerciseConfig.AWSAccess, allowExec: [String],
-        to file: URL) async throws -> String?
-    {
+    static func fetchFromSSM(
+        parameter: String, region: String?, profile: String?, aws: ExerciseConfig.AWSAccess, allowExec: [String],
+        to file: URL
+    ) async throws -> String? {
         let chain = AWSCredentialChain(environment: .process(), profile: profile ?? aws.profile)
         let resolvedRegion = try region ?? chain.resolveRegion()
         let credentials = try await WorkstationAWS.credentials(aws, profile: profile)
@@ -83,7 +89,8 @@ public enum KubeconfigResolver {
         if let endpointText {
             warning = try EndpointPolicy.require(endpointText, carrying: "the decrypted kubeconfig", allowInsecure: aws.allowInsecureEndpoint)
         }
-        _ = try await fetchSSM(parameter: parameter, region: resolvedRegion, credentials: credentials,
+        _ = try await fetchSSM(
+            parameter: parameter, region: resolvedRegion, credentials: credentials,
             endpoint: endpointText.flatMap(URL.init(string:)), allowExec: allowExec, to: file)
         return warning
     }

@@ -39,7 +39,8 @@ public enum ReportDelivery {
             }
         }
         if let webhook = notify.webhook {
-            let url: String?, name: String
+            let url: String?
+            let name: String
             switch webhook {
             case .url(let text): (url, name) = (text, "notify.webhook.url")
             case .urlFromEnvironment(let variable):

@@ -21,9 +21,10 @@ public struct S3StoreAccess: Sendable {
     public var caPEM: String?
     public var allowInsecureEndpoint: Bool
 
-    public init(location: S3Location, credentials: AWSCredentials, region: String, endpoint: String?, virtualHostedStyle: String?,
-        caPEM: String?, allowInsecureEndpoint: Bool)
-    {
+    public init(
+        location: S3Location, credentials: AWSCredentials, region: String, endpoint: String?, virtualHostedStyle: String?,
+        caPEM: String?, allowInsecureEndpoint: Bool
+    ) {
         self.location = location
         self.credentials = credentials
         self.region = region

@@ -7,14 +7,16 @@ import Longhorn
 /// The exercise's store check: the backup read straight from its store (never the cluster's
 /// word for it), every block verified, and the sentinel hashed out of the volume's filesystem.
 enum StoreCheck {
-    static func verify(_ backup: BackupEvidence, sentinelFile: String, target: String, longhorn: LonghornClient,
-        opener: any BackupStoreOpener, workDirectory: URL) async throws -> StoreCheckResult
-    {
+    static func verify(
+        _ backup: BackupEvidence, sentinelFile: String, target: String, longhorn: LonghornClient,
+        opener: any BackupStoreOpener, workDirectory: URL
+    ) async throws -> StoreCheckResult {
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return try await opener.withStore(target: target, longhorn: longhorn) { opened in
             let outcome = try await StoreVerifier(store: opened.store, layout: opened.layout)
                 .verify(volume: backup.volume, backup: backup.backupName, file: sentinelFile, workFolder: workDirectory)
-            return StoreCheckResult(blocksVerified: outcome.blocks.blocksVerified, bytesVerified: outcome.blocks.bytesVerified,
+            return StoreCheckResult(
+                blocksVerified: outcome.blocks.blocksVerified, bytesVerified: outcome.blocks.bytesVerified,
                 sentinelSHA256: outcome.file?.sha256 ?? "", sentinelBytes: outcome.file?.size ?? 0, store: opened.url)
         }
     }
@@ -32,12 +34,15 @@ enum StoreCheck {
                 _ = try await opened.store.head(opened.layout.volumeConfigKey(volume))
                 return (opened.url, opened.warning)
             }
-        } catch where reached == nil {
+        } catch  where reached == nil {
             // Opening failed (no URL, a bad Secret): that error says it best.
             throw error
         } catch {
-            throw DRError(.environment, subject: "backup store \(reached ?? target)", detail: "cannot be read from this workstation: \(error)",
-                hint: "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access")
+            throw DRError(
+                .environment, subject: "backup store \(reached ?? target)", detail: "cannot be read from this workstation: \(error)",
+                hint:
+                    "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access"
+            )
         }
     }
 }

@@ -37,11 +37,12 @@ public struct StoreVerifier: Sendable {
             // Fail before a long download when the tool for the file is missing.
             _ = try Ext4FileExtractor.locateDebugfs()
         }
-        let config = if let backup {
-            try await reader.backupConfig(volume: volume, backup: backup)
-        } else {
-            try await reader.latestCompletedBackup(volume: volume)
-        }
+        let config =
+            if let backup {
+                try await reader.backupConfig(volume: volume, backup: backup)
+            } else {
+                try await reader.latestCompletedBackup(volume: volume)
+            }
         let started = ContinuousClock.now
         guard let file else {
             let blocks = try await reader.verify(volume: volume, backup: config.name, parallelism: parallelism, progress: progress)

@@ -15,9 +15,10 @@ public struct VerifyReport: Sendable {
     public var credentialsSource: String
     public var file: Ext4FileExtractor.Extracted?
 
-    public init(target: String, volume: String, backup: String, createdTime: String, compression: String, result: BackupReader.Result,
-        verifySeconds: Double, credentialsSource: String, file: Ext4FileExtractor.Extracted?)
-    {
+    public init(
+        target: String, volume: String, backup: String, createdTime: String, compression: String, result: BackupReader.Result,
+        verifySeconds: Double, credentialsSource: String, file: Ext4FileExtractor.Extracted?
+    ) {
         self.target = target
         self.volume = volume
         self.backup = backup

@@ -17,7 +17,8 @@ public enum AtomicFile {
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            throw DRError(.environment, subject: "file \(url.path)", detail: "cannot create \(temporary.path): \(String(cString: strerror(errno)))",
+            throw DRError(
+                .environment, subject: "file \(url.path)", detail: "cannot create \(temporary.path): \(String(cString: strerror(errno)))",
                 hint: "check that \(folder.path) is writable")
         }
         var failure: String?

@@ -61,10 +61,12 @@ extension BackupEvidence {
     ///   journal): verifying "no backup" must fail, never check an empty name.
     public init(journal: ExerciseJournal, volume: String) throws {
         guard let name = journal.evidence(.backup, "backup", volume: volume), !name.isEmpty else {
-            throw DRError(.infrastructure, subject: "the journal of run \(journal.runID)", detail: "holds no backup of volume \(volume)",
+            throw DRError(
+                .infrastructure, subject: "the journal of run \(journal.runID)", detail: "holds no backup of volume \(volume)",
                 hint: "run the exercise again from the start (without --resume)")
         }
-        self.init(backupName: name, url: journal.evidence(.backup, "url", volume: volume) ?? "",
+        self.init(
+            backupName: name, url: journal.evidence(.backup, "url", volume: volume) ?? "",
             state: journal.evidence(.backup, "state", volume: volume) ?? "",
             snapshotCreatedAt: journal.evidence(.backup, "snapshotCreatedAt", volume: volume) ?? "", volume: volume)
     }

@@ -72,7 +72,8 @@ public struct ExerciseRunner: Sendable {
         phases: while let phase = journal.nextPhase, phase != .report {
             let remaining = deadline.timeIntervalSince(now())
             guard remaining > 0 else {
-                journal.fail(phase, at: now(), reason: "timeout",
+                journal.fail(
+                    phase, at: now(), reason: "timeout",
                     message: "this run's cap of \(DurationText.format(config.budgets.total)) (budgets.total) is used up; --resume continues with a new cap")
                 try await journalStore.save(journal)
                 break
@@ -102,7 +103,8 @@ public struct ExerciseRunner: Sendable {
                 log("  ✓ \(message)")
                 try await journalStore.save(journal)
             } catch {
-                let (reason, message) = Task.isCancelled
+                let (reason, message) =
+                    Task.isCancelled
                     ? (ExerciseReport.interrupted, "interrupted while running \(phase.rawValue); --resume continues here")
                     : Self.describe(error)
                 journal.fail(phase, at: now(), reason: reason, message: message, volumes: (error as? VolumeFailures)?.volumes)
@@ -253,12 +255,15 @@ public struct ExerciseRunner: Sendable {
         return volumes
     }
 
-    static func volumeFailures(_ failures: [(volume: String, reason: String, message: String)], of total: Int,
-        volumes: [String: [String: String]]) -> VolumeFailures
-    {
+    static func volumeFailures(
+        _ failures: [(volume: String, reason: String, message: String)], of total: Int,
+        volumes: [String: [String: String]]
+    ) -> VolumeFailures {
         // A volume whose data did not come back decides the exit code over any other failure.
         let reason = failures.first { $0.reason == "verification-failed" }?.reason ?? failures[0].reason
-        let message = total == 1 ? failures[0].message
+        let message =
+            total == 1
+            ? failures[0].message
             : "\(failures.count) of \(total) volumes failed: " + failures.map { "\($0.volume): \($0.message)" }.joined(separator: "; ")
         return VolumeFailures(reason: reason, message: message, volumes: volumes)
     }
@@ -277,7 +282,8 @@ public struct ExerciseRunner: Sendable {
             let volumes = try await environment.setUpWorkloads()
             let fingerprint = try await environment.clusterFingerprint()
             let names = config.workloads.map { "\($0.namespace)/\($0.deployment)" }.joined(separator: ", ")
-            return PhaseResult(message: "workload\(config.workloads.count == 1 ? "" : "s") \(names) running", evidence: ["clusterFingerprint": fingerprint],
+            return PhaseResult(
+                message: "workload\(config.workloads.count == 1 ? "" : "s") \(names) running", evidence: ["clusterFingerprint": fingerprint],
                 volumes: volumes.mapValues(\.facts), clusterFingerprint: fingerprint)
         case .writeSentinel:
             let size = Int(config.sentinel.size.bytes)
@@ -287,7 +293,8 @@ public struct ExerciseRunner: Sendable {
                 let bytes = sentinelBytes(size)
                 let readBack = try await environment.writeSentinel(bytes, into: workload)
                 guard readBack == bytes else {
-                    throw PhaseFailure(reason: "sentinel-write-mismatch",
+                    throw PhaseFailure(
+                        reason: "sentinel-write-mismatch",
                         message: "the pod read back \(readBack.count) bytes from volume \(workload.volume) that differ from the \(bytes.count) written")
                 }
                 return ["sentinelSHA256": Self.sha256(bytes), "sentinelBytes": String(bytes.count)]
@@ -300,8 +307,10 @@ public struct ExerciseRunner: Sendable {
                 guard backup.state == "Completed" else {
                     throw PhaseFailure(reason: "backup-error", message: "backup \(backup.backupName) of volume \(workload.volume) ended in \(backup.state)")
                 }
-                return ["backup": backup.backupName, "url": backup.url, "state": backup.state, "snapshotCreatedAt": backup.snapshotCreatedAt,
-                    "volume": backup.volume]
+                return [
+                    "backup": backup.backupName, "url": backup.url, "state": backup.state, "snapshotCreatedAt": backup.snapshotCreatedAt,
+                    "volume": backup.volume,
+                ]
             }
             let volumes = try collect(results, phase: phase)
             // Run-wide: every backup Completed (the destroy gate's test) and the oldest snapshot
@@ -322,15 +331,19 @@ public struct ExerciseRunner: Sendable {
                 let written = journal.evidence(.writeSentinel, "sentinelSHA256", volume: volume) ?? ""
                 let stored = checked.sentinelSHA256
                 guard !written.isEmpty, stored == written else {
-                    throw PhaseFailure(reason: "verification-failed",
+                    throw PhaseFailure(
+                        reason: "verification-failed",
                         message: "backup \(backup.backupName) does not hold the sentinel written earlier: "
-                            + (stored.isEmpty ? "the store check returned no sentinel hash" : "its \(sentinelFile) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
+                            + (stored.isEmpty
+                                ? "the store check returned no sentinel hash"
+                                : "its \(sentinelFile) has sha256 \(stored.prefix(12))…, expected \(written.prefix(12))…")
                             + "; the cluster is not destroyed")
                 }
                 return checked.facts
             }
             let volumes = try collect(results, phase: phase)
-            return PhaseResult(message: "backup\(config.workloads.count == 1 ? "" : "s") read back from the store, every block verified, sentinel present byte for byte",
+            return PhaseResult(
+                message: "backup\(config.workloads.count == 1 ? "" : "s") read back from the store, every block verified, sentinel present byte for byte",
                 volumes: volumes)
         case .destroy:
             try await environment.destroy()
@@ -348,8 +361,11 @@ public struct ExerciseRunner: Sendable {
                 let expected = journal.evidence(.writeSentinel, "sentinelSHA256", volume: workload.volume) ?? ""
                 let actual = Self.sha256(bytes)
                 guard actual == expected else {
-                    throw PhaseFailure(reason: "verification-failed",
-                        message: "volume \(workload.volume)'s sentinel differs after restore: sha256 \(actual.prefix(12))… (\(bytes.count) bytes), expected \(expected.prefix(12))…")
+                    throw PhaseFailure(
+                        reason: "verification-failed",
+                        message:
+                            "volume \(workload.volume)'s sentinel differs after restore: sha256 \(actual.prefix(12))… (\(bytes.count) bytes), expected \(expected.prefix(12))…"
+                    )
                 }
                 return ["sentinelMatch": "true", "sentinelSHA256": actual]
             }
@@ -397,13 +413,17 @@ public struct ExerciseRunner: Sendable {
         }
         let failed = config.workloads.filter { volumes[$0.volume]?[ExerciseJournal.failureKey] != nil }
         if failed.count == config.workloads.count {
-            throw Self.volumeFailures(failed.map { ($0.volume, volumes[$0.volume]?[ExerciseJournal.failureReasonKey] ?? "error", volumes[$0.volume]?[ExerciseJournal.failureKey] ?? "") },
+            throw Self.volumeFailures(
+                failed.map {
+                    ($0.volume, volumes[$0.volume]?[ExerciseJournal.failureReasonKey] ?? "error", volumes[$0.volume]?[ExerciseJournal.failureKey] ?? "")
+                },
                 of: config.workloads.count, volumes: volumes)
         }
         var facts = evidence
         if config.workloads.count == 1, let only = volumes.values.first { facts.merge(only) { $1 } }
         let restored = config.workloads.compactMap { workload in volumes[workload.volume]?["restoredFrom"].map { "\(workload.volume) from \($0)" } }
-        let message = "new cluster (kube-system \(ClusterIdentity.uid(cluster.clusterFingerprint) ?? "?")), its bootstrap restored \(restored.joined(separator: ", ")), workload\(config.workloads.count == 1 ? "" : "s") ready"
+        let message =
+            "new cluster (kube-system \(ClusterIdentity.uid(cluster.clusterFingerprint) ?? "?")), its bootstrap restored \(restored.joined(separator: ", ")), workload\(config.workloads.count == 1 ? "" : "s") ready"
             + (failed.isEmpty ? "" : "; not restored: \(failed.map(\.volume).joined(separator: ", "))")
         return PhaseResult(message: message, evidence: facts, volumes: volumes)
     }

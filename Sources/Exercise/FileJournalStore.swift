@@ -31,12 +31,13 @@ public enum ReportWriter {
     public static func write(_ report: ExerciseReport, formats: [ExerciseConfig.ReportFormat], to folder: URL) throws -> [URL] {
         var written: [URL] = []
         for format in formats {
-            let (name, text): (String, String?) = switch format {
-            case .console: ("", nil)
-            case .json: ("\(report.runID).json", report.json())
-            case .junit: ("\(report.runID).junit.xml", report.junitXML())
-            case .markdown: ("\(report.runID).md", report.markdown())
-            }
+            let (name, text): (String, String?) =
+                switch format {
+                case .console: ("", nil)
+                case .json: ("\(report.runID).json", report.json())
+                case .junit: ("\(report.runID).junit.xml", report.junitXML())
+                case .markdown: ("\(report.runID).md", report.markdown())
+                }
             guard let text else { continue }
             let url = folder.appendingPathComponent(name)
             try AtomicFile.write(Data(text.utf8), to: url)

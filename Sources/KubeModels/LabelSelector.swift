@@ -270,7 +270,8 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
                 return lowerAlnum(first) && lowerAlnum(last)
             }
         if ok { return nil }
-        return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        return
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
     }
 
     fileprivate static func requirementError(_ text: String) -> KubeModelsError {

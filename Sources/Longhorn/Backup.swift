@@ -58,10 +58,11 @@ public struct Backup: LonghornModel, Hashable {
         /// The backup's labels as stored; a recurring job's backups carry `RecurringJob: <job>`.
         public var labels: [String: String]?
 
-        public init(state: String? = nil, progress: Int? = nil, error: String? = nil, url: String? = nil,
+        public init(
+            state: String? = nil, progress: Int? = nil, error: String? = nil, url: String? = nil,
             snapshotCreatedAt: String? = nil, backupCreatedAt: String? = nil, volumeSize: String? = nil, volumeName: String? = nil,
-            backupTargetName: String? = nil)
-        {
+            backupTargetName: String? = nil
+        ) {
             self.state = state
             self.progress = progress
             self.error = error

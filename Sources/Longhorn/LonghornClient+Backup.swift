@@ -7,7 +7,8 @@ extension LonghornClient {
     /// - Parameter name: defaults to `snap-` plus 16 random hex digits.
     public func createSnapshot(volume: String, name: String? = nil, labels: [String: String] = [:]) async throws(LonghornError) -> Snapshot {
         let name = name ?? "snap-" + Self.randomHex(bytes: 8)
-        return try await create(LonghornManifests.snapshot(name: name, namespace: namespace, volume: volume, labels: labels),
+        return try await create(
+            LonghornManifests.snapshot(name: name, namespace: namespace, volume: volume, labels: labels),
             hint: "check that volume \(volume) exists in \(namespace)")
     }
 
@@ -16,18 +17,23 @@ extension LonghornClient {
     /// is in the timeout message; a snapshot marked removed, or a CR that vanished, fails at once.
     public func waitForSnapshot(_ name: String, timeout: Duration) async throws(LonghornError) -> Snapshot {
         let namespace = namespace
-        return try await wait(Snapshot.self, name, timeout: timeout, until: "readyToUse",
+        return try await wait(
+            Snapshot.self, name, timeout: timeout, until: "readyToUse",
             hint: "check `kubectl -n \(namespace) get snapshots.longhorn.io \(name) -o yaml` and that its volume can attach"
         ) { snapshot in
             guard let snapshot else {
-                return .failed(LonghornError(.snapshotFailed, subject: Snapshot.subject(namespace, name),
-                    detail: "disappeared before becoming ready; Longhorn deletes Snapshot CRs that match no engine snapshot",
-                    hint: "create Snapshot CRs with spec.createSnapshot: true (this tool does)"))
+                return .failed(
+                    LonghornError(
+                        .snapshotFailed, subject: Snapshot.subject(namespace, name),
+                        detail: "disappeared before becoming ready; Longhorn deletes Snapshot CRs that match no engine snapshot",
+                        hint: "create Snapshot CRs with spec.createSnapshot: true (this tool does)"))
             }
             if snapshot.status?.readyToUse == true { return .done(snapshot) }
             if snapshot.status?.markRemoved == true {
-                return .failed(LonghornError(.snapshotFailed, subject: snapshot.subject,
-                    detail: "was marked removed before becoming ready\(snapshot.status?.error.map { ": \($0)" } ?? "")"))
+                return .failed(
+                    LonghornError(
+                        .snapshotFailed, subject: snapshot.subject,
+                        detail: "was marked removed before becoming ready\(snapshot.status?.error.map { ": \($0)" } ?? "")"))
             }
             if let error = snapshot.status?.error, !error.isEmpty { return .waiting("not ready; Longhorn says: \(error)") }
             return .waiting(snapshot.status == nil ? "not reconciled by Longhorn yet (no status)" : "not ready yet")
@@ -43,12 +49,14 @@ extension LonghornClient {
         snapshot: String, volume: String, target: String = LonghornResources.defaultBackupTarget, name: String? = nil, mode: String? = nil
     ) async throws(LonghornError) -> Backup {
         let name = name ?? Backup.generateName()
-        let backup = try LonghornManifests.backup(name: name, namespace: namespace, snapshot: snapshot, volume: volume,
+        let backup = try LonghornManifests.backup(
+            name: name, namespace: namespace, snapshot: snapshot, volume: volume,
             target: target, mode: mode, version: version)
         if version.backupRequiresAvailableTarget {
             let backupTarget = try await get(BackupTarget.self, target)
             guard let backupTarget, backupTarget.isAvailable else {
-                throw LonghornError(.backupTargetUnavailable, subject: BackupTarget.subject(namespace, target),
+                throw LonghornError(
+                    .backupTargetUnavailable, subject: BackupTarget.subject(namespace, target),
                     detail: backupTarget == nil ? "does not exist" : "is not available: \(backupTarget?.unavailableReason ?? "Longhorn gave no reason")",
                     hint: "Longhorn \(version) refuses backups until the target is available; check its URL, credential Secret and the store")
             }
@@ -63,18 +71,23 @@ extension LonghornClient {
         _ name: String, timeout: Duration, progress: @escaping @Sendable (Backup) -> Void = { _ in }
     ) async throws(LonghornError) -> Backup {
         let namespace = namespace
-        return try await wait(Backup.self, name, timeout: timeout, until: "Completed",
+        return try await wait(
+            Backup.self, name, timeout: timeout, until: "Completed",
             hint: "large volumes need longer: raise the backup timeout; see `kubectl -n \(namespace) get backups.longhorn.io \(name) -o yaml`"
         ) { backup in
             guard let backup else {
-                return .failed(LonghornError(.backupFailed, subject: Backup.subject(namespace, name),
-                    detail: "disappeared before completing (Longhorn deletes failed backups after the failed-backup-ttl setting)"))
+                return .failed(
+                    LonghornError(
+                        .backupFailed, subject: Backup.subject(namespace, name),
+                        detail: "disappeared before completing (Longhorn deletes failed backups after the failed-backup-ttl setting)"))
             }
             progress(backup)
             if backup.isCompleted { return .done(backup) }
             if backup.hasFailed {
-                return .failed(LonghornError(.backupFailed, subject: backup.subject, detail: "ended \(backup.state): \(backup.errorText)",
-                    hint: "check the backup target and `kubectl -n \(namespace) logs -l app=longhorn-manager`"))
+                return .failed(
+                    LonghornError(
+                        .backupFailed, subject: backup.subject, detail: "ended \(backup.state): \(backup.errorText)",
+                        hint: "check the backup target and `kubectl -n \(namespace) logs -l app=longhorn-manager`"))
             }
             let state = backup.state.isEmpty ? "not started" : backup.state
             return .waiting("\(state) at \(backup.status?.progress ?? 0)%\(backup.status?.error.flatMap { $0.isEmpty ? nil : "; Longhorn says: \($0)" } ?? "")")

@@ -14,9 +14,12 @@ extension LonghornClient {
     public static func matchingBackupVolume(volume: String, target: String, in all: [BackupVolume], namespace: String) throws(LonghornError) -> BackupVolume? {
         let matches = all.filter { $0.belongs(toVolume: volume, target: target) }
         guard matches.count <= 1 else {
-            throw LonghornError(.ambiguous, subject: "backup volumes of \(volume) on target \(target)",
+            throw LonghornError(
+                .ambiguous, subject: "backup volumes of \(volume) on target \(target)",
                 detail: "\(matches.count) BackupVolumes match: \(matches.map(\.name).sorted().joined(separator: ", "))",
-                hint: "Longhorn itself refuses this state; check `kubectl -n \(namespace) get backupvolumes.longhorn.io -l backup-volume=\(volume)` and let Longhorn's cleanup (v1.9.1+) or support resolve the duplicates; do not delete BackupVolume CRs by hand (that deletes store data)")
+                hint:
+                    "Longhorn itself refuses this state; check `kubectl -n \(namespace) get backupvolumes.longhorn.io -l backup-volume=\(volume)` and let Longhorn's cleanup (v1.9.1+) or support resolve the duplicates; do not delete BackupVolume CRs by hand (that deletes store data)"
+            )
         }
         return matches.first
     }
@@ -32,12 +35,14 @@ extension LonghornClient {
     ) async throws(LonghornError) -> BackupLookup {
         let backupTarget = try await get(BackupTarget.self, target)
         guard let backupTarget, backupTarget.isSynced(after: syncedAfter) else {
-            return try Self.decideBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
+            return try Self.decideBackup(
+                volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
                 backupTarget: backupTarget, backupVolumes: [], backups: [], namespace: namespace)
         }
         let backupVolumes = try await list(BackupVolume.self)
         let backups = try await list(Backup.self)
-        return try Self.decideBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
+        return try Self.decideBackup(
+            volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
             backupTarget: backupTarget, backupVolumes: backupVolumes, backups: backups, namespace: namespace,
             requireBackupTargetName: version.hasMultipleBackupTargets)
     }
@@ -59,7 +64,8 @@ extension LonghornClient {
         // Hop 2: the volume's folder. None after a fresh listing means the store has none.
         guard let backupVolume = try matchingBackupVolume(volume: volume, target: target, in: backupVolumes, namespace: namespace) else {
             if case .named(let name) = selection {
-                throw LonghornError(.backupNotFound, subject: "backup \(name) of volume \(volume)",
+                throw LonghornError(
+                    .backupNotFound, subject: "backup \(name) of volume \(volume)",
                     detail: "backup target \(target) (synced \(LonghornTime.format(targetSynced))) has no backup volume for \(volume) at all",
                     hint: "check the pinned backup name and the backup target URL; a pinned restore never falls back to another backup")
             }
@@ -76,7 +82,8 @@ extension LonghornClient {
         }
         let completed = own.filter(\.isCompleted).sorted(by: isOlder)
         let pending = own.filter { !$0.isCompleted && !$0.hasFailed }
-        let evidence = NoBackupEvidence(volume: volume, target: target, targetSyncedAt: targetSynced,
+        let evidence = NoBackupEvidence(
+            volume: volume, target: target, targetSyncedAt: targetSynced,
             backupVolume: backupVolume.name, backupVolumeSyncedAt: volumeSynced)
         // Completed is not enough for a restore: the webhook also reads the URL, size and (v1.8+) target.
         func usable(_ backup: Backup) -> BackupLookup {
@@ -106,17 +113,21 @@ extension LonghornClient {
 
         case .named(let name):
             guard let backup = backups.first(where: { $0.name == name }) else {
-                throw LonghornError(.backupNotFound, subject: Backup.subject(namespace, name),
-                    detail: "does not exist, though BackupVolume \(backupVolume.name) synced at \(LonghornTime.format(volumeSynced)); its backups: \(describe(own))",
+                throw LonghornError(
+                    .backupNotFound, subject: Backup.subject(namespace, name),
+                    detail:
+                        "does not exist, though BackupVolume \(backupVolume.name) synced at \(LonghornTime.format(volumeSynced)); its backups: \(describe(own))",
                     hint: "check the pinned backup name; a pinned restore never falls back to another backup")
             }
             if let owner = backup.volumeName, owner != volume {
-                throw LonghornError(.conflict, subject: backup.subject, detail: "belongs to volume \(owner), not \(volume)",
+                throw LonghornError(
+                    .conflict, subject: backup.subject, detail: "belongs to volume \(owner), not \(volume)",
                     hint: "pin a backup of \(volume)")
             }
             if backup.isCompleted { return usable(backup) }
             if backup.hasFailed {
-                throw LonghornError(.backupFailed, subject: backup.subject, detail: "is \(backup.state): \(backup.errorText)",
+                throw LonghornError(
+                    .backupFailed, subject: backup.subject, detail: "is \(backup.state): \(backup.errorText)",
                     hint: "pin a Completed backup (`kubectl -n \(namespace) get backups.longhorn.io -l backup-volume=\(volume)`)")
             }
             return .notSynced(.backupNotSynced(name: name, state: backup.state))
@@ -127,15 +138,18 @@ extension LonghornClient {
             }
             if let waiting = pending.first { return .notSynced(.backupNotSynced(name: waiting.name, state: waiting.state)) }
             if completed.isEmpty { return .confirmedNone(evidence) }
-            throw LonghornError(.backupNotFound, subject: "backups of volume \(volume)",
-                detail: "no Completed backup was taken at or before \(LonghornTime.format(time)); the oldest is \(completed[0].name) at \(completed[0].status?.snapshotCreatedAt ?? "?")",
+            throw LonghornError(
+                .backupNotFound, subject: "backups of volume \(volume)",
+                detail:
+                    "no Completed backup was taken at or before \(LonghornTime.format(time)); the oldest is \(completed[0].name) at \(completed[0].status?.snapshotCreatedAt ?? "?")",
                 hint: "choose a later as-of time or pin a backup by name; a pinned restore never falls back to a newer backup")
         }
     }
 
     /// Orders backups by the time they captured (snapshot time, else upload end), then by name.
     static func isOlder(_ left: Backup, _ right: Backup) -> Bool {
-        let leftTime = left.pointInTime ?? .distantPast, rightTime = right.pointInTime ?? .distantPast
+        let leftTime = left.pointInTime ?? .distantPast
+        let rightTime = right.pointInTime ?? .distantPast
         return leftTime != rightTime ? leftTime < rightTime : left.name < right.name
     }
 

@@ -42,7 +42,8 @@ extension LonghornClient {
                     // BackupVolume to sync, and the restore Job is not granted that patch.
                     for await _ in changes {
                         guard await targets.isSynced, await backupVolumes.isSynced, await backups.isSynced else { continue }
-                        let lookup = try await self.decideBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
+                        let lookup = try await self.decideBackup(
+                            volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
                             targets: targets, backupVolumes: backupVolumes, backups: backups)
                         guard case .notSynced(let reason) = lookup else { return .decided(lookup) }
                         if await last.set(reason) { progress(reason) }
@@ -55,9 +56,12 @@ extension LonghornClient {
                     case .decided(let lookup): return lookup
                     case .timedOut:
                         let reason = await last.reason.map { String(describing: $0) } ?? "no answer from Longhorn yet"
-                        throw LonghornError(.timeout, subject: "backup of volume \(volume) (\(selection))",
+                        throw LonghornError(
+                            .timeout, subject: "backup of volume \(volume) (\(selection))",
                             detail: "not decidable after \(Self.describe(timeout)): \(reason)",
-                            hint: "the backup target, the volume's BackupVolume and its Backups must sync from the store first; check `kubectl -n \(namespace) get backuptargets.longhorn.io,backupvolumes.longhorn.io` and the store; raise the timeout for slow stores")
+                            hint:
+                                "the backup target, the volume's BackupVolume and its Backups must sync from the store first; check `kubectl -n \(namespace) get backuptargets.longhorn.io,backupvolumes.longhorn.io` and the store; raise the timeout for slow stores"
+                        )
                     case .watchEnded: continue
                     }
                 }
@@ -89,12 +93,14 @@ extension LonghornClient {
         var candidates: [Backup] = []
         for json in await backups.items {
             let name = json[path: ["metadata", "name"]]?.stringValue ?? ""
-            guard json[path: ["metadata", "labels", "backup-volume"]]?.stringValue == volume
-                || json[path: ["status", "volumeName"]]?.stringValue == volume || wanted.contains(name)
+            guard
+                json[path: ["metadata", "labels", "backup-volume"]]?.stringValue == volume
+                    || json[path: ["status", "volumeName"]]?.stringValue == volume || wanted.contains(name)
             else { continue }
             candidates.append(try Backup(json: json))
         }
-        return try Self.decideBackup(volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
+        return try Self.decideBackup(
+            volume: volume, target: target, selection: selection, syncedAfter: syncedAfter,
             backupTarget: backupTarget, backupVolumes: volumes, backups: candidates, namespace: namespace,
             requireBackupTargetName: version.hasMultipleBackupTargets)
     }

@@ -49,7 +49,8 @@ extension LonghornClient {
         let driver = pv[path: ["spec", "csi", "driver"]]?.stringValue ?? ""
         let handle = pv[path: ["spec", "csi", "volumeHandle"]]?.stringValue ?? ""
         guard driver == PersistentVolumeRequest.csiDriver, handle == request.volumeName else {
-            throw LonghornError(.conflict, subject: subject,
+            throw LonghornError(
+                .conflict, subject: subject,
                 detail: "exists but points at \(driver.isEmpty ? "no CSI driver" : driver) volume \"\(handle)\", not Longhorn volume \(request.volumeName)",
                 hint: "rename the declared volume or remove that PV yourself if it is unused")
         }
@@ -61,7 +62,8 @@ extension LonghornClient {
         let claimName = claimRef["name"]?.stringValue ?? ""
         guard claimNamespace == request.claim.namespace, claimName == request.claim.name else {
             let phase = pv[path: ["status", "phase"]]?.stringValue ?? "unknown phase"
-            throw LonghornError(.conflict, subject: subject,
+            throw LonghornError(
+                .conflict, subject: subject,
                 detail: "is reserved for claim \(claimNamespace)/\(claimName) (\(phase)), not the declared \(request.claim)",
                 hint: "point the declared PVC at this volume's claim, or clear the PV's claimRef yourself once that claim is known to be gone")
         }

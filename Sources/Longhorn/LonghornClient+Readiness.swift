@@ -27,7 +27,8 @@ extension LonghornClient {
         progress("waiting for backup target \(target) to exist")
         let namespace = namespace
         let settings = version.backupTargetSource == .settings
-        _ = try await wait(BackupTarget.self, target, timeout: max(deadline - clock.now, .milliseconds(100)), until: "created",
+        _ = try await wait(
+            BackupTarget.self, target, timeout: max(deadline - clock.now, .milliseconds(100)), until: "created",
             hint: settings
                 ? "Longhorn \(version) creates BackupTarget \(target) itself from the Setting backup-target; check longhorn-manager is running"
                 : "create BackupTarget \(target) (or set Helm defaultBackupStore.backupTarget) with the store URL and credential secret"
@@ -60,8 +61,10 @@ extension LonghornClient {
                 let current = try? await kube.listNamed(workload.resource, namespace: namespace, name: workload.name)
                 var state = "unknown"
                 if case .progressing(let text) = workload.rollout(of: current) { state = text }
-                throw LonghornError(.timeout, subject: subject, detail: "not rolled out after \(Self.describe(timeout)): \(state)",
-                    hint: "check `kubectl -n \(namespace) rollout status \(workload)` and the pods' events; CSI workloads appear only after longhorn-driver-deployer ran",
+                throw LonghornError(
+                    .timeout, subject: subject, detail: "not rolled out after \(Self.describe(timeout)): \(state)",
+                    hint:
+                        "check `kubectl -n \(namespace) rollout status \(workload)` and the pods' events; CSI workloads appear only after longhorn-driver-deployer ran",
                     underlying: error)
             }
         }
@@ -74,11 +77,13 @@ extension LonghornClient {
     public func requestBackupTargetSync(_ name: String = LonghornResources.defaultBackupTarget) async throws(LonghornError) -> Date {
         let time = Self.wholeSeconds(now())
         do {
-            _ = try await kube.patch(LonghornResources.backupTargets, namespace: namespace, name: name, type: .merge,
+            _ = try await kube.patch(
+                LonghornResources.backupTargets, namespace: namespace, name: name, type: .merge,
                 patch: LonghornManifests.syncRequest(at: time))
         } catch {
             if error.code == .notFound {
-                throw LonghornError(.backupTargetUnavailable, subject: BackupTarget.subject(namespace, name), detail: "does not exist",
+                throw LonghornError(
+                    .backupTargetUnavailable, subject: BackupTarget.subject(namespace, name), detail: "does not exist",
                     hint: version.backupTargetSource == .settings
                         ? "Longhorn \(version) creates BackupTarget default itself; set the Setting backup-target and check longhorn-manager is running"
                         : "create BackupTarget \(name) (or set Helm defaultBackupStore.backupTarget) with the store URL and credential secret",
@@ -98,7 +103,8 @@ extension LonghornClient {
         let source = version.backupTargetSource
         let namespace = namespace
         do {
-            return try await wait(BackupTarget.self, name, timeout: timeout, until: "available and synced",
+            return try await wait(
+                BackupTarget.self, name, timeout: timeout, until: "available and synced",
                 hint: source == .settings
                     ? "check the Settings backup-target and backup-target-credential-secret (`kubectl -n \(namespace) get settings.longhorn.io backup-target`) and the store's reachability"
                     : "check `kubectl -n \(namespace) get backuptargets.longhorn.io \(name) -o yaml`: its URL, its credential Secret in \(namespace), and the store's reachability"

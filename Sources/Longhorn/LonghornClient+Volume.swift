@@ -9,7 +9,8 @@ extension LonghornClient {
     ///   webhook's text when Longhorn refuses it (e.g. Backup or BackupVolume not synced).
     public func createRestoreVolume(name: String, from backup: Backup, options: VolumeOptions = VolumeOptions()) async throws(LonghornError) -> Volume {
         let volume = try LonghornManifests.restoreVolume(name: name, namespace: namespace, backup: backup, options: options, version: version)
-        return try await createOrAdopt(volume,
+        return try await createOrAdopt(
+            volume,
             hint: "Longhorn refuses a restore until the Backup and its BackupVolume are synced; wait for findBackup to report .found, then retry")
     }
 
@@ -22,13 +23,15 @@ extension LonghornClient {
     private func createOrAdopt(_ volume: Volume, hint: String?) async throws(LonghornError) -> Volume {
         do {
             return try await create(volume, hint: hint)
-        } catch where error.underlying?.code == .alreadyExists {
+        } catch  where error.underlying?.code == .alreadyExists {
             guard let existing = try await get(Volume.self, volume.name) else { throw error }
             let wanted = volume.spec.fromBackup ?? ""
             let have = existing.spec.fromBackup ?? ""
             guard wanted == have else {
-                throw LonghornError(.conflict, subject: existing.subject,
-                    detail: have.isEmpty ? "already exists as a volume that restores nothing; will not turn it into a restore of \(wanted)"
+                throw LonghornError(
+                    .conflict, subject: existing.subject,
+                    detail: have.isEmpty
+                        ? "already exists as a volume that restores nothing; will not turn it into a restore of \(wanted)"
                         : "already exists restoring \(have), not \(wanted.isEmpty ? "nothing (a fresh volume)" : wanted)",
                     hint: "an existing Longhorn volume is kept as it is; delete it yourself only if its data is known to be disposable")
             }
@@ -45,8 +48,10 @@ extension LonghornClient {
         _ name: String, timeout: Duration, progress: @escaping @Sendable (RestoreProgress) -> Void = { _ in }
     ) async throws(LonghornError) -> Volume {
         let namespace = namespace
-        return try await wait(Volume.self, name, timeout: timeout, until: "restored and detached",
-            hint: "restores take time in proportion to the data; raise the restore timeout, and see `kubectl -n \(namespace) get volumes.longhorn.io \(name) -o yaml` and the engine/replica events"
+        return try await wait(
+            Volume.self, name, timeout: timeout, until: "restored and detached",
+            hint:
+                "restores take time in proportion to the data; raise the restore timeout, and see `kubectl -n \(namespace) get volumes.longhorn.io \(name) -o yaml` and the engine/replica events"
         ) { volume in
             guard let volume else {
                 return .failed(LonghornError(.restoreFailed, subject: Volume.subject(namespace, name), detail: "disappeared during the restore"))
@@ -56,8 +61,12 @@ extension LonghornClient {
             switch state.phase {
             case .done: return .done(volume)
             case .failed:
-                return .failed(LonghornError(.restoreFailed, subject: volume.subject, detail: state.description,
-                    hint: "check replica scheduling (condition Scheduled), the store's reachability and the engine logs; a faulted restore must be deleted and retried"))
+                return .failed(
+                    LonghornError(
+                        .restoreFailed, subject: volume.subject, detail: state.description,
+                        hint:
+                            "check replica scheduling (condition Scheduled), the store's reachability and the engine logs; a faulted restore must be deleted and retried"
+                    ))
             case .notStarted, .restoring, .finishing: return .waiting(state.description)
             }
         }

@@ -16,9 +16,10 @@ public struct LonghornClient: Sendable {
     /// The clock for timestamps written to Longhorn (`syncRequestedAt`) and compared with its own.
     public let now: @Sendable () -> Date
 
-    public init(kube: KubeClient, namespace: String = LonghornResources.defaultNamespace, version: LonghornVersion,
-        now: @escaping @Sendable () -> Date = { Date() })
-    {
+    public init(
+        kube: KubeClient, namespace: String = LonghornResources.defaultNamespace, version: LonghornVersion,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.kube = kube
         self.namespace = namespace
         self.version = version
@@ -32,7 +33,8 @@ public struct LonghornClient: Sendable {
     ) async throws(LonghornError) -> LonghornClient {
         let version = try await detectVersion(kube: kube, namespace: namespace)
         guard version.isSupported else {
-            throw LonghornError(.unsupportedVersion, subject: "Longhorn in \(namespace)",
+            throw LonghornError(
+                .unsupportedVersion, subject: "Longhorn in \(namespace)",
                 detail: "is \(version); this tool knows v\(LonghornVersion.oldestSupported.major).\(LonghornVersion.oldestSupported.minor) to v1.12",
                 hint: "upgrade Longhorn to a supported release, or check the namespace")
         }
@@ -66,7 +68,8 @@ public struct LonghornClient: Sendable {
         {
             return version
         }
-        throw LonghornError(.unsupportedVersion, subject: subject,
+        throw LonghornError(
+            .unsupportedVersion, subject: subject,
             detail: object == nil ? "does not exist, and no longhorn-manager image tag names a version" : "is empty",
             hint: "check that Longhorn is installed in namespace \(namespace) (`kubectl -n \(namespace) get settings.longhorn.io`)")
     }

@@ -11,9 +11,10 @@ public struct VolumeOptions: Sendable, Hashable {
     public var backupTargetName: String
     public var labels: [String: String]
 
-    public init(numberOfReplicas: Int = 3, accessMode: String = "rwo", backupTargetName: String = LonghornResources.defaultBackupTarget,
-        labels: [String: String] = [:])
-    {
+    public init(
+        numberOfReplicas: Int = 3, accessMode: String = "rwo", backupTargetName: String = LonghornResources.defaultBackupTarget,
+        labels: [String: String] = [:]
+    ) {
         self.numberOfReplicas = numberOfReplicas
         self.accessMode = accessMode
         self.backupTargetName = backupTargetName
@@ -39,15 +40,18 @@ public enum LonghornManifests {
         name: String, namespace: String, backup: Backup, options: VolumeOptions = VolumeOptions(), version: LonghornVersion
     ) throws(LonghornError) -> Volume {
         guard backup.isCompleted else {
-            throw LonghornError(.invalidArgument, subject: backup.subject,
+            throw LonghornError(
+                .invalidArgument, subject: backup.subject,
                 detail: "is \(backup.state.isEmpty ? "not synced yet (no state)" : backup.state), not Completed; Longhorn restores only Completed backups",
                 hint: "wait for the backup to complete (or its sync from the store) before restoring")
         }
         guard let url = backup.status?.url, !url.isEmpty else {
-            throw LonghornError(.invalidArgument, subject: backup.subject, detail: "has no status.url yet", hint: "wait for Longhorn to sync the backup from the store")
+            throw LonghornError(
+                .invalidArgument, subject: backup.subject, detail: "has no status.url yet", hint: "wait for Longhorn to sync the backup from the store")
         }
         guard let size = backup.volumeSizeBytes, size > 0 else {
-            throw LonghornError(.invalidArgument, subject: backup.subject,
+            throw LonghornError(
+                .invalidArgument, subject: backup.subject,
                 detail: "has no usable status.volumeSize (\"\(backup.status?.volumeSize ?? "")\"); the webhook would size the volume 0 and refuse it",
                 hint: "wait for Longhorn to sync the backup from the store")
         }
@@ -69,24 +73,29 @@ public enum LonghornManifests {
         return try baseVolume(name: name, namespace: namespace, size: sizeBytes, options: options, version: version)
     }
 
-    private static func baseVolume(name: String, namespace: String, size: Int64, options: VolumeOptions, version: LonghornVersion) throws(LonghornError) -> Volume {
+    private static func baseVolume(name: String, namespace: String, size: Int64, options: VolumeOptions, version: LonghornVersion) throws(LonghornError)
+        -> Volume
+    {
         let subject = subject(LonghornResources.volumes, namespace, name)
         guard isValidLonghornName(name) else {
             throw LonghornError(.invalidArgument, subject: subject, detail: "is not a name Longhorn accepts (^[a-z0-9][a-z0-9_.-]+$)")
         }
         guard name.count <= maximumVolumeNameLength else {
-            throw LonghornError(.invalidArgument, subject: subject,
+            throw LonghornError(
+                .invalidArgument, subject: subject,
                 detail: "is longer than \(maximumVolumeNameLength) characters; Longhorn would silently shorten it and the PV would point nowhere")
         }
         let accessModes = version.atLeast(1, 12) ? ["rwo", "rwx", "rwop"] : ["rwo", "rwx"]
         guard accessModes.contains(options.accessMode) else {
-            throw LonghornError(.invalidArgument, subject: subject,
+            throw LonghornError(
+                .invalidArgument, subject: subject,
                 detail: "access mode \"\(options.accessMode)\" is not one of \(accessModes.joined(separator: ", ")) on Longhorn \(version)")
         }
         guard options.numberOfReplicas >= 1 else {
             throw LonghornError(.invalidArgument, subject: subject, detail: "numberOfReplicas must be at least 1")
         }
-        var spec = Volume.Spec(size: size, frontend: frontend, numberOfReplicas: options.numberOfReplicas,
+        var spec = Volume.Spec(
+            size: size, frontend: frontend, numberOfReplicas: options.numberOfReplicas,
             accessMode: options.accessMode, dataEngine: dataEngine)
         if version.hasMultipleBackupTargets { spec.backupTargetName = options.backupTargetName }
         return Volume(metadata: ResourceMetadata(name: name, namespace: namespace, labels: options.labels.isEmpty ? nil : options.labels), spec: spec)
@@ -94,7 +103,8 @@ public enum LonghornManifests {
 
     /// A Snapshot CR that really takes a snapshot (`createSnapshot: true`).
     public static func snapshot(name: String, namespace: String, volume: String, labels: [String: String] = [:]) -> Snapshot {
-        Snapshot(metadata: ResourceMetadata(name: name, namespace: namespace),
+        Snapshot(
+            metadata: ResourceMetadata(name: name, namespace: namespace),
             spec: Snapshot.Spec(volume: volume, createSnapshot: true, labels: labels.isEmpty ? nil : labels))
     }
 
@@ -106,7 +116,8 @@ public enum LonghornManifests {
         mode: String? = nil, version: LonghornVersion
     ) throws(LonghornError) -> Backup {
         guard Backup.isValidName(name) else {
-            throw LonghornError(.invalidArgument, subject: subject(LonghornResources.backups, namespace, name),
+            throw LonghornError(
+                .invalidArgument, subject: subject(LonghornResources.backups, namespace, name),
                 detail: "is not a backup name Longhorn accepts (^[a-z0-9][a-z0-9_.-]+$)", hint: "leave the name out to get backup-<16 hex>")
         }
         var labels = [LonghornLabels.backupVolume: volume]
@@ -114,7 +125,8 @@ public enum LonghornManifests {
         var spec = Backup.Spec(snapshotName: snapshot)
         if let mode {
             guard version.supportsBackupMode, ["full", "incremental"].contains(mode) else {
-                throw LonghornError(.invalidArgument, subject: subject(LonghornResources.backups, namespace, name),
+                throw LonghornError(
+                    .invalidArgument, subject: subject(LonghornResources.backups, namespace, name),
                     detail: "backup mode \"\(mode)\" is not supported on Longhorn \(version) (full/incremental from v1.7)")
             }
             spec.backupMode = mode

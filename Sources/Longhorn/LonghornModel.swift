@@ -21,8 +21,11 @@ extension LonghornModel {
             model.original = json
             self = model
         } catch {
-            throw LonghornError(.decoding, subject: Self.subject(json[path: ["metadata", "namespace"]]?.stringValue,
-                json[path: ["metadata", "name"]]?.stringValue ?? "?"), detail: "does not have the expected shape: \(error)")
+            throw LonghornError(
+                .decoding,
+                subject: Self.subject(
+                    json[path: ["metadata", "namespace"]]?.stringValue,
+                    json[path: ["metadata", "name"]]?.stringValue ?? "?"), detail: "does not have the expected shape: \(error)")
         }
     }
 
@@ -137,7 +140,10 @@ public struct QuotedInt64: Codable, Sendable, Hashable {
         } else if let text = try? container.decode(String.self) {
             guard let value = Int64(text) else {
                 // An empty string is how Go writes an unset quoted field in some statuses.
-                if text.isEmpty { wrappedValue = nil; return }
+                if text.isEmpty {
+                    wrappedValue = nil
+                    return
+                }
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not an int64")
             }
             wrappedValue = value

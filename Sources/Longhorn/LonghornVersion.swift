@@ -33,7 +33,8 @@ public struct LonghornVersion: Sendable, Hashable, Comparable, CustomStringConve
         guard (2...3).contains(parts.count), numbers.count == parts.count, numbers.allSatisfy({ $0 >= 0 }) else {
             throw LonghornError(.unsupportedVersion, subject: "Longhorn version \"\(text)\"", detail: "is not a version like v1.10.2")
         }
-        self.init(major: numbers[0], minor: numbers[1], patch: numbers.count == 3 ? numbers[2] : 0,
+        self.init(
+            major: numbers[0], minor: numbers[1], patch: numbers.count == 3 ? numbers[2] : 0,
             prerelease: prerelease.flatMap { $0.isEmpty ? nil : $0 })
     }
 

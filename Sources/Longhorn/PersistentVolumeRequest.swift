@@ -25,7 +25,8 @@ public struct PersistentVolumeRequest: Sendable, Hashable {
     public var fsType: String
     public var claim: ClaimReference
 
-    public init(volumeName: String, capacityBytes: Int64, accessMode: String = "rwo", storageClassName: String, fsType: String = "ext4", claim: ClaimReference) {
+    public init(volumeName: String, capacityBytes: Int64, accessMode: String = "rwo", storageClassName: String, fsType: String = "ext4", claim: ClaimReference)
+    {
         self.volumeName = volumeName
         self.capacityBytes = capacityBytes
         self.accessMode = accessMode

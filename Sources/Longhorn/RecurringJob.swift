@@ -46,9 +46,12 @@ public struct RecurringJob: LonghornModel, Hashable {
     /// means the `default` group, as Longhorn labels such volumes).
     public func applies(toVolumeLabels labels: [String: String]) -> Bool {
         let own = labels.filter { $0.key.hasPrefix("recurring-job-group.longhorn.io/") || $0.key.hasPrefix("recurring-job.longhorn.io/") }
-        let groups = own.isEmpty ? ["default"] : own.keys.compactMap { key -> String? in
-            key.hasPrefix("recurring-job-group.longhorn.io/") ? String(key.dropFirst("recurring-job-group.longhorn.io/".count)) : nil
-        }
+        let groups =
+            own.isEmpty
+            ? ["default"]
+            : own.keys.compactMap { key -> String? in
+                key.hasPrefix("recurring-job-group.longhorn.io/") ? String(key.dropFirst("recurring-job-group.longhorn.io/".count)) : nil
+            }
         if own[Self.jobLabel(metadata.name)] == "enabled" { return true }
         return (spec?.groups ?? []).contains { group in groups.contains(group) && (own.isEmpty || own[Self.groupLabel(group)] == "enabled") }
     }

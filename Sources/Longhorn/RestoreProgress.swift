@@ -49,7 +49,8 @@ public struct RestoreProgress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let flags = "state \(state.isEmpty ? "-" : state), robustness \(robustness.isEmpty ? "-" : robustness), restoreInitiated \(restoreInitiated), restoreRequired \(restoreRequired)"
+        let flags =
+            "state \(state.isEmpty ? "-" : state), robustness \(robustness.isEmpty ? "-" : robustness), restoreInitiated \(restoreInitiated), restoreRequired \(restoreRequired)"
         let what: String
         switch phase {
         case .notStarted: what = "restore not started yet"

@@ -36,9 +36,10 @@ public struct Volume: LonghornModel, Hashable {
         /// v1.8+ only: which BackupTarget this volume's backups go to.
         public var backupTargetName: String?
 
-        public init(size: Int64? = nil, frontend: String? = nil, fromBackup: String? = nil, numberOfReplicas: Int? = nil,
-            accessMode: String? = nil, dataEngine: String? = nil, standby: Bool? = nil, backupTargetName: String? = nil)
-        {
+        public init(
+            size: Int64? = nil, frontend: String? = nil, fromBackup: String? = nil, numberOfReplicas: Int? = nil,
+            accessMode: String? = nil, dataEngine: String? = nil, standby: Bool? = nil, backupTargetName: String? = nil
+        ) {
             self.size = size
             self.frontend = frontend
             self.fromBackup = fromBackup
@@ -68,9 +69,10 @@ public struct Volume: LonghornModel, Hashable {
         public var lastBackupAt: String?
         public var conditions: [LonghornCondition]?
 
-        public init(state: String? = nil, robustness: String? = nil, restoreRequired: Bool? = nil, restoreInitiated: Bool? = nil,
-            isStandby: Bool? = nil, lastBackup: String? = nil, conditions: [LonghornCondition]? = nil)
-        {
+        public init(
+            state: String? = nil, robustness: String? = nil, restoreRequired: Bool? = nil, restoreInitiated: Bool? = nil,
+            isStandby: Bool? = nil, lastBackup: String? = nil, conditions: [LonghornCondition]? = nil
+        ) {
             self.state = state
             self.robustness = robustness
             self.restoreRequired = restoreRequired

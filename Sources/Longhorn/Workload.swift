@@ -47,14 +47,18 @@ public struct Workload: Sendable, Hashable, CustomStringConvertible {
             let desired = count("desiredNumberScheduled")
             // No scheduled pod means no node runs it: nothing can serve Longhorn yet.
             if desired == 0 { return .progressing("no pods scheduled yet (desiredNumberScheduled 0)") }
-            let updated = count("updatedNumberScheduled"), ready = count("numberReady"), available = count("numberAvailable")
+            let updated = count("updatedNumberScheduled")
+            let ready = count("numberReady")
+            let available = count("numberAvailable")
             if updated < desired || ready < desired || available < desired {
                 return .progressing("\(ready)/\(desired) ready, \(updated) updated, \(available) available")
             }
             return .rolledOut
         }
         let desired = object[path: ["spec", "replicas"]]?.intValue ?? 1
-        let updated = count("updatedReplicas"), ready = count("readyReplicas"), available = count("availableReplicas")
+        let updated = count("updatedReplicas")
+        let ready = count("readyReplicas")
+        let available = count("availableReplicas")
         let total = count("replicas")
         if updated < desired || ready < desired || available < desired || total > updated {
             return .progressing("\(ready)/\(desired) ready, \(updated) updated, \(available) available, \(total) total")

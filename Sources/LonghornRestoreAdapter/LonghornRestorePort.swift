@@ -33,14 +33,20 @@ public actor LonghornRestorePort: RestorePort {
             // Restored; attached means a workload already uses it.
             return
         case .failed:
-            throw LonghornError(.restoreFailed, subject: volume.subject, detail: "exists from a restore that failed (\(state)); it holds no trustworthy data",
+            throw LonghornError(
+                .restoreFailed, subject: volume.subject, detail: "exists from a restore that failed (\(state)); it holds no trustworthy data",
                 hint: "delete it (kubectl -n \(longhorn.namespace) delete volumes.longhorn.io \(name)) and run the Job again: it restores anew")
         case .notStarted, .restoring:
             progress("an earlier run's restore of this volume is unfinished; waiting for it (≤ \(DurationText.format(timeout)))")
             let last = Mutex<String?>(nil)
             _ = try await longhorn.waitForRestore(name, timeout: timeout) { state in
                 let line = state.description
-                if last.withLock({ previous in defer { previous = line }; return previous != line }) { progress(line) }
+                if last.withLock({ previous in
+                    defer { previous = line }
+                    return previous != line
+                }) {
+                    progress(line)
+                }
             }
         }
     }
@@ -61,15 +67,17 @@ public actor LonghornRestorePort: RestorePort {
     }
 
     public func findBackup(for volume: RestoreConfig.Volume, target: String, syncedAfter: Date, timeout: Duration) async throws -> VolumeObservation.Backups {
-        let selection: BackupSelection = switch volume.restore {
-        case .latest: .latest
-        case .backup(let name): .named(name)
-        case .asOf(let date): .asOf(date)
-        }
+        let selection: BackupSelection =
+            switch volume.restore {
+            case .latest: .latest
+            case .backup(let name): .named(name)
+            case .asOf(let date): .asOf(date)
+            }
         let result: Result<BackupLookup, LonghornError>
         do {
-            result = .success(try await longhorn.waitForBackupDecision(
-                volume: volume.name, target: target, selection: selection, syncedAfter: syncedAfter, timeout: timeout))
+            result = .success(
+                try await longhorn.waitForBackupDecision(
+                    volume: volume.name, target: target, selection: selection, syncedAfter: syncedAfter, timeout: timeout))
         } catch {
             result = .failure(error)
         }
@@ -81,10 +89,11 @@ public actor LonghornRestorePort: RestorePort {
             switch lookup {
             case .found(let backup, _):
                 found[backup.metadata.name] = backup
-                return .found(BackupReference(
-                    name: backup.metadata.name, url: backup.status?.url ?? "",
-                    snapshotCreatedAt: backup.status?.snapshotCreatedAt.flatMap(LonghornTime.parse),
-                    volumeSize: backup.status?.volumeSize.flatMap { Int64($0) }))
+                return .found(
+                    BackupReference(
+                        name: backup.metadata.name, url: backup.status?.url ?? "",
+                        snapshotCreatedAt: backup.status?.snapshotCreatedAt.flatMap(LonghornTime.parse),
+                        volumeSize: backup.status?.volumeSize.flatMap { Int64($0) }))
             case .confirmedNone:
                 return .confirmedNone
             case .notSynced(let reason):
@@ -93,37 +102,48 @@ public actor LonghornRestorePort: RestorePort {
         }
     }
 
-    public func restore(_ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
-        progress: @escaping @Sendable (String) -> Void) async throws
-    {
+    public func restore(
+        _ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws {
         let source: Backup
         if let cached = found[backup.name] {
             source = cached
         } else {
             // The Job is granted list on Backups, not get.
             guard let json = try await kube.listNamed(LonghornResources.backups, namespace: longhorn.namespace, name: backup.name) else {
-                throw LonghornError(.backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
+                throw LonghornError(
+                    .backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
             }
             source = try Backup(json: json)
         }
-        _ = try await longhorn.createRestoreVolume(name: volume.name, from: source,
+        _ = try await longhorn.createRestoreVolume(
+            name: volume.name, from: source,
             options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue))
         // Longhorn sends several updates that read the same; report each state once.
         let last = Mutex<String?>(nil)
         _ = try await longhorn.waitForRestore(volume.name, timeout: timeout) { state in
             let line = state.description
-            if last.withLock({ previous in defer { previous = line }; return previous != line }) { progress(line) }
+            if last.withLock({ previous in
+                defer { previous = line }
+                return previous != line
+            }) {
+                progress(line)
+            }
         }
     }
 
     public func createFresh(_ volume: RestoreConfig.Volume, target: String, timeout: Duration) async throws {
         // The volume's later backups go to the configured target; `default` would be refused by
         // v1.10+'s backup webhook (and tracked on the wrong target by 1.8–1.9).
-        _ = try await longhorn.createFreshVolume(name: volume.name, sizeBytes: volume.size.bytes,
+        _ = try await longhorn.createFreshVolume(
+            name: volume.name, sizeBytes: volume.size.bytes,
             options: VolumeOptions(numberOfReplicas: volume.replicas, accessMode: volume.accessMode.longhornValue, backupTargetName: target))
         let namespace = longhorn.namespace
-        _ = try await kube.waitFor(await kube.informer(LonghornResources.volumes, namespace: namespace), name: volume.name, timeout: timeout,
-            until: "created (detached)") {
+        _ = try await kube.waitFor(
+            await kube.informer(LonghornResources.volumes, namespace: namespace), name: volume.name, timeout: timeout,
+            until: "created (detached)"
+        ) {
             $0?[path: ["status", "state"]]?.stringValue == "detached"
         }
     }
@@ -131,10 +151,11 @@ public actor LonghornRestorePort: RestorePort {
     public func ensurePersistentVolume(_ volume: RestoreConfig.Volume) async throws {
         let live = try await kube.get(LonghornResources.volumes, namespace: longhorn.namespace, name: volume.name)
         let size = Int64(live[path: ["spec", "size"]]?.stringValue ?? "") ?? volume.size.bytes
-        _ = try await longhorn.ensurePersistentVolume(PersistentVolumeRequest(
-            volumeName: volume.name, capacityBytes: max(size, volume.size.bytes), accessMode: volume.accessMode.longhornValue,
-            storageClassName: volume.storageClass, fsType: volume.fsType.rawValue,
-            claim: ClaimReference(namespace: volume.pvcNamespace, name: volume.pvcName)))
+        _ = try await longhorn.ensurePersistentVolume(
+            PersistentVolumeRequest(
+                volumeName: volume.name, capacityBytes: max(size, volume.size.bytes), accessMode: volume.accessMode.longhornValue,
+                storageClassName: volume.storageClass, fsType: volume.fsType.rawValue,
+                claim: ClaimReference(namespace: volume.pvcNamespace, name: volume.pvcName)))
     }
 }
 
@@ -147,8 +168,10 @@ extension LonghornRestorePort {
         var failures: [any Error] = []
         let configMap: JSONValue = [
             "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": ["name": .string(report.configMap), "namespace": .string(report.namespace),
-                "labels": ["app.kubernetes.io/name": "restore-orchestrator", "app.kubernetes.io/managed-by": "longhorn-dr"]],
+            "metadata": [
+                "name": .string(report.configMap), "namespace": .string(report.namespace),
+                "labels": ["app.kubernetes.io/name": "restore-orchestrator", "app.kubernetes.io/managed-by": "longhorn-dr"],
+            ],
             "data": .object(report.configMapData.mapValues { .string($0) }),
         ]
         do {
@@ -159,8 +182,11 @@ extension LonghornRestorePort {
         let stamp = ISO8601DateFormatter().string(from: report.finishedAt)
         for (index, outcome) in report.outcomes.enumerated() {
             do {
-                _ = try await kube.create(.events, namespace: longhorn.namespace, object: Self.event(outcome, namespace: longhorn.namespace,
-                    at: stamp, suffix: String(UInt64(report.finishedAt.timeIntervalSince1970 * 1_000_000) + UInt64(index), radix: 16)))
+                _ = try await kube.create(
+                    .events, namespace: longhorn.namespace,
+                    object: Self.event(
+                        outcome, namespace: longhorn.namespace,
+                        at: stamp, suffix: String(UInt64(report.finishedAt.timeIntervalSince1970 * 1_000_000) + UInt64(index), radix: 16)))
             } catch {
                 failures.append(error)
             }
@@ -169,18 +195,21 @@ extension LonghornRestorePort {
     }
 
     static func event(_ outcome: VolumeOutcome, namespace: String, at stamp: String, suffix: String) -> JSONValue {
-        let reason = switch (outcome.succeeded, outcome.decision) {
-        case (false, _): "RestoreFailed"
-        case (true, "restore"): "Restored"
-        case (true, "fresh"): "ProvisionedFresh"
-        default: "KeptExisting"
-        }
+        let reason =
+            switch (outcome.succeeded, outcome.decision) {
+            case (false, _): "RestoreFailed"
+            case (true, "restore"): "Restored"
+            case (true, "fresh"): "ProvisionedFresh"
+            default: "KeptExisting"
+            }
         let volumes = LonghornResources.volumes
         return [
             "apiVersion": "v1", "kind": "Event",
             "metadata": ["name": .string("\(outcome.volume).\(suffix)"), "namespace": .string(namespace)],
-            "involvedObject": ["apiVersion": .string("\(volumes.group)/\(volumes.version)"), "kind": "Volume",
-                "name": .string(outcome.volume), "namespace": .string(namespace)],
+            "involvedObject": [
+                "apiVersion": .string("\(volumes.group)/\(volumes.version)"), "kind": "Volume",
+                "name": .string(outcome.volume), "namespace": .string(namespace),
+            ],
             "reason": .string(reason), "type": .string(outcome.succeeded ? "Normal" : "Warning"),
             // The apiserver refuses Event messages over 1 KiB.
             "message": .string(String(outcome.line.prefix(1000))),

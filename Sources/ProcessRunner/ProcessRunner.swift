@@ -37,7 +37,8 @@ public struct ProcessRequest: Sendable {
 
     public init(
         executable: String, arguments: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
-        standardInput: Data? = nil, standardOutput: Output = .capture, standardError: Output = .capture, timeout: Duration? = nil, grace: Duration = .seconds(30),
+        standardInput: Data? = nil, standardOutput: Output = .capture, standardError: Output = .capture, timeout: Duration? = nil,
+        grace: Duration = .seconds(30),
         drainLimit: Duration? = nil
     ) {
         self.executable = executable
@@ -128,7 +129,8 @@ public enum ProcessRunner {
         await error.drained(within: request.drainLimit)
         // WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG, spelled out (they are C macros).
         let exited = raw & 0x7f == 0
-        return ProcessOutcome(status: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f), signal: exited ? nil : raw & 0x7f,
+        return ProcessOutcome(
+            status: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f), signal: exited ? nil : raw & 0x7f,
             timedOut: timedOut.isSet, standardOutput: output.collected, standardError: error.collected)
     }
 }
@@ -155,7 +157,7 @@ enum Spawn {
         while true {
             do {
                 return try lock.withLock { _ throws(ProcessStartError) in try startLocked(request, inputPipe: inputPipe) }
-            } catch where error.code == ETXTBSY && attempt < 20 {
+            } catch  where error.code == ETXTBSY && attempt < 20 {
                 attempt += 1
                 usleep(25_000)
             }

@@ -10,9 +10,10 @@ public struct RestoreOrchestrator: Sendable {
     public let now: @Sendable () -> Date
     public let log: @Sendable (String) -> Void
 
-    public init(config: RestoreConfig, port: any RestorePort, now: @escaping @Sendable () -> Date = { Date() },
-        log: @escaping @Sendable (String) -> Void = { _ in })
-    {
+    public init(
+        config: RestoreConfig, port: any RestorePort, now: @escaping @Sendable () -> Date = { Date() },
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.config = config
         self.port = port
         self.now = now
@@ -25,13 +26,17 @@ public struct RestoreOrchestrator: Sendable {
     /// honours like its own periodic sync.
     public func run(dryRun: Bool = false) async -> [VolumeOutcome] {
         let started = now()
-        log("restore orchestrator\(dryRun ? " (dry run: nothing is created)" : ""): \(config.volumes.count) volume(s), backup target \(config.backupTarget), sync timeout \(DurationText.format(config.syncTimeout))")
+        log(
+            "restore orchestrator\(dryRun ? " (dry run: nothing is created)" : ""): \(config.volumes.count) volume(s), backup target \(config.backupTarget), sync timeout \(DurationText.format(config.syncTimeout))"
+        )
         let skip: Bool
         do {
             skip = try await port.skipFlagSet(config.skipFlag)
         } catch {
             let reason = "cannot read the skip flag \(config.skipFlag.namespace)/\(config.skipFlag.configMap): \(error)"
-            return config.volumes.map { VolumeOutcome(volume: $0.name, decision: "fail", backup: nil, backupAge: nil, duration: .zero, succeeded: false, message: reason) }
+            return config.volumes.map {
+                VolumeOutcome(volume: $0.name, decision: "fail", backup: nil, backupAge: nil, duration: .zero, succeeded: false, message: reason)
+            }
         }
         if skip { log("skip flag \(config.skipFlag.configMap).\(config.skipFlag.key) is true: volumes start fresh") }
         var target: VolumeObservation.Target = .notReady("not checked")
@@ -39,7 +44,8 @@ public struct RestoreOrchestrator: Sendable {
         if !skip, !config.volumes.isEmpty {
             (syncedAfter, target) = await waitForTarget(started: started)
         }
-        let fixedTarget = target, fixedSyncedAfter = syncedAfter
+        let fixedTarget = target
+        let fixedSyncedAfter = syncedAfter
         var outcomes: [Int: VolumeOutcome] = [:]
         await withTaskGroup(of: (Int, VolumeOutcome).self) { group in
             var next = 0
@@ -61,7 +67,8 @@ public struct RestoreOrchestrator: Sendable {
         }
         let ordered = config.volumes.indices.compactMap { outcomes[$0] }
         guard !dryRun else { return ordered }
-        let report = RestoreReport(startedAt: started, finishedAt: now(), outcomes: ordered,
+        let report = RestoreReport(
+            startedAt: started, finishedAt: now(), outcomes: ordered,
             namespace: config.longhornNamespace, configMap: config.statusConfigMap)
         do {
             try await port.publish(report)
@@ -89,7 +96,8 @@ public struct RestoreOrchestrator: Sendable {
         let begin = now()
         func outcome(_ decision: RestoreDecision, backup: BackupReference? = nil, ok: Bool, _ message: String) -> VolumeOutcome {
             let age = backup?.snapshotCreatedAt.map { Duration.milliseconds(Int64((now().timeIntervalSince($0) * 1000).rounded())) }
-            return VolumeOutcome(volume: volume.name, decision: decision.code, backup: backup?.name, backupAge: age,
+            return VolumeOutcome(
+                volume: volume.name, decision: decision.code, backup: backup?.name, backupAge: age,
                 duration: .milliseconds(Int64((now().timeIntervalSince(begin) * 1000).rounded())), succeeded: ok, message: message)
         }
         do {

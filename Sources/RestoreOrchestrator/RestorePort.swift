@@ -23,7 +23,8 @@ public protocol RestorePort: Sendable {
     /// waits up to `timeout` for Longhorn's BackupVolume and Backup syncs after `syncedAfter`.
     func findBackup(for volume: RestoreConfig.Volume, target: String, syncedAfter: Date, timeout: Duration) async throws -> VolumeObservation.Backups
     /// Creates the restore Volume and waits until the restore is really done.
-    func restore(_ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
+    func restore(
+        _ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
         progress: @escaping @Sendable (String) -> Void) async throws
     /// Creates an empty Volume whose later backups go to `target`, and waits until it is usable.
     func createFresh(_ volume: RestoreConfig.Volume, target: String, timeout: Duration) async throws

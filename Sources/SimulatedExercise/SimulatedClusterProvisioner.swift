@@ -58,9 +58,10 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
     private var instance: Instance?
     private var generation = 0
 
-    public init(config: ExerciseConfig, personality: LonghornPersonality = .default, workRoot: URL, fault: Fault? = nil,
-        log: @escaping @Sendable (String) -> Void)
-    {
+    public init(
+        config: ExerciseConfig, personality: LonghornPersonality = .default, workRoot: URL, fault: Fault? = nil,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.config = config
         self.personality = personality
         self.workRoot = workRoot
@@ -80,8 +81,11 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
         // The bootstrap's Job is a real process: without a sandbox it would never run, and the
         // run would wait out its budget instead of saying why.
         if case .failure(let error) = PodSandbox.current {
-            throw DRError(.environment, subject: "the simulated cluster's pods", detail: error.message,
-                hint: "the simulated exercise runs pod commands as real processes in Linux namespaces; it needs root or unprivileged user namespaces (Linux only)")
+            throw DRError(
+                .environment, subject: "the simulated cluster's pods", detail: error.message,
+                hint:
+                    "the simulated exercise runs pod commands as real processes in Linux namespaces; it needs root or unprivileged user namespaces (Linux only)"
+            )
         }
         let started = try await startInstance()
         instance = started
@@ -120,7 +124,8 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
         let root = workRoot.appendingPathComponent("cluster-\(generation)")
         let dataRoot = root.appendingPathComponent("data")
         let cluster = await SimulatedCluster(dataRoot: dataRoot)
-        var options = LonghornSimulation.Options(dataRoot: root.appendingPathComponent("longhorn"),
+        var options = LonghornSimulation.Options(
+            dataRoot: root.appendingPathComponent("longhorn"),
             storeResolver: LonghornSimulation.Options.folderStores(root: storeRoot))
         options.personality = personality
         options.backupTargetURL = targetURL
@@ -199,13 +204,16 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
         for (file, yaml) in ShippedManifests.restoreOrchestrator {
             for object in try YAMLBody.documents(yaml) {
                 guard let resource = Self.resource(of: object) else {
-                    throw DRError(.infrastructure, subject: "shipped manifest \(file)", detail: "has an object of kind \(object["kind"]?.stringValue ?? "?") the simulated bootstrap cannot apply")
+                    throw DRError(
+                        .infrastructure, subject: "shipped manifest \(file)",
+                        detail: "has an object of kind \(object["kind"]?.stringValue ?? "?") the simulated bootstrap cannot apply")
                 }
                 if resource == .jobs {
                     jobName = object[path: ["metadata", "name"]]?.stringValue
                     try await prepareJob(object, instance: instance, client: client)
                 }
-                try await client.apply(resource, namespace: resource.namespaced ? object[path: ["metadata", "namespace"]]?.stringValue : nil,
+                try await client.apply(
+                    resource, namespace: resource.namespaced ? object[path: ["metadata", "namespace"]]?.stringValue : nil,
                     object: object, fieldManager: "kustomize-controller", force: true)
             }
         }
@@ -222,10 +230,12 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
             throw DRError(.infrastructure, subject: "shipped Job", detail: "mounts no restore ConfigMap")
         }
         let restore = ExerciseWorkload.setupRestoreConfig(config, statusConfigMap: RestoreConfig.Defaults.statusConfigMap)
-        try await client.apply(.configMaps, namespace: namespace, object: [
-            "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(configMap), "namespace": .string(namespace)],
-            "data": [.init(RestoreConfig.Defaults.configMapKey): .string(restore.yamlText())],
-        ], fieldManager: "kustomize-controller", force: true)
+        try await client.apply(
+            .configMaps, namespace: namespace,
+            object: [
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(configMap), "namespace": .string(namespace)],
+                "data": [.init(RestoreConfig.Defaults.configMapKey): .string(restore.yamlText())],
+            ], fieldManager: "kustomize-controller", force: true)
         let binary = try Self.runningBinary()
         for container in job[path: ["spec", "template", "spec", "containers"]]?.arrayValue ?? [] {
             if let image = container["image"]?.stringValue {
@@ -238,7 +248,8 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
     static func runningBinary() throws -> URL {
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard binary.lastPathComponent == "longhorn-dr" else {
-            throw DRError(.environment, subject: "the simulated restore Job", detail: "runs the longhorn-dr binary, but this process is \(binary.path)",
+            throw DRError(
+                .environment, subject: "the simulated restore Job", detail: "runs the longhorn-dr binary, but this process is \(binary.path)",
                 hint: "run the simulated exercise from the longhorn-dr binary (swift run longhorn-dr exercise --simulate)")
         }
         return binary
@@ -256,8 +267,12 @@ public actor SimulatedClusterProvisioner: ClusterProvisioner {
             if try await client.getIfPresent(.namespaces, name: flag.namespace) == nil {
                 try await client.create(.namespaces, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(flag.namespace)]])
             }
-            try await client.apply(.configMaps, namespace: flag.namespace, object: ["apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": ["name": .string(flag.configMap), "namespace": .string(flag.namespace)], "data": [.init(flag.key): "true"]],
+            try await client.apply(
+                .configMaps, namespace: flag.namespace,
+                object: [
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": ["name": .string(flag.configMap), "namespace": .string(flag.namespace)], "data": [.init(flag.key): "true"],
+                ],
                 fieldManager: "simulated-fault")
         default: break
         }

@@ -34,7 +34,8 @@ public struct SimulatorServe: Sendable {
     /// Serves until a signal ends the process. `announce` gets the lines scripts wait for.
     public func run(announce: @escaping @Sendable (String) -> Void) async throws {
         // Pod volumes and service-account files live under the data folder too, when one is given.
-        let cluster = await SimulatedCluster(historyLimit: watchHistory, dataRoot: dataFolder?.appendingPathComponent("cluster"),
+        let cluster = await SimulatedCluster(
+            historyLimit: watchHistory, dataRoot: dataFolder?.appendingPathComponent("cluster"),
             requestLogPath: requestLogPath)
         for (image, folder) in imageBins {
             await cluster.runtime.setImageBin(image, folder: URL(fileURLWithPath: folder).standardizedFileURL.path)
@@ -54,19 +55,22 @@ public struct SimulatorServe: Sendable {
             }
         }
         defer { signals.cancel() }
-        let running = try await RunningSimulator.start(cluster, options: server,
+        let running = try await RunningSimulator.start(
+            cluster, options: server,
             alongside: simulation.map { simulation in [{ await simulation.run() }] } ?? [])
         do {
             try AtomicFile.write(Data(running.endpoint.kubeconfig().utf8), to: URL(fileURLWithPath: (kubeconfigPath as NSString).expandingTildeInPath))
         } catch {
             await running.stop()
-            throw DRError(.environment, subject: "kubeconfig \(kubeconfigPath)", detail: "cannot be written: \(error)",
+            throw DRError(
+                .environment, subject: "kubeconfig \(kubeconfigPath)", detail: "cannot be written: \(error)",
                 hint: "pass --kubeconfig with a path in a writable folder")
         }
-        let pods: String = switch PodSandbox.current {
-        case .success(let sandbox): "pods: run \(sandbox)"
-        case .failure(let error): "pods: cannot run commands here: \(error.message)"
-        }
+        let pods: String =
+            switch PodSandbox.current {
+            case .success(let sandbox): "pods: run \(sandbox)"
+            case .failure(let error): "pods: cannot run commands here: \(error.message)"
+            }
         announce("serving \(running.endpoint.url)\nkubeconfig: \(kubeconfigPath)\n\(pods)\n")
         await running.wait()
     }
@@ -75,7 +79,8 @@ public struct SimulatorServe: Sendable {
     func installLonghorn(_ cluster: SimulatedCluster, s3: S3Stores?) async throws -> LonghornSimulation? {
         guard let longhorn else { return nil }
         let data = dataFolder ?? FileManager.default.temporaryDirectory.appendingPathComponent("longhorn-dr-sim-\(UUID().uuidString)")
-        var options = LonghornSimulation.Options(dataRoot: data,
+        var options = LonghornSimulation.Options(
+            dataRoot: data,
             storeResolver: s3?.resolver ?? LonghornSimulation.Options.folderStores(root: backupstoreFolder))
         options.personality = longhorn
         options.backupTargetURL = backupTarget

@@ -29,11 +29,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func namespaceNotFound(_ namespace: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "namespaces \"\(namespace)\" not found",
+        APIError(
+            code: 404, reason: "NotFound", message: "namespaces \"\(namespace)\" not found",
             details: KubeStatus.Details(name: namespace, kind: "namespaces"))
     }
 
-    public static let unknownResource = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource",
+    public static let unknownResource = APIError(
+        code: 404, reason: "NotFound", message: "the server could not find the requested resource",
         details: KubeStatus.Details(causes: [KubeStatus.Cause(reason: "UnexpectedServerResponse", message: "404 page not found")]))
 
     public static func alreadyExists(_ type: ResourceType, _ name: String) -> APIError {
@@ -50,13 +52,14 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         let joined = text.count == 1 ? text[0] : "[\(text.joined(separator: ", "))]"
         // Unlike other errors, Invalid names the kind (not the resource) in details, which kubectl
         // prints as "The <Kind> "<name>" is invalid".
-        var details = details(type, name: name, causes: causes.map {
-            KubeStatus.Cause(reason: $0.reason, message: $0.message, field: $0.field)
-        })
+        var details = details(
+            type, name: name,
+            causes: causes.map {
+                KubeStatus.Cause(reason: $0.reason, message: $0.message, field: $0.field)
+            })
         details.kind = type.kind
         return APIError(code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(joined)", details: details)
     }
-
 
     public static func badRequest(_ message: String) -> APIError {
         APIError(.badRequest(message))
@@ -71,7 +74,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func unsupportedMediaType(_ contentType: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got \(contentType))")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message:
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got \(contentType))"
+        )
     }
 
     public static func expired(_ message: String) -> APIError {

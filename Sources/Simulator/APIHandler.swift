@@ -19,11 +19,12 @@ public struct APIHandler: Sendable {
 
     public func handle(_ request: APIRequest) async -> APIResponse {
         let query = request.query.flatMap { key, values in values.map { "\(key)=\($0)" } }.sorted().joined(separator: "&")
-        let index = await log.append(RequestLog.Entry(
-            method: request.method, path: request.path, query: query, accept: request.header("accept"),
-            contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader),
-            user: request.user.description, connection: request.connection, httpVersion: request.httpVersion,
-            userAgent: request.header("user-agent")))
+        let index = await log.append(
+            RequestLog.Entry(
+                method: request.method, path: request.path, query: query, accept: request.header("accept"),
+                contentType: request.header("content-type"), upgrade: request.header("upgrade") ?? request.header(APIRequest.refusedUpgradeHeader),
+                user: request.user.description, connection: request.connection, httpVersion: request.httpVersion,
+                userAgent: request.header("user-agent")))
         let response = await route(request)
         await log.setStatus(index, response.status)
         return response
@@ -34,9 +35,11 @@ public struct APIHandler: Sendable {
         if latency > .zero { try? await Task.sleep(for: latency) }
         switch request.path {
         case "/version", "/version/":
-            return .json(["major": .string(Self.serverVersion.major), "minor": .string(Self.serverVersion.minor),
+            return .json([
+                "major": .string(Self.serverVersion.major), "minor": .string(Self.serverVersion.minor),
                 "gitVersion": .string(Self.serverVersion.gitVersion), "platform": "linux/amd64", "goVersion": "go1.24.0",
-                "compiler": "gc", "buildDate": "2026-01-01T00:00:00Z", "gitCommit": "0000000", "gitTreeState": "clean"])
+                "compiler": "gc", "buildDate": "2026-01-01T00:00:00Z", "gitCommit": "0000000", "gitTreeState": "clean",
+            ])
         case "/healthz", "/readyz", "/livez":
             return .text("ok")
         case "/api", "/apis":
@@ -48,7 +51,8 @@ public struct APIHandler: Sendable {
             // with no definitions lets it through: it checks only kinds it finds there, and each
             // item is then created with fieldValidation=Strict, so the server still checks them.
             // The one field set is `swagger: "2.0"` (openapi_v2.Document field 1).
-            return APIResponse(status: 200, headers: [("Content-Type", "application/octet-stream")],
+            return APIResponse(
+                status: 200, headers: [("Content-Type", "application/octet-stream")],
                 body: .data(Data([0x0a, 0x03]) + Data("2.0".utf8)))
         default: break
         }
@@ -73,7 +77,8 @@ public struct APIHandler: Sendable {
         {
             name = String(selector.dropFirst("metadata.name=".count))
         }
-        let attributes = RBACAuthorizer.Attributes(verb: verb, group: path.group, resource: path.resource, subresource: path.subresource,
+        let attributes = RBACAuthorizer.Attributes(
+            verb: verb, group: path.group, resource: path.resource, subresource: path.subresource,
             namespace: type.namespaced ? path.namespace : nil, name: name)
         if let forbidden = await RBACAuthorizer.check(request.user, attributes, store: store) { return .error(forbidden) }
         var request = request
@@ -88,12 +93,17 @@ public struct APIHandler: Sendable {
                     return .error(APIError(code: 415, reason: "UnsupportedMediaType", message: "the protobuf body could not be decoded: \(error)"))
                 }
             } else if contentType.contains("cbor") {
-                return .error(APIError(code: 415, reason: "UnsupportedMediaType",
-                    message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf"))
+                return .error(
+                    APIError(
+                        code: 415, reason: "UnsupportedMediaType",
+                        message:
+                            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf"
+                    ))
             }
         }
         if let fault = await faults.match(verb: verb, resource: path.resource) {
-            var response = APIResponse.error(APIError(code: fault.status, reason: Self.reason(for: fault.status), message: "injected fault: \(verb) \(path.resource)"))
+            var response = APIResponse.error(
+                APIError(code: fault.status, reason: Self.reason(for: fault.status), message: "injected fault: \(verb) \(path.resource)"))
             if let seconds = fault.retryAfterSeconds { response.headers.append(("Retry-After", String(seconds))) }
             return response
         }
@@ -152,18 +162,21 @@ public struct APIHandler: Sendable {
                 // WebSocket upgrades are taken by the HTTP layer before they get here; what is left
                 // is SPDY (which the simulator does not speak) or a plain request.
                 if let refused = request.header(APIRequest.refusedUpgradeHeader) {
-                    throw .badRequest("exec over \(refused) is not supported by the simulator: it speaks WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS or set it to true")
+                    throw .badRequest(
+                        "exec over \(refused) is not supported by the simulator: it speaks WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS or set it to true"
+                    )
                 }
                 throw .badRequest("Upgrade request required: the simulator supports exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only")
             case "scale": return try await scale(request, type: type, namespace: namespace, name: path.name)
             case "finalize":
                 guard request.method == "PUT", let name = path.name else { throw .methodNotAllowed("finalize supports PUT only") }
                 let body = try Self.decodeBody(request)
-                return .json(try await store.patch(type, namespace: nil, name: name) { old throws(APIError) in
-                    var updated = old
-                    updated[path: ["spec", "finalizers"]] = body[path: ["spec", "finalizers"]] ?? .array([])
-                    return updated
-                })
+                return .json(
+                    try await store.patch(type, namespace: nil, name: name) { old throws(APIError) in
+                        var updated = old
+                        updated[path: ["spec", "finalizers"]] = body[path: ["spec", "finalizers"]] ?? .array([])
+                        return updated
+                    })
             default: throw .unknownResource
             }
         }
@@ -305,9 +318,10 @@ public struct APIHandler: Sendable {
         let sendInitial = request.parameter("sendInitialEvents") == "true"
         let events: AsyncStream<WatchEvent>
         do {
-            events = try await store.watch(type, namespace: namespace, fromRevision: version == 0 ? nil : version,
+            events = try await store.watch(
+                type, namespace: namespace, fromRevision: version == 0 ? nil : version,
                 sendInitialEvents: sendInitial, filter: filter)
-        } catch where error.code == 410 {
+        } catch  where error.code == 410 {
             // The real server accepts the watch and then sends one ERROR event with the 410 Status.
             var line = WatchEvent(.error, error.status.json).json.encoded()
             line.append(0x0A)
@@ -365,12 +379,16 @@ public struct APIHandler: Sendable {
         func view(_ object: JSONValue) -> JSONValue {
             let labels = object[path: ["spec", "selector", "matchLabels"]]?.objectValue ?? [:]
             let selector = labels.keys.sorted().map { "\($0)=\(labels[$0]?.stringValue ?? "")" }.joined(separator: ",")
-            return ["apiVersion": "autoscaling/v1", "kind": "Scale",
-                "metadata": ["name": object[path: ["metadata", "name"]] ?? "", "namespace": object[path: ["metadata", "namespace"]] ?? .null,
+            return [
+                "apiVersion": "autoscaling/v1", "kind": "Scale",
+                "metadata": [
+                    "name": object[path: ["metadata", "name"]] ?? "", "namespace": object[path: ["metadata", "namespace"]] ?? .null,
                     "uid": object[path: ["metadata", "uid"]] ?? "", "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? "",
-                    "creationTimestamp": object[path: ["metadata", "creationTimestamp"]] ?? .null],
+                    "creationTimestamp": object[path: ["metadata", "creationTimestamp"]] ?? .null,
+                ],
                 "spec": ["replicas": object[path: ["spec", "replicas"]] ?? 1],
-                "status": ["replicas": object[path: ["status", "replicas"]] ?? 0, "selector": .string(selector)]]
+                "status": ["replicas": object[path: ["status", "replicas"]] ?? 0, "selector": .string(selector)],
+            ]
         }
         switch request.method {
         case "GET":
@@ -380,11 +398,16 @@ public struct APIHandler: Sendable {
             let body = try Self.decodeBody(request)
             let kind: PatchKind? = request.method == "PUT" ? nil : PatchKind(contentType: contentType)
             if request.method == "PATCH", kind == nil || kind == .apply { throw .unsupportedMediaType(contentType) }
-            let updated = try await store.patch(type, namespace: namespace, name: name, dryRun: request.query["dryRun"]?.contains("All") == true) { old throws(APIError) in
+            let updated = try await store.patch(type, namespace: namespace, name: name, dryRun: request.query["dryRun"]?.contains("All") == true) {
+                old throws(APIError) in
                 let current = view(old)
-                let wanted = try kind.map { kind throws(APIError) in try PatchApplier.apply(kind == .strategic ? .merge : kind, patch: body, to: current, type: type) } ?? body
+                let wanted =
+                    try kind.map { kind throws(APIError) in try PatchApplier.apply(kind == .strategic ? .merge : kind, patch: body, to: current, type: type) }
+                    ?? body
                 guard let replicas = wanted[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
-                    throw APIError.invalid(type, name, causes: [(field: "spec.replicas", reason: "FieldValueInvalid", message: "Invalid value: must be greater than or equal to 0")])
+                    throw APIError.invalid(
+                        type, name,
+                        causes: [(field: "spec.replicas", reason: "FieldValueInvalid", message: "Invalid value: must be greater than or equal to 0")])
                 }
                 var new = old
                 new[path: ["spec", "replicas"]] = .number(Double(replicas))
@@ -398,13 +421,16 @@ public struct APIHandler: Sendable {
 
     // MARK: - Patch
 
-    private func patch(_ request: APIRequest, path: APIPath, type: ResourceType, namespace: String?, name: String, target: ClusterStore.UpdateTarget, dryRun: Bool) async throws(APIError) -> APIResponse {
+    private func patch(
+        _ request: APIRequest, path: APIPath, type: ResourceType, namespace: String?, name: String, target: ClusterStore.UpdateTarget, dryRun: Bool
+    ) async throws(APIError) -> APIResponse {
         let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard let kind = PatchKind(contentType: contentType) else { throw .unsupportedMediaType(contentType) }
         if kind == .strategic, type.isCustom { throw .unsupportedMediaType(contentType) }
         let body = try Self.decodeBody(request)
         if kind == .apply {
-            return try await ApplyHandler.apply(request, body: body, type: type, namespace: namespace, name: name, target: target, dryRun: dryRun, store: store, handler: self)
+            return try await ApplyHandler.apply(
+                request, body: body, type: type, namespace: namespace, name: name, target: target, dryRun: dryRun, store: store, handler: self)
         }
         var warnings: [String] = []
         let updated = try await store.patch(type, namespace: namespace, name: name, target: target, dryRun: dryRun) { old throws(APIError) in
@@ -439,7 +465,8 @@ public struct APIHandler: Sendable {
         let types = await Array(store.types.values)
         let core = request.path == "/api"
         if (request.header("accept") ?? "").contains("as=APIGroupDiscoveryList") {
-            return .json(Discovery.aggregated(types, core: core),
+            return .json(
+                Discovery.aggregated(types, core: core),
                 contentType: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
         }
         return .json(core ? Discovery.legacyVersions() : Discovery.legacyGroups(types))

@@ -42,10 +42,14 @@ enum ApplyHandler {
     }
 
     /// Records a non-apply write's fields for its manager, so later applies see who owns what.
-    static func recordUpdate(from old: JSONValue?, to new: JSONValue, request: APIRequest, type: ResourceType, store: ClusterStore, subresource: String?) -> JSONValue {
+    static func recordUpdate(from old: JSONValue?, to new: JSONValue, request: APIRequest, type: ResourceType, store: ClusterStore, subresource: String?)
+        -> JSONValue
+    {
         guard let manager = request.parameter("fieldManager"), !manager.isEmpty else { return new }
         let schema = type.isCustom ? nil : StrategicMergeSchema.builtIn(group: type.group, kind: type.kind)
-        return (try? ServerSideApply.recordUpdate(from: old, to: new, manager: manager, time: ClusterStore.timestamp(store.now()),
-            subresource: subresource, schema: schema)) ?? new
+        return
+            (try? ServerSideApply.recordUpdate(
+                from: old, to: new, manager: manager, time: ClusterStore.timestamp(store.now()),
+                subresource: subresource, schema: schema)) ?? new
     }
 }

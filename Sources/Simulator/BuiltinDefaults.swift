@@ -88,32 +88,35 @@ struct BuiltinDefaults: AdmissionPlugin {
         setDefault(&pod, ["spec", "securityContext"], [:])
         for list in ["containers", "initContainers"] {
             guard let containers = pod[path: ["spec", list]]?.arrayValue else { continue }
-            pod[path: ["spec", list]] = .array(containers.map { container in
-                var container = container
-                if container["terminationMessagePath"] == nil { container["terminationMessagePath"] = "/dev/termination-log" }
-                if container["terminationMessagePolicy"] == nil { container["terminationMessagePolicy"] = "File" }
-                if container["resources"] == nil { container["resources"] = [:] }
-                if let ports = container["ports"]?.arrayValue {
-                    container["ports"] = .array(ports.map { port in
-                        var port = port
-                        if port["protocol"] == nil { port["protocol"] = "TCP" }
-                        return port
-                    })
-                }
-                if container["imagePullPolicy"] == nil {
-                    let image = container["image"]?.stringValue ?? ""
-                    let tag = image.split(separator: "/").last?.split(separator: ":").dropFirst().first
-                    container["imagePullPolicy"] = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
-                }
-                return container
-            })
+            pod[path: ["spec", list]] = .array(
+                containers.map { container in
+                    var container = container
+                    if container["terminationMessagePath"] == nil { container["terminationMessagePath"] = "/dev/termination-log" }
+                    if container["terminationMessagePolicy"] == nil { container["terminationMessagePolicy"] = "File" }
+                    if container["resources"] == nil { container["resources"] = [:] }
+                    if let ports = container["ports"]?.arrayValue {
+                        container["ports"] = .array(
+                            ports.map { port in
+                                var port = port
+                                if port["protocol"] == nil { port["protocol"] = "TCP" }
+                                return port
+                            })
+                    }
+                    if container["imagePullPolicy"] == nil {
+                        let image = container["image"]?.stringValue ?? ""
+                        let tag = image.split(separator: "/").last?.split(separator: ":").dropFirst().first
+                        container["imagePullPolicy"] = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
+                    }
+                    return container
+                })
         }
     }
 
     private func checkImmutable(_ type: ResourceType, name: String, old: JSONValue, new: JSONValue) throws(APIError) {
         switch (type.group, type.resource) {
         case ("", "persistentvolumeclaims"):
-            var before = old["spec"] ?? [:], after = new["spec"] ?? [:]
+            var before = old["spec"] ?? [:]
+            var after = new["spec"] ?? [:]
             for spec in [0, 1] {
                 var value = spec == 0 ? before : after
                 value[path: ["resources", "requests"]] = nil
@@ -123,7 +126,14 @@ struct BuiltinDefaults: AdmissionPlugin {
             // The binder may fill in volumeName once.
             if (before["volumeName"]?.stringValue ?? "").isEmpty { before["volumeName"] = after["volumeName"] }
             if before != after {
-                throw .invalid(type, name, causes: [("spec", "FieldValueForbidden", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims")])
+                throw .invalid(
+                    type, name,
+                    causes: [
+                        (
+                            "spec", "FieldValueForbidden",
+                            "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+                        )
+                    ])
             }
         case ("batch", "jobs"):
             if old[path: ["spec", "template"]] != new[path: ["spec", "template"]] {

@@ -86,7 +86,9 @@ public actor ClusterStore {
                 throw .badRequest("continue key is not valid: \(continueToken)")
             }
             guard token.revision > compactedRevision else {
-                throw .expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+                throw .expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+                )
             }
             startAfter = token.startAfter
         }
@@ -138,7 +140,9 @@ public actor ClusterStore {
         if let namespace, type.resource != "namespaces" {
             guard let ns = objects["namespaces"]?[key(nil, nil, namespace)] else { throw .namespaceNotFound(namespace) }
             if ns[path: ["metadata", "deletionTimestamp"]] != nil || ns[path: ["status", "phase"]]?.stringValue == "Terminating" {
-                throw .forbidden("\(type.resource) \"\(name)\" is forbidden: unable to create new content in namespace \(namespace) because it is being terminated", type, name: name)
+                throw .forbidden(
+                    "\(type.resource) \"\(name)\" is forbidden: unable to create new content in namespace \(namespace) because it is being terminated", type,
+                    name: name)
             }
         }
         let storageKey = key(type, namespace, name)
@@ -230,7 +234,11 @@ public actor ClusterStore {
     }
 
     public struct DeleteOptions: Sendable {
-        public enum Propagation: String, Sendable { case background = "Background", foreground = "Foreground", orphan = "Orphan" }
+        public enum Propagation: String, Sendable {
+            case background = "Background"
+            case foreground = "Foreground"
+            case orphan = "Orphan"
+        }
         public var propagation: Propagation?
         public var preconditionUID: String?
         public var preconditionResourceVersion: String?
@@ -242,12 +250,16 @@ public actor ClusterStore {
     /// Deletes an object; with finalizers it only gets a deletionTimestamp until they are removed.
     /// - Returns: the object as last stored (with deletionTimestamp when it lingers), and whether it is gone.
     @discardableResult
-    public func delete(_ type: ResourceType, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()) throws(APIError) -> (object: JSONValue, gone: Bool) {
+    public func delete(_ type: ResourceType, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()) throws(APIError) -> (
+        object: JSONValue, gone: Bool
+    ) {
         let storageKey = key(type, namespace, name)
         guard let old = objects[type.id]?[storageKey] else { throw .notFound(type, name) }
         if let uid = options.preconditionUID, uid != old[path: ["metadata", "uid"]]?.stringValue {
-            throw APIError(.conflict(resource: type.resource, group: type.group, name: name,
-                detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old[path: ["metadata", "uid"]]?.stringValue ?? "")"))
+            throw APIError(
+                .conflict(
+                    resource: type.resource, group: type.group, name: name,
+                    detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old[path: ["metadata", "uid"]]?.stringValue ?? "")"))
         }
         if let version = options.preconditionResourceVersion, version != old[path: ["metadata", "resourceVersion"]]?.stringValue {
             throw .conflict(type, name)
@@ -275,7 +287,9 @@ public actor ClusterStore {
         {
             // The kubelet is done; what is left waits for finalizers only.
             updated[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
-        } else if old[path: ["metadata", "deletionTimestamp"]] != nil && finalizers == (old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue) {
+        } else if old[path: ["metadata", "deletionTimestamp"]] != nil
+            && finalizers == (old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue)
+        {
             return (old, false)
         }
         updated[path: ["metadata", "finalizers"]] = .array(finalizers.map { .string($0) })
@@ -325,13 +339,17 @@ public actor ClusterStore {
                 continuation.yield(WatchEvent(.added, object))
             }
             if sendInitialEvents {
-                continuation.yield(WatchEvent(.bookmark, [
-                    "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                    "metadata": ["resourceVersion": .string(String(revision)), "annotations": ["k8s.io/initial-events-end": "true"]],
-                ]))
+                continuation.yield(
+                    WatchEvent(
+                        .bookmark,
+                        [
+                            "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
+                            "metadata": ["resourceVersion": .string(String(revision)), "annotations": ["k8s.io/initial-events-end": "true"]],
+                        ]))
             }
         } else if let fromRevision {
-            for change in history where change.revision > fromRevision && change.typeID == type.id
+            for change in history
+            where change.revision > fromRevision && change.typeID == type.id
                 && (namespace == nil || change.namespace == namespace)
             {
                 if let event = Self.event(for: change, filter: filter) { continuation.yield(event) }
@@ -374,7 +392,8 @@ public actor ClusterStore {
     private func checkTypeMeta(_ type: ResourceType, _ object: inout JSONValue) throws(APIError) {
         guard object.objectValue != nil else { throw .badRequest("the body of the request must be a JSON object") }
         if let kind = object["kind"]?.stringValue, kind != type.kind {
-            throw .badRequest("the API version in the data (\(object["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(type.apiVersion))")
+            throw .badRequest(
+                "the API version in the data (\(object["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(type.apiVersion))")
         }
         if let version = object["apiVersion"]?.stringValue, version != type.apiVersion {
             throw .badRequest("the API version in the data (\(version)) does not match the expected API version (\(type.apiVersion))")
@@ -402,7 +421,8 @@ public actor ClusterStore {
 
     private func validateName(_ type: ResourceType, _ name: String) throws(APIError) {
         let isLabel = type.resource == "namespaces"
-        let message = isLabel
+        let message =
+            isLabel
             ? "Invalid value: \"\(name)\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
             : "Invalid value: \"\(name)\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
         if !Self.isDNSName(name, label: isLabel) || name.count > (isLabel ? 63 : 253) {
@@ -412,11 +432,12 @@ public actor ClusterStore {
 
     static func isDNSName(_ name: String, label: Bool) -> Bool {
         let parts = label ? [Substring(name)] : name.split(separator: ".", omittingEmptySubsequences: false)
-        return !name.isEmpty && parts.allSatisfy { part in
-            guard let first = part.first, let last = part.last, part.count <= 63 else { return false }
-            let ok: (Character) -> Bool = { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-            return ok(first) && ok(last) && part.allSatisfy { ok($0) || $0 == "-" }
-        }
+        return !name.isEmpty
+            && parts.allSatisfy { part in
+                guard let first = part.first, let last = part.last, part.count <= 63 else { return false }
+                let ok: (Character) -> Bool = { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+                return ok(first) && ok(last) && part.allSatisfy { ok($0) || $0 == "-" }
+            }
     }
 
     private func generatedName(_ type: ResourceType, namespace: String?, prefix: String) -> String {
@@ -433,7 +454,14 @@ public actor ClusterStore {
         let before = Set((old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue))
         let after = Set((new[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue))
         if !after.isSubset(of: before) {
-            throw .invalid(type, name, causes: [("metadata.finalizers", "FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\(after.subtracting(before).sorted().map { "\"\($0)\"" }.joined(separator: ", "))}")])
+            throw .invalid(
+                type, name,
+                causes: [
+                    (
+                        "metadata.finalizers", "FieldValueForbidden",
+                        "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\(after.subtracting(before).sorted().map { "\"\($0)\"" }.joined(separator: ", "))}"
+                    )
+                ])
         }
     }
 

@@ -143,12 +143,19 @@ extension ClusterStore {
             _ = try? patch(crds, namespace: nil, name: name, target: .status) { old throws(APIError) in
                 var updated = old
                 updated[path: ["status", "conditions"]] = [
-                    ["type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": .string(stamp)],
-                    ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": .string(stamp)],
+                    [
+                        "type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found",
+                        "lastTransitionTime": .string(stamp),
+                    ],
+                    [
+                        "type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted",
+                        "lastTransitionTime": .string(stamp),
+                    ],
                 ]
                 updated[path: ["status", "acceptedNames"]] = old[path: ["spec", "names"]]
-                updated[path: ["status", "storedVersions"]] = .array((old[path: ["spec", "versions"]]?.arrayValue ?? [])
-                    .filter { $0["storage"]?.boolValue == true }.compactMap { $0["name"] })
+                updated[path: ["status", "storedVersions"]] = .array(
+                    (old[path: ["spec", "versions"]]?.arrayValue ?? [])
+                        .filter { $0["storage"]?.boolValue == true }.compactMap { $0["name"] })
                 return updated
             }
         }
@@ -172,9 +179,10 @@ enum CustomResourceDefinitions {
             guard let name = column["name"]?.stringValue, let path = column["jsonPath"]?.stringValue else { continue }
             let keys = path.split(separator: ".").map(String.init)
             let isAge = path == ".metadata.creationTimestamp"
-            columns.append(TableColumn(isAge ? "Age" : name, type: column["type"]?.stringValue ?? "string", priority: column["priority"]?.intValue ?? 0) {
-                $0[path: keys] ?? .null
-            })
+            columns.append(
+                TableColumn(isAge ? "Age" : name, type: column["type"]?.stringValue ?? "string", priority: column["priority"]?.intValue ?? 0) {
+                    $0[path: keys] ?? .null
+                })
         }
         if !columns.contains(where: { $0.name == "Age" }) {
             columns.append(TableColumn("Age") { $0[path: ["metadata", "creationTimestamp"]] ?? .null })

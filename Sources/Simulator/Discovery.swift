@@ -3,8 +3,10 @@ import KubeModels
 /// Discovery documents in both shapes: aggregated (kubectl 1.26+) and legacy (typed clients).
 enum Discovery {
     static func legacyVersions() -> JSONValue {
-        ["kind": "APIVersions", "versions": ["v1"],
-         "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"]]]
+        [
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"]],
+        ]
     }
 
     static func groupVersions(_ types: [ResourceType]) -> [(group: String, versions: [String])] {
@@ -33,8 +35,10 @@ enum Discovery {
             resources.append(entry)
             for sub in type.subresources {
                 let (kind, verbs) = subresourceShape(sub, type)
-                resources.append(["name": .string("\(type.resource)/\(sub)"), "singularName": "", "namespaced": .bool(type.namespaced),
-                    "kind": .string(kind), "verbs": .array(verbs.map { .string($0) })])
+                resources.append([
+                    "name": .string("\(type.resource)/\(sub)"), "singularName": "", "namespaced": .bool(type.namespaced),
+                    "kind": .string(kind), "verbs": .array(verbs.map { .string($0) }),
+                ])
             }
         }
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
@@ -70,12 +74,18 @@ enum Discovery {
                     if !type.shortNames.isEmpty { entry["shortNames"] = .array(type.shortNames.map { .string($0) }) }
                     if !type.categories.isEmpty { entry["categories"] = .array(type.categories.map { .string($0) }) }
                     if !type.subresources.isEmpty {
-                        entry["subresources"] = .array(type.subresources.map { sub in
-                            let (kind, verbs) = subresourceShape(sub, type)
-                            return ["subresource": .string(sub),
-                                    "responseKind": ["group": .string(sub == "exec" || sub == "log" ? "" : type.group), "version": .string(type.version), "kind": .string(kind)],
-                                    "verbs": .array(verbs.map { .string($0) })]
-                        })
+                        entry["subresources"] = .array(
+                            type.subresources.map { sub in
+                                let (kind, verbs) = subresourceShape(sub, type)
+                                return [
+                                    "subresource": .string(sub),
+                                    "responseKind": [
+                                        "group": .string(sub == "exec" || sub == "log" ? "" : type.group), "version": .string(type.version),
+                                        "kind": .string(kind),
+                                    ],
+                                    "verbs": .array(verbs.map { .string($0) }),
+                                ]
+                            })
                     }
                     return entry
                 }
@@ -105,8 +115,8 @@ enum OpenAPIDocuments {
     /// Changes when the set of kinds in a group-version changes, so kubectl's cache refreshes.
     static func hash(_ key: String, _ types: [ResourceType]) -> String {
         let names = types.filter { self.key(group: $0.group, version: $0.version) == key }.map(\.kind).sorted().joined(separator: ",")
-        var value: UInt64 = 1469598103934665603
-        for byte in names.utf8 { value = (value ^ UInt64(byte)) &* 1099511628211 }
+        var value: UInt64 = 1_469_598_103_934_665_603
+        for byte in names.utf8 { value = (value ^ UInt64(byte)) &* 1_099_511_628_211 }
         return String(value, radix: 16, uppercase: true)
     }
 
@@ -123,15 +133,19 @@ enum OpenAPIDocuments {
                 ["name": "fieldManager", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
                 ["name": "dryRun", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
             ]
-            let operation: JSONValue = ["x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch", "parameters": .array(parameters),
-                "responses": ["200": ["description": "OK"]]]
+            let operation: JSONValue = [
+                "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch", "parameters": .array(parameters),
+                "responses": ["200": ["description": "OK"]],
+            ]
             paths["\(prefix)/\(type.resource)/{name}"] = ["patch": operation]
             let schemaName = "\(type.group.isEmpty ? "io.k8s.api.core" : type.group).\(type.version).\(type.kind)"
             var schema: JSONValue = type.schema ?? ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
             schema["x-kubernetes-group-version-kind"] = .array([gvk])
             schemas[schemaName] = schema
         }
-        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": .string(APIHandler.serverVersion.gitVersion)],
-            "paths": .object(paths), "components": ["schemas": .object(schemas)]]
+        return [
+            "openapi": "3.0.0", "info": ["title": "Kubernetes", "version": .string(APIHandler.serverVersion.gitVersion)],
+            "paths": .object(paths), "components": ["schemas": .object(schemas)],
+        ]
     }
 }

@@ -29,8 +29,11 @@ enum ExecWebSocket {
         else { return .dontUpgrade }
         let headers = Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
         guard let user = await SimulatorServer.authenticate(headers: headers, channel: channel, access: cluster.access, token: token, tls: tls),
-            await RBACAuthorizer.check(user, .init(verb: "create", group: "", resource: "pods", subresource: path.subresource,
-                namespace: namespace, name: podName), store: cluster.store) == nil
+            await RBACAuthorizer.check(
+                user,
+                .init(
+                    verb: "create", group: "", resource: "pods", subresource: path.subresource,
+                    namespace: namespace, name: podName), store: cluster.store) == nil
         else { return .dontUpgrade }
         let offered = (headers["sec-websocket-protocol"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let chosen = protocols.first(where: offered.contains) else { return .dontUpgrade }
@@ -44,7 +47,8 @@ enum ExecWebSocket {
         let runtime = cluster.runtime
         let v5 = chosen.hasPrefix("v5")
         let handler: WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context> = { inbound, outbound, _ in
-            try await serve(inbound: inbound, outbound: outbound, runtime: runtime, namespace: namespace, pod: podName,
+            try await serve(
+                inbound: inbound, outbound: outbound, runtime: runtime, namespace: namespace, pod: podName,
                 container: container, command: command, stdin: wantsStdin, v5: v5)
         }
         return .upgrade(fields, handler)

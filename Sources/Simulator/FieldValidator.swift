@@ -15,8 +15,10 @@ enum FieldValidator {
         "ConfigMap": ["data", "binaryData", "immutable"],
         "Secret": ["data", "stringData", "type", "immutable"],
         "ServiceAccount": ["secrets", "imagePullSecrets", "automountServiceAccountToken"],
-        "Event": ["involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type", "eventTime",
-                  "series", "action", "related", "reportingComponent", "reportingInstance"],
+        "Event": [
+            "involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type", "eventTime",
+            "series", "action", "related", "reportingComponent", "reportingInstance",
+        ],
         "StorageClass": ["provisioner", "parameters", "reclaimPolicy", "mountOptions", "allowVolumeExpansion", "volumeBindingMode", "allowedTopologies"],
         "Role": ["rules"], "ClusterRole": ["rules", "aggregationRule"],
         "RoleBinding": ["subjects", "roleRef"], "ClusterRoleBinding": ["subjects", "roleRef"],

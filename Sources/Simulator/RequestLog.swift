@@ -104,7 +104,9 @@ public actor FaultInjector {
 
     /// The rule that fires for this request, consuming one of its uses.
     func match(verb: String, resource: String) -> Rule? {
-        guard let index = rules.firstIndex(where: { ($0.verb == nil || $0.verb == verb) && ($0.resource == nil || $0.resource == resource) && $0.remaining > 0 }) else {
+        guard
+            let index = rules.firstIndex(where: { ($0.verb == nil || $0.verb == verb) && ($0.resource == nil || $0.resource == resource) && $0.remaining > 0 })
+        else {
             return nil
         }
         rules[index].remaining -= 1

@@ -67,9 +67,10 @@ public struct TableColumn: Sendable {
     /// Computes the cell from the object.
     public var cell: @Sendable (JSONValue) -> JSONValue
 
-    public init(_ name: String, type: String = "string", format: String = "", priority: Int = 0, description: String = "",
-        cell: @escaping @Sendable (JSONValue) -> JSONValue)
-    {
+    public init(
+        _ name: String, type: String = "string", format: String = "", priority: Int = 0, description: String = "",
+        cell: @escaping @Sendable (JSONValue) -> JSONValue
+    ) {
         self.name = name
         self.type = type
         self.format = format

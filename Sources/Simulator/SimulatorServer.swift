@@ -45,7 +45,8 @@ public enum SimulatorServer {
             if let authority { clusterLines += "    certificate-authority-data: \(b64(authority.ca.certificatePEM))\n" }
             var users = "- name: token\n  user:\n    token: \(token)\n"
             if let authority {
-                users += "- name: admin\n  user:\n    client-certificate-data: \(b64(authority.client.certificatePEM))\n    client-key-data: \(b64(authority.client.privateKeyPEM))\n"
+                users +=
+                    "- name: admin\n  user:\n    client-certificate-data: \(b64(authority.client.certificatePEM))\n    client-key-data: \(b64(authority.client.privateKeyPEM))\n"
             }
             let chosen = authority == nil ? "token" : user
             return """
@@ -84,11 +85,12 @@ public enum SimulatorServer {
         }
         // The apiserver accepts large exec frames (kubectl sends stdin in 32 KiB chunks).
         let http1: @Sendable (@escaping HTTPChannelHandler.Responder) -> ForeignUpgradeChannel<HTTP1WebSocketUpgradeChannel> = { responder in
-            ForeignUpgradeChannel(base: HTTP1WebSocketUpgradeChannel(
-                responder: responder, configuration: .init(ws: .init(maxFrameSize: 1 << 20))
-            ) { head, channel, logger in
-                await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
-            })
+            ForeignUpgradeChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+                ) { head, channel, logger in
+                    await ExecWebSocket.shouldUpgrade(head, channel: channel, cluster: cluster, token: token, tls: options.tls)
+                })
         }
         let server: HTTPServerBuilder
         if let authority {
@@ -132,7 +134,9 @@ public enum SimulatorServer {
     }
 
     /// Authenticates, converts to the library-independent request, and back.
-    static func respond(_ request: Request, context: SimulatorRequestContext, handler: APIHandler, access: ClusterAccess, token: String, tls: Bool) async throws -> Response {
+    static func respond(_ request: Request, context: SimulatorRequestContext, handler: APIHandler, access: ClusterAccess, token: String, tls: Bool) async throws
+        -> Response
+    {
         let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
         let user = await authenticate(headers: headers, channel: context.channel, access: access, token: token, tls: tls)
         let body = try await request.body.collect(upTo: 64 << 20)
@@ -183,10 +187,11 @@ public enum SimulatorServer {
         // on another event loop, never to be touched from this one).
         let connection = channel.parent.flatMap { $0.parent == nil ? nil : $0 } ?? channel
         let http2 = connection !== channel
-        return (try? await connection.eventLoop.submit {
-            let tls = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
-            return (tls?.peerCertificate != nil, http2)
-        }.get()) ?? (false, http2)
+        return
+            (try? await connection.eventLoop.submit {
+                let tls = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+                return (tls?.peerCertificate != nil, http2)
+            }.get()) ?? (false, http2)
     }
 }
 

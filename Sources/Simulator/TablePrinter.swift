@@ -10,8 +10,10 @@ enum TablePrinter {
     static func table(_ type: ResourceType, objects: [JSONValue], includeObject: String?, now: Date) -> JSONValue {
         let columns = type.columns.isEmpty ? defaultColumns : type.columns
         let definitions: [JSONValue] = columns.map { column in
-            ["name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
-             "description": .string(column.description), "priority": .number(Double(column.priority))]
+            [
+                "name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
+                "description": .string(column.description), "priority": .number(Double(column.priority)),
+            ]
         }
         let rows: [JSONValue] = objects.map { object in
             let cells: [JSONValue] = columns.map { column in
@@ -43,7 +45,9 @@ enum TablePrinter {
         let formatter = ISO8601DateFormatter()
         guard let date = formatter.date(from: stamp) else { return "<unknown>" }
         let seconds = max(0, Int(now.timeIntervalSince(date)))
-        let minutes = seconds / 60, hours = seconds / 3600, days = seconds / 86_400
+        let minutes = seconds / 60
+        let hours = seconds / 3600
+        let days = seconds / 86_400
         switch seconds {
         case ..<120: return "\(seconds)s"
         case ..<600: return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s"

@@ -3,7 +3,11 @@ import KubeModels
 /// One event of a watch stream, as it travels on the wire: `{"type":..., "object":...}`.
 public struct WatchEvent: Sendable, Equatable {
     public enum EventType: String, Sendable {
-        case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
+        case added = "ADDED"
+        case modified = "MODIFIED"
+        case deleted = "DELETED"
+        case bookmark = "BOOKMARK"
+        case error = "ERROR"
     }
 
     public var type: EventType

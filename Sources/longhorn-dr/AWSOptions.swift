@@ -1,7 +1,7 @@
 import AWS
+import ArgumentParser
 import BackupstoreS3
 import ClusterExercise
-import ArgumentParser
 import DRCore
 import Foundation
 import KubeClient
@@ -45,7 +45,8 @@ struct AWSOptions: ParsableArguments {
         if let caFile {
             let path = (caFile as NSString).expandingTildeInPath
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw DRError(.usage, subject: "--ca-file \(caFile)", detail: "cannot be read as a PEM text file",
+                throw DRError(
+                    .usage, subject: "--ca-file \(caFile)", detail: "cannot be read as a PEM text file",
                     hint: "give the path of the endpoint's CA certificate in PEM form")
             }
             return text
@@ -57,7 +58,9 @@ struct AWSOptions: ParsableArguments {
 
 /// Reads a Longhorn backup-target credential Secret through the Kubernetes API.
 struct SecretOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read credentials (and AWS_ENDPOINTS, AWS_CERT, VIRTUAL_HOSTED_STYLE) from this Longhorn backup-target Secret.", valueName: "namespace/name"))
+    @Option(
+        help: ArgumentHelp(
+            "Read credentials (and AWS_ENDPOINTS, AWS_CERT, VIRTUAL_HOSTED_STYLE) from this Longhorn backup-target Secret.", valueName: "namespace/name"))
     var secret: String?
 
     @Option(help: "The kubeconfig to reach the cluster holding --secret.")

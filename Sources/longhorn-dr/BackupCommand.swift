@@ -92,7 +92,8 @@ struct BackupVerifyCommand: AsyncParsableCommand {
             endpoint: endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 },
             virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"], caPEM: try aws.caPEM(secret: secret),
             allowInsecureEndpoint: aws.allowInsecureEndpoint)
-        let verification = BackupVerification(volume: volume, backup: backup, file: file, parallelism: parallelism,
+        let verification = BackupVerification(
+            volume: volume, backup: backup, file: file, parallelism: parallelism,
             workDirectory: workDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })
         let progress = ProgressLine(label: "verifying \(volume)/\(backup ?? "newest backup")")
         var callback: (@Sendable (BackupReader.Progress) -> Void)?

@@ -3,9 +3,10 @@ import ClusterExercise
 import DRCore
 import Exercise
 import Foundation
+
 #if Simulator
-import SimulatedExercise
-import Simulator
+    import SimulatedExercise
+    import Simulator
 #endif
 
 struct ExerciseCommand: AsyncParsableCommand {
@@ -62,10 +63,12 @@ struct ExerciseCommand: AsyncParsableCommand {
             exerciseConfig = try ConfigLoader.loadExercise(try ConfigLoader.readFile(config), file: config)
         } else {
             // The plan's workload, with a smaller volume so the simulated run takes seconds.
-            exerciseConfig = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: sim}\nworkload: {size: 256Mi}\n", file: "(built-in simulate config)")
+            exerciseConfig = try ConfigLoader.loadExercise(
+                "kind: ExerciseConfig\ncluster: {name: sim}\nworkload: {size: 256Mi}\n", file: "(built-in simulate config)")
         }
         let stateDirectory = FileJournalStore.stateDirectory(configured: exerciseConfig.stateDirectory)
-        let journal = FileJournalStore(path: stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)\(simulate ? "-simulated" : "").journal.json"))
+        let journal = FileJournalStore(
+            path: stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)\(simulate ? "-simulated" : "").journal.json"))
         let runFolder = simulate ? simulateWorkRoot() : stateDirectory.appendingPathComponent("exercise-\(exerciseConfig.cluster.name)")
         let environment: ClusterExerciseEnvironment
         let confirmed: Bool
@@ -75,17 +78,20 @@ struct ExerciseCommand: AsyncParsableCommand {
             confirmed = true
         } else {
             confirmed = yes || confirmInteractively(exerciseConfig.cluster.name)
-            environment = ClusterExerciseEnvironment(config: exerciseConfig,
+            environment = ClusterExerciseEnvironment(
+                config: exerciseConfig,
                 provisioner: CommandProvisioner(config: exerciseConfig, workDirectory: runFolder, log: Terminal.note),
                 storeOpener: S3StoreOpener(config: exerciseConfig), workDirectory: runFolder, log: Terminal.note)
             Terminal.note("DR exercise on cluster \(exerciseConfig.cluster.name); journal \(journal.path.path)")
         }
-        let session = ExerciseSession(config: exerciseConfig, environment: environment, journal: journal,
+        let session = ExerciseSession(
+            config: exerciseConfig, environment: environment, journal: journal,
             options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
         let report = try await session.run()
         if simulate { try? FileManager.default.removeItem(at: runFolder) }
         print(report.consoleText())
-        let folder = reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        let folder =
+            reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? exerciseConfig.report.directory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? stateDirectory.appendingPathComponent("reports")
         try await session.publish(report, to: folder)
@@ -106,29 +112,33 @@ struct ExerciseCommand: AsyncParsableCommand {
 }
 
 #if Simulator
-extension ExerciseCommand {
-    static let defaultLonghorn = LonghornPersonality.default.description
-    static let faults = SimulatedClusterProvisioner.Fault.allCases.map(\.rawValue)
-    static func isLonghornVersion(_ text: String) -> Bool { LonghornPersonality(text) != nil }
+    extension ExerciseCommand {
+        static let defaultLonghorn = LonghornPersonality.default.description
+        static let faults = SimulatedClusterProvisioner.Fault.allCases.map(\.rawValue)
+        static func isLonghornVersion(_ text: String) -> Bool { LonghornPersonality(text) != nil }
 
-    /// The same phase code as a real run; only the cluster (simulated, started and destroyed in
-    /// this process) and the store (its folder) differ.
-    func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
-        let provisioner = SimulatedClusterProvisioner(config: config, personality: longhornVersion.flatMap(LonghornPersonality.init) ?? .default,
-            workRoot: runFolder, fault: simulateFault.flatMap(SimulatedClusterProvisioner.Fault.init(rawValue:)), log: Terminal.note)
-        return ClusterExerciseEnvironment(config: config, provisioner: provisioner, storeOpener: provisioner.storeOpener,
-            workDirectory: runFolder, log: Terminal.note)
+        /// The same phase code as a real run; only the cluster (simulated, started and destroyed in
+        /// this process) and the store (its folder) differ.
+        func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
+            let provisioner = SimulatedClusterProvisioner(
+                config: config, personality: longhornVersion.flatMap(LonghornPersonality.init) ?? .default,
+                workRoot: runFolder, fault: simulateFault.flatMap(SimulatedClusterProvisioner.Fault.init(rawValue:)), log: Terminal.note)
+            return ClusterExerciseEnvironment(
+                config: config, provisioner: provisioner, storeOpener: provisioner.storeOpener,
+                workDirectory: runFolder, log: Terminal.note)
+        }
     }
-}
 #else
-extension ExerciseCommand {
-    static let defaultLonghorn = "none in this build"
-    static let faults: [String] = []
-    static func isLonghornVersion(_ text: String) -> Bool { true }
+    extension ExerciseCommand {
+        static let defaultLonghorn = "none in this build"
+        static let faults: [String] = []
+        static func isLonghornVersion(_ text: String) -> Bool { true }
 
-    func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
-        throw DRError(.usage, subject: "--simulate", detail: "this build has no simulated cluster (it was built without the Simulator trait, as the in-cluster image is)",
-            hint: "run the simulated exercise from a default build: swift run longhorn-dr exercise --simulate")
+        func simulatedEnvironment(_ config: ExerciseConfig, runFolder: URL) throws -> ClusterExerciseEnvironment {
+            throw DRError(
+                .usage, subject: "--simulate",
+                detail: "this build has no simulated cluster (it was built without the Simulator trait, as the in-cluster image is)",
+                hint: "run the simulated exercise from a default build: swift run longhorn-dr exercise --simulate")
+        }
     }
-}
 #endif

@@ -36,9 +36,11 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A custom SSM endpoint (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL, then AWS).", valueName: "url"))
     var endpoint: String?
 
-    @Option(name: .customLong("allow-exec"), help: ArgumentHelp(
-        "Let the fetched kubeconfig's exec plugin with this program name run (e.g. aws); repeatable. Without it, exec plugins and local file references are refused.",
-        valueName: "program"))
+    @Option(
+        name: .customLong("allow-exec"),
+        help: ArgumentHelp(
+            "Let the fetched kubeconfig's exec plugin with this program name run (e.g. aws); repeatable. Without it, exec plugins and local file references are refused.",
+            valueName: "program"))
     var allowExec: [String] = []
 
     @OptionGroup var aws: AWSOptions
@@ -64,21 +66,26 @@ struct KubeconfigFetchCommand: AsyncParsableCommand {
         let credentials = try await aws.resolveCredentials(secret: nil)
         let endpointURL = try ssmEndpoint()
         let destination = (path as NSString).expandingTildeInPath
-        let fetched = try await KubeconfigResolver.fetchSSM(parameter: parameter, region: region, credentials: credentials, endpoint: endpointURL,
+        let fetched = try await KubeconfigResolver.fetchSSM(
+            parameter: parameter, region: region, credentials: credentials, endpoint: endpointURL,
             caPEM: try aws.caPEM(secret: nil), allowExec: allowExec, to: URL(fileURLWithPath: destination))
-        print("wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(fetched.version); "
-            + "contexts: \(fetched.contexts.joined(separator: ", "))")
+        print(
+            "wrote \(destination) (mode 0600) from SSM parameter \(parameter), version \(fetched.version); "
+                + "contexts: \(fetched.contexts.joined(separator: ", "))")
     }
 
     private func ssmEndpoint() throws -> URL? {
         let environment = ProcessInfo.processInfo.environment
-        let text = endpoint ?? [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]]
+        let text =
+            endpoint
+            ?? [environment["AWS_ENDPOINT_URL_SSM"], environment["AWS_ENDPOINT_URL"]]
             .compactMap { $0 }.first { !$0.isEmpty }
         guard let text else { return nil }
         guard let url = URL(string: text), url.host() != nil else {
             throw DRError(.usage, subject: "SSM endpoint \"\(text)\"", detail: "is not a URL", hint: "write it as https://host[:port]")
         }
-        if let warning = try EndpointPolicy.require(text, carrying: "the decrypted kubeconfig and your AWS signature", allowInsecure: aws.allowInsecureEndpoint) {
+        if let warning = try EndpointPolicy.require(text, carrying: "the decrypted kubeconfig and your AWS signature", allowInsecure: aws.allowInsecureEndpoint)
+        {
             Terminal.note(warning)
         }
         return url

@@ -19,7 +19,7 @@ struct LonghornDR: AsyncParsableCommand {
             KubeconfigCommand.self, PreflightCommand.self,
         ]
         #if Simulator
-        commands.append(SimCommand.self)
+            commands.append(SimCommand.self)
         #endif
         return commands
     }

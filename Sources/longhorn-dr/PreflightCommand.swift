@@ -44,11 +44,18 @@ struct PreflightCommand: AsyncParsableCommand {
     func run() async throws {
         let checks = await runChecks()
         if json {
-            let rows: [JSONValue] = checks.map { ["name": .string($0.name), "outcome": .string($0.outcome.rawValue.lowercased()), "detail": .string($0.detail)] }
+            let rows: [JSONValue] = checks.map {
+                ["name": .string($0.name), "outcome": .string($0.outcome.rawValue.lowercased()), "detail": .string($0.detail)]
+            }
             print(JSONValue.object(["checks": .array(rows), "ok": .bool(!checks.contains { $0.outcome == .fail })]).jsonText)
         } else {
             for check in checks {
-                let mark = switch check.outcome { case .ok: "ok  "; case .fail: "FAIL"; case .note: "note" }
+                let mark =
+                    switch check.outcome {
+                    case .ok: "ok  "
+                    case .fail: "FAIL"
+                    case .note: "note"
+                    }
                 print("\(mark) \(check.name): \(check.detail)")
             }
         }
@@ -59,7 +66,9 @@ struct PreflightCommand: AsyncParsableCommand {
     }
 
     func runChecks() async -> [ClusterPreflight.Check] {
-        await ClusterPreflight(kubeconfig: kubeconfig, context: context, longhornNamespace: longhornNamespace, backupTarget: backupTarget,
-            limit: DurationText.parse(timeout) ?? .seconds(60)).run()
+        await ClusterPreflight(
+            kubeconfig: kubeconfig, context: context, longhornNamespace: longhornNamespace, backupTarget: backupTarget,
+            limit: DurationText.parse(timeout) ?? .seconds(60)
+        ).run()
     }
 }

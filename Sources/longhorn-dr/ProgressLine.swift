@@ -29,7 +29,8 @@ final class ProgressLine: Sendable {
         let seconds = (now - started).seconds
         let mib = Double(progress.bytesDone) / 1_048_576
         let rate = seconds > 0 ? mib / seconds : 0
-        let line = "\r\(label): \(progress.blocksDone)/\(progress.blocksTotal) blocks, "
+        let line =
+            "\r\(label): \(progress.blocksDone)/\(progress.blocksTotal) blocks, "
             + String(format: "%.0f MiB, %.1f MiB/s ", mib, rate)
         FileHandle.standardError.write(Data(line.utf8))
     }

@@ -37,7 +37,8 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
         let cluster = try Terminal.loadCluster(kubeconfig: kubeconfig, context: context)
-        Terminal.note("longhorn-dr \(BuildInfo.version) restore: \(restoreConfig.volumes.count) volume(s) from \(config), API server \(cluster.server.absoluteString)")
+        Terminal.note(
+            "longhorn-dr \(BuildInfo.version) restore: \(restoreConfig.volumes.count) volume(s) from \(config), API server \(cluster.server.absoluteString)")
         let outcomes = try await KubeClient.withClient(cluster) { client in
             let longhorn = try await LonghornClient.connect(kube: client, namespace: restoreConfig.longhornNamespace)
             let port = LonghornRestorePort(longhorn: longhorn)

@@ -137,8 +137,14 @@ struct AWSCredentialChainTests {
     func providedSource() throws {
         let credentials = try chain(
             ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"],
-            sources: [.provider(FixedProvider(result: .success(AWSCredentials(accessKeyID: "AKIAPROVIDED", secretAccessKey: "provided",
-                source: "test provider")))), .environment]
+            sources: [
+                .provider(
+                    FixedProvider(
+                        result: .success(
+                            AWSCredentials(
+                                accessKeyID: "AKIAPROVIDED", secretAccessKey: "provided",
+                                source: "test provider")))), .environment,
+            ]
         ).resolveCredentials()
         #expect(credentials.accessKeyID == "AKIAPROVIDED")
         #expect(credentials.source == "test provider")
@@ -148,8 +154,11 @@ struct AWSCredentialChainTests {
 
     @Test("when nothing yields credentials the error lists every source and why")
     func nothingFound() {
-        let emptySecret = FixedProvider(result: .failure(AWSError(code: .noCredentials, subject: "Secret longhorn-system/role-only",
-            detail: "has neither AWS_ACCESS_KEY_ID nor AWS_SECRET_ACCESS_KEY (it names AWS_IAM_ROLE_ARN)")))
+        let emptySecret = FixedProvider(
+            result: .failure(
+                AWSError(
+                    code: .noCredentials, subject: "Secret longhorn-system/role-only",
+                    detail: "has neither AWS_ACCESS_KEY_ID nor AWS_SECRET_ACCESS_KEY (it names AWS_IAM_ROLE_ARN)")))
         let error = #expect(throws: AWSError.self) {
             try chain(
                 ["AWS_PROFILE": "missing"],

@@ -117,10 +117,22 @@ struct AWSErrorTests {
     @Test(
         "JSON error variants",
         arguments: [
-            (#"{"__type":"AccessDeniedException","Message":"User is not authorized"}"#, nil, AWSError.Code.accessDeniedException, "AccessDeniedException: User is not authorized"),
-            (#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#, nil, .unrecognizedClientException, "UnrecognizedClientException: The security token"),
-            (#"{"__type":"InvalidSignatureException","message":"Signature expired"}"#, nil, .invalidSignatureException, "InvalidSignatureException: Signature expired"),
-            (#"{"message":"throttled"}"#, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/", .throttlingException, "ThrottlingException: throttled"),
+            (
+                #"{"__type":"AccessDeniedException","Message":"User is not authorized"}"#, nil, AWSError.Code.accessDeniedException,
+                "AccessDeniedException: User is not authorized"
+            ),
+            (
+                #"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#, nil,
+                .unrecognizedClientException, "UnrecognizedClientException: The security token"
+            ),
+            (
+                #"{"__type":"InvalidSignatureException","message":"Signature expired"}"#, nil, .invalidSignatureException,
+                "InvalidSignatureException: Signature expired"
+            ),
+            (
+                #"{"message":"throttled"}"#, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/", .throttlingException,
+                "ThrottlingException: throttled"
+            ),
         ] as [(String, String?, AWSError.Code, String)]
     )
     func jsonVariants(body: String, header: String?, code: AWSError.Code, detail: String) {

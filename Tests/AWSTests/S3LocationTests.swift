@@ -84,18 +84,33 @@ struct S3AddressingTests {
         "object URL for key 'backupstore/volumes/ab/cd/pvc 1/volume.cfg'",
         arguments: [
             Row(bucket: "backups", expectedURL: "https://backups.s3.eu-west-1.amazonaws.com/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(virtualHostedStyle: "false", bucket: "backups", expectedURL: "https://s3.eu-west-1.amazonaws.com/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(virtualHostedStyle: "garbage", bucket: "backups", expectedURL: "https://backups.s3.eu-west-1.amazonaws.com/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                virtualHostedStyle: "false", bucket: "backups",
+                expectedURL: "https://s3.eu-west-1.amazonaws.com/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                virtualHostedStyle: "garbage", bucket: "backups",
+                expectedURL: "https://backups.s3.eu-west-1.amazonaws.com/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
             // Names that cannot be a TLS host label fall back to path style.
             Row(bucket: "my.backups", expectedURL: "https://s3.eu-west-1.amazonaws.com/my.backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
             Row(bucket: "Legacy_Bucket", expectedURL: "https://s3.eu-west-1.amazonaws.com/Legacy_Bucket/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
             // A custom endpoint is path style unless VIRTUAL_HOSTED_STYLE says "true".
-            Row(endpoint: "http://minio.minio.svc:9000", bucket: "backups", expectedURL: "http://minio.minio.svc:9000/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(endpoint: "http://minio.minio.svc:9000/", virtualHostedStyle: "true", bucket: "backups", expectedURL: "http://backups.minio.minio.svc:9000/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(endpoint: "https://objects.example.com", virtualHostedStyle: "false", bucket: "backups", expectedURL: "https://objects.example.com/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(endpoint: "objects.example.com:8443", bucket: "backups", expectedURL: "https://objects.example.com:8443/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(endpoint: "https://gw.example.com/s3/", bucket: "backups", expectedURL: "https://gw.example.com/s3/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
-            Row(endpoint: "http://[fd00::1]:9000", bucket: "backups", expectedURL: "http://[fd00::1]:9000/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "http://minio.minio.svc:9000", bucket: "backups",
+                expectedURL: "http://minio.minio.svc:9000/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "http://minio.minio.svc:9000/", virtualHostedStyle: "true", bucket: "backups",
+                expectedURL: "http://backups.minio.minio.svc:9000/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "https://objects.example.com", virtualHostedStyle: "false", bucket: "backups",
+                expectedURL: "https://objects.example.com/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "objects.example.com:8443", bucket: "backups",
+                expectedURL: "https://objects.example.com:8443/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "https://gw.example.com/s3/", bucket: "backups",
+                expectedURL: "https://gw.example.com/s3/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
+            Row(
+                endpoint: "http://[fd00::1]:9000", bucket: "backups", expectedURL: "http://[fd00::1]:9000/backups/backupstore/volumes/ab/cd/pvc%201/volume.cfg"),
         ]
     )
     func objectURL(row: Row) throws {

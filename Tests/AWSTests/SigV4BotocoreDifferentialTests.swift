@@ -79,47 +79,47 @@ struct SigV4BotocoreDifferentialTests {
     // MARK: - The Python side
 
     static let botocoreScript = #"""
-    import base64, datetime, json, sys, types
-    try:
-        import botocore, botocore.auth, botocore.awsrequest, botocore.credentials
-    except Exception as exc:
-        sys.stderr.write("BOTOCORE_IMPORT_FAILED: %r\n" % (exc,))
-        sys.exit(3)
+        import base64, datetime, json, sys, types
+        try:
+            import botocore, botocore.auth, botocore.awsrequest, botocore.credentials
+        except Exception as exc:
+            sys.stderr.write("BOTOCORE_IMPORT_FAILED: %r\n" % (exc,))
+            sys.exit(3)
 
-    batch = json.load(sys.stdin)
-    fixed = datetime.datetime.strptime(batch["timestamp"], "%Y%m%dT%H%M%SZ")
-    # add_auth() asks this module-level function for "now"; pin it.
-    botocore.auth.get_current_datetime = lambda *args, **kwargs: fixed
+        batch = json.load(sys.stdin)
+        fixed = datetime.datetime.strptime(batch["timestamp"], "%Y%m%dT%H%M%SZ")
+        # add_auth() asks this module-level function for "now"; pin it.
+        botocore.auth.get_current_datetime = lambda *args, **kwargs: fixed
 
-    results = []
-    for case in batch["cases"]:
-        creds = botocore.credentials.Credentials(case["accessKey"], case["secretKey"], case.get("token"))
-        cls = botocore.auth.S3SigV4Auth if case["service"] == "s3" else botocore.auth.SigV4Auth
-        signer = cls(creds, case["service"], case["region"])
-        seen = {}
-        original = signer.string_to_sign
-        def capture(request, canonical_request, original=original, seen=seen):
-            seen["canonical"] = canonical_request
-            return original(request, canonical_request)
-        signer.string_to_sign = capture
-        request = botocore.awsrequest.AWSRequest(
-            method=case["method"],
-            url=case["url"],
-            data=base64.b64decode(case["body"]),
-            params=[(name, value) for name, value in case["query"]],
-        )
-        for name, value in case["headers"]:
-            request.headers[name] = value  # HTTPHeaders appends, so repeated names stay repeated
-        if case["unsignedPayload"]:
-            request.context["client_config"] = types.SimpleNamespace(s3={"payload_signing_enabled": False})
-        signer.add_auth(request)
-        results.append({
-            "authorization": request.headers["Authorization"],
-            "amzDate": request.headers["X-Amz-Date"],
-            "canonicalRequest": seen.get("canonical", ""),
-        })
-    json.dump(results, sys.stdout)
-    """#
+        results = []
+        for case in batch["cases"]:
+            creds = botocore.credentials.Credentials(case["accessKey"], case["secretKey"], case.get("token"))
+            cls = botocore.auth.S3SigV4Auth if case["service"] == "s3" else botocore.auth.SigV4Auth
+            signer = cls(creds, case["service"], case["region"])
+            seen = {}
+            original = signer.string_to_sign
+            def capture(request, canonical_request, original=original, seen=seen):
+                seen["canonical"] = canonical_request
+                return original(request, canonical_request)
+            signer.string_to_sign = capture
+            request = botocore.awsrequest.AWSRequest(
+                method=case["method"],
+                url=case["url"],
+                data=base64.b64decode(case["body"]),
+                params=[(name, value) for name, value in case["query"]],
+            )
+            for name, value in case["headers"]:
+                request.headers[name] = value  # HTTPHeaders appends, so repeated names stay repeated
+            if case["unsignedPayload"]:
+                request.context["client_config"] = types.SimpleNamespace(s3={"payload_signing_enabled": False})
+            signer.add_auth(request)
+            results.append({
+                "authorization": request.headers["Authorization"],
+                "amzDate": request.headers["X-Amz-Date"],
+                "canonicalRequest": seen.get("canonical", ""),
+            })
+        json.dump(results, sys.stdout)
+        """#
 }
 
 // MARK: - Wire format
@@ -361,4 +361,3 @@ enum PythonRunner {
         return try JSONDecoder().decode(Output.self, from: output)
     }
 }
-

@@ -120,10 +120,12 @@ enum SuiteFacts {
         ),
         vector(
             "get-vanilla-query-unreserved",
-            query: [.init(
-                "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-                "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-            )],
+            query: [
+                .init(
+                    "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                    "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                )
+            ],
             canonicalRequest: """
                 GET
                 /

@@ -38,9 +38,11 @@ struct LonghornBackupSecretTests {
 
     @Test("a Secret as the API sends it: base64 decoded, a damaged value refused (not left out), naming the key")
     func base64Data() throws {
-        let secret = try LonghornBackupSecret(name: "ns/s", base64Data: [
-            "AWS_ACCESS_KEY_ID": Data("AKIAVALUE\n".utf8).base64EncodedString(), "AWS_SECRET_ACCESS_KEY": Data("verysecret".utf8).base64EncodedString(),
-        ])
+        let secret = try LonghornBackupSecret(
+            name: "ns/s",
+            base64Data: [
+                "AWS_ACCESS_KEY_ID": Data("AKIAVALUE\n".utf8).base64EncodedString(), "AWS_SECRET_ACCESS_KEY": Data("verysecret".utf8).base64EncodedString(),
+            ])
         #expect(try secret.credentials().accessKeyID == "AKIAVALUE")
         let error = #expect(throws: AWSError.self) {
             try LonghornBackupSecret(name: "ns/s", base64Data: ["AWS_ACCESS_KEY_ID": "QUtJQV", "AWS_SECRET_ACCESS_KEY": "not base64!"])
@@ -71,7 +73,8 @@ struct LonghornBackupSecretTests {
     }
 
     @Test func aLonghornSecretShowsKeyNamesOnly() {
-        let secret = LonghornBackupSecret(name: "longhorn-system/s3", stringData: ["AWS_ACCESS_KEY_ID": "AKIAVALUE", "AWS_SECRET_ACCESS_KEY": "verysecretvalue"])
+        let secret = LonghornBackupSecret(
+            name: "longhorn-system/s3", stringData: ["AWS_ACCESS_KEY_ID": "AKIAVALUE", "AWS_SECRET_ACCESS_KEY": "verysecretvalue"])
         var dumped = ""
         dump(secret, to: &dumped)
         for text in ["\(secret)", String(reflecting: secret), dumped] {
@@ -82,9 +85,11 @@ struct LonghornBackupSecretTests {
 
     @Test("a Secret as a source of the credential chain, tried where it is listed")
     func secretAsChainSource() throws {
-        let secret = LonghornBackupSecret(name: "longhorn-system/s3-secret",
+        let secret = LonghornBackupSecret(
+            name: "longhorn-system/s3-secret",
             stringData: ["AWS_ACCESS_KEY_ID": "AKIASECRET\n", "AWS_SECRET_ACCESS_KEY": "secretFromSecret\n"])
-        let chain = AWSCredentialChain(environment: .inMemory(variables: ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"], files: [:]),
+        let chain = AWSCredentialChain(
+            environment: .inMemory(variables: ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"], files: [:]),
             sources: [.provider(secret), .environment])
         let credentials = try chain.resolveCredentials()
         #expect(credentials.accessKeyID == "AKIASECRET" && credentials.secretAccessKey == "secretFromSecret")

@@ -96,7 +96,9 @@ struct BackupCorruptionTests {
     @Test("a cfg padded far past what its volume needs is refused before it is parsed", arguments: ["volume", "backup"])
     func oversizedConfig(which: String) async throws {
         let (fixture, _) = try await Self.makeBackup(.lz4)
-        let key = which == "volume" ? fixture.layout.volumeConfigKey(Self.volume)
+        let key =
+            which == "volume"
+            ? fixture.layout.volumeConfigKey(Self.volume)
             : fixture.layout.backupConfigKey(volume: Self.volume, backup: Self.backup)
         // Trailing whitespace keeps it valid JSON: only the size cap can refuse it.
         try await fixture.store.put(key, data: try await fixture.store.get(key) + Data(repeating: 0x20, count: 2 << 20))

@@ -51,7 +51,7 @@ struct ConfigTests {
             (#""X":1"#, .gzip),
         ])
     func volumeCompression(field: String, expected: CompressionMethod) throws {
-        let json = #"{"Name":"v","Size":"4194304","#+field+#","DataEngine":"","StorageClassName":"longhorn"}"#
+        let json = #"{"Name":"v","Size":"4194304","# + field + #","DataEngine":"","StorageClassName":"longhorn"}"#
         let volume = try VolumeConfig.parse(Data(json.utf8), key: "k")
         #expect(volume.compressionMethod == expected)
         #expect(volume.dataEngine == "v1")
@@ -81,10 +81,11 @@ struct ConfigTests {
         #expect(!backup.isInProgress)
         #expect(backup.compressionMethod == .lz4)
         #expect(try backup.blockSize() == 16 * 1024 * 1024)
-        #expect(backup.blocks == [
-            BlockMapping(offset: 0, blockChecksum: Self.checksumA),
-            BlockMapping(offset: 16_777_216, blockChecksum: Self.checksumB),
-        ])
+        #expect(
+            backup.blocks == [
+                BlockMapping(offset: 0, blockChecksum: Self.checksumA),
+                BlockMapping(offset: 16_777_216, blockChecksum: Self.checksumB),
+            ])
         #expect(String(decoding: backup.backupstoreJSON(), as: UTF8.self) == Self.backupJSON)
     }
 

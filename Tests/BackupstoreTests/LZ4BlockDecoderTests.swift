@@ -17,7 +17,8 @@ struct LZ4BlockDecoderTests {
         let history = (0..<offset).map { UInt8(0x61 + $0) }  // "abc…": every period visibly different
         // Short (fixed moves), around the 64-byte switch, and long (memmove doubling) lengths.
         for length in [4, 5, 7, 8, 9, 15, 16, 17, 18, 19, 31, 32, 33, 63, 64, 65, 100, 1000, 70_000] {
-            let block = LZ4Blocks.sequence(literals: history, offset: offset, matchLength: length)
+            let block =
+                LZ4Blocks.sequence(literals: history, offset: offset, matchLength: length)
                 + LZ4Blocks.lastLiterals([])
             let expected = (0..<(offset + length)).map { history[$0 % offset] }
             // Plenty of room after the output, and none at all (the exact copies near `limit`).
@@ -35,14 +36,16 @@ struct LZ4BlockDecoderTests {
     func matchEndsAtLimit() throws {
         let literals = Array("0123456789".utf8)
         for length in [4, 14, 18, 19, 40, 64, 65, 300] {
-            let block = LZ4Blocks.sequence(literals: literals, offset: 10, matchLength: length)
+            let block =
+                LZ4Blocks.sequence(literals: literals, offset: 10, matchLength: length)
                 + LZ4Blocks.lastLiterals([])
             let expected = (0..<(10 + length)).map { literals[$0 % 10] }
             #expect(try LZ4Blocks.decode(block, limit: expected.count) == expected, "length \(length)")
             #expect(LZ4Blocks.failure(block, limit: expected.count - 1) == .outputOverflow, "length \(length)")
         }
         // Non-overlapping (offset ≥ length) as well, and with an offset of 1 straight after one literal.
-        let copy = LZ4Blocks.sequence(literals: Array(repeating: 7, count: 40), offset: 40, matchLength: 40)
+        let copy =
+            LZ4Blocks.sequence(literals: Array(repeating: 7, count: 40), offset: 40, matchLength: 40)
             + LZ4Blocks.lastLiterals([])
         #expect(try LZ4Blocks.decode(copy, limit: 80) == Array(repeating: 7, count: 80))
         let run = LZ4Blocks.sequence(literals: [9], offset: 1, matchLength: 4) + LZ4Blocks.lastLiterals([])
@@ -63,7 +66,8 @@ struct LZ4BlockDecoderTests {
                 == .truncated("literal run passes the end of the block"))
         // Before a match whose length needs continuation bytes too (match code 15 + n).
         let offset = min(length, LZ4Block.maxOffset)
-        let block = LZ4Blocks.sequence(literals: literals, offset: offset, matchLength: length)
+        let block =
+            LZ4Blocks.sequence(literals: literals, offset: offset, matchLength: length)
             + LZ4Blocks.lastLiterals([1, 2, 3, 4, 5])
         var expected = literals
         for _ in 0..<length { expected.append(expected[expected.count - offset]) }

@@ -36,7 +36,8 @@ public struct CLIProcess {
         let binary = try binary().path
         // env -C: ProcessRunner has no working-directory option (posix_spawn's chdir action is
         // not reachable from Swift here), and the tests' relative paths start at the package root.
-        return try await TestTool.run("/usr/bin/env", ["-C", packageRoot.path, binary] + arguments,
+        return try await TestTool.run(
+            "/usr/bin/env", ["-C", packageRoot.path, binary] + arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 }
@@ -57,9 +58,12 @@ public enum TestTool {
     public static func run(
         _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> CLIProcess.Result {
-        let outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments, environment: environment,
-            standardInput: input))
-        return CLIProcess.Result(status: outcome.status, stdout: String(decoding: outcome.standardOutput, as: UTF8.self),
+        let outcome = try await ProcessRunner.run(
+            ProcessRequest(
+                executable: executable, arguments: arguments, environment: environment,
+                standardInput: input))
+        return CLIProcess.Result(
+            status: outcome.status, stdout: String(decoding: outcome.standardOutput, as: UTF8.self),
             stderr: String(decoding: outcome.standardError, as: UTF8.self))
     }
 

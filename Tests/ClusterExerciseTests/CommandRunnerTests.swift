@@ -67,8 +67,14 @@ import Testing
         run.cancel()
         // Bounded: with only the wrapper signalled, the call would wait for `sleep 300`.
         let ended = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await run.result; return true }
-            group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
+            group.addTask {
+                _ = await run.result
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(20))
+                return false
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
@@ -98,9 +104,11 @@ import Testing
     }
 
     @Test func commandLinesAreShownWithoutTheirSecrets() {
-        let argv = ["task", "tg:destroy-dev", "--", "-auto-approve", "--token", "s3cr3t-one", "--password=s3cr3t-two",
+        let argv = [
+            "task", "tg:destroy-dev", "--", "-auto-approve", "--token", "s3cr3t-one", "--password=s3cr3t-two",
             "VAULT_TOKEN=s3cr3t-three", "https://user:s3cr3t-four@git.lan/repo", "ghp0123456789abcdefghijklmnopqrstuvwxyzAB",
-            "PIDFILE=/tmp/x/stubborn.pid", "/home/operator/infrastructure/live/dev/nodes"]
+            "PIDFILE=/tmp/x/stubborn.pid", "/home/operator/infrastructure/live/dev/nodes",
+        ]
         let shown = CommandText.redacted(argv)
         for secret in ["s3cr3t-one", "s3cr3t-two", "s3cr3t-three", "s3cr3t-four", "ghp0123456789"] {
             #expect(!shown.contains(secret), "\(shown)")
@@ -203,7 +211,8 @@ import Testing
         }
         let aliveAfterRun = try await withThrowingTaskGroup(of: Bool?.self) { group in
             group.addTask {
-                try await CommandRunner.run(["sh", "-c", "setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $! > \"$1\"", "sh", marker.path], purpose: "rebuild")
+                try await CommandRunner.run(
+                    ["sh", "-c", "setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $! > \"$1\"", "sh", marker.path], purpose: "rebuild")
                 return daemon().map { kill($0, 0) == 0 }
             }
             group.addTask {

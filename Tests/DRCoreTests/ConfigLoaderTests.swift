@@ -15,7 +15,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
 
 @Suite struct ExerciseConfigTests {
     @Test func minimalConfigTakesThePlansDefaults() throws {
-        let config = try ConfigLoader.loadExercise("""
+        let config = try ConfigLoader.loadExercise(
+            """
             apiVersion: longhorn-dr/v1
             kind: ExerciseConfig
             cluster:
@@ -40,7 +41,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func awsAccessStoreEndpointTargetAndGraceAreRead() throws {
-        let config = try ConfigLoader.loadExercise("""
+        let config = try ConfigLoader.loadExercise(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             longhorn: {storeEndpoint: "https://minio.lan:9000"}
@@ -55,7 +57,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func awsCredentialsAndStoreEndpointAreChecked() {
-        let found = issues("""
+        let found = issues(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             longhorn: {storeEndpoint: "http://minio.lan:9000"}
@@ -63,7 +66,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
             """)
         #expect(found.contains { $0.path == "aws.credentials" && $0.message.contains("chain, aws-cli") })
         #expect(found.contains { $0.path == "longhorn.storeEndpoint" }, "clear-text http only to this machine")
-        let allowed = try? ConfigLoader.loadExercise("""
+        let allowed = try? ConfigLoader.loadExercise(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             longhorn: {storeEndpoint: "http://minio.lan:9000"}
@@ -73,7 +77,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func severalWorkloadsAreReadAndMustBeDistinct() throws {
-        let config = try ConfigLoader.loadExercise("""
+        let config = try ConfigLoader.loadExercise(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             workloads:
@@ -82,7 +87,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
             """, file: "t.yaml")
         #expect(config.workloads.map(\.volume) == ["photos", "pg-volume"])
         #expect(config.workloads[1].size.bytes == 2 << 30)
-        let found = issues("""
+        let found = issues(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             sentinel: {size: 2Mi}
@@ -101,7 +107,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func everyProblemIsReportedAtOnceWithLines() {
-        let found = issues("""
+        let found = issues(
+            """
             kind: ExerciseConfig
             cluster:
               name: Dev_Cluster
@@ -126,7 +133,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func commandGivenAsStringIsRefusedWithTheListForm() {
-        let found = issues("""
+        let found = issues(
+            """
             kind: ExerciseConfig
             cluster:
               name: dev
@@ -138,7 +146,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func defaultPhaseBudgetsAreCappedBySmallerTotal() throws {
-        let config = try ConfigLoader.loadExercise("""
+        let config = try ConfigLoader.loadExercise(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             budgets: {total: 5m}
@@ -162,7 +171,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
 
 @Suite struct RestoreConfigTests {
     @Test func volumesGetDefaults() throws {
-        let config = try ConfigLoader.loadRestore("""
+        let config = try ConfigLoader.loadRestore(
+            """
             kind: RestoreConfig
             volumes:
               - name: app-data
@@ -189,7 +199,8 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
     }
 
     @Test func configMapLinesPointIntoTheOuterFile() {
-        let found = issues("""
+        let found = issues(
+            """
             apiVersion: v1
             kind: ConfigMap
             metadata: {name: x}
@@ -237,11 +248,14 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
             longhornNamespace: "storage", backupTarget: "offsite", syncTimeout: .seconds(90), restoreTimeout: .seconds(3_600), concurrency: 7,
             skipFlag: .init(namespace: "ops", configMap: "flags", key: "skip"), statusConfigMap: "restore-status",
             volumes: [
-                .init(name: "photos", pvcNamespace: "apps", pvcName: "photos", size: ByteQuantity(bytes: 128 << 20), replicas: 2,
+                .init(
+                    name: "photos", pvcNamespace: "apps", pvcName: "photos", size: ByteQuantity(bytes: 128 << 20), replicas: 2,
                     storageClass: "longhorn-fast", fsType: .xfs, accessMode: .readWriteMany, restore: .latest, onMissingBackup: .fail),
-                .init(name: "pgdata", pvcNamespace: "db", pvcName: "data-postgres-0", size: ByteQuantity(bytes: 10 << 30), replicas: 3,
+                .init(
+                    name: "pgdata", pvcNamespace: "db", pvcName: "data-postgres-0", size: ByteQuantity(bytes: 10 << 30), replicas: 3,
                     storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOncePod, restore: .backup("backup-0123"), onMissingBackup: .fresh),
-                .init(name: "wiki", pvcNamespace: "wiki", pvcName: "wiki", size: ByteQuantity(bytes: 1 << 30), replicas: 1,
+                .init(
+                    name: "wiki", pvcNamespace: "wiki", pvcName: "wiki", size: ByteQuantity(bytes: 1 << 30), replicas: 1,
                     storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce,
                     restore: .asOf(Date(timeIntervalSince1970: 1_795_000_000)), onMissingBackup: .fresh),
             ])

@@ -1,16 +1,20 @@
-@testable import DRCore
 import Foundation
 import Testing
 
+@testable import DRCore
+
 @Suite struct RestoreDecisionTests {
     static func volume(onMissing: RestoreConfig.MissingBackupAction = .fresh) -> RestoreConfig.Volume {
-        RestoreConfig.Volume(name: "app-data", pvcNamespace: "app", pvcName: "app-data", size: ByteQuantity(bytes: 1 << 30), replicas: 3,
+        RestoreConfig.Volume(
+            name: "app-data", pvcNamespace: "app", pvcName: "app-data", size: ByteQuantity(bytes: 1 << 30), replicas: 3,
             storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce, restore: .latest, onMissingBackup: onMissing)
     }
     static let backup = BackupReference(name: "backup-1", url: "s3://b@r/?backup=backup-1&volume=app-data", snapshotCreatedAt: nil, volumeSize: 1 << 30)
     static let synced = VolumeObservation.Target.synced(at: Date(timeIntervalSince1970: 0))
 
-    static func observe(exists: Bool = false, skip: Bool = false, target: VolumeObservation.Target = synced, backups: VolumeObservation.Backups) -> VolumeObservation {
+    static func observe(exists: Bool = false, skip: Bool = false, target: VolumeObservation.Target = synced, backups: VolumeObservation.Backups)
+        -> VolumeObservation
+    {
         VolumeObservation(longhornVolumeExists: exists, skipFlagSet: skip, target: target, backups: backups)
     }
 
@@ -69,11 +73,15 @@ import Testing
         #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=fp", operatorConfirmed: true).isEmpty)
         #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=other", operatorConfirmed: true).count == 1)
         #expect(DestroyGate.problems(journal: ready, currentFingerprint: nil, operatorConfirmed: true).count == 1, "an unreadable uid is no match")
-        #expect(DestroyGate.problems(journal: ready, currentFingerprint: "https://10.0.0.9:6443 kube-system=fp", operatorConfirmed: true).isEmpty,
+        #expect(
+            DestroyGate.problems(journal: ready, currentFingerprint: "https://10.0.0.9:6443 kube-system=fp", operatorConfirmed: true).isEmpty,
             "the same cluster by another address")
         #expect(DestroyGate.problems(journal: ready, currentFingerprint: "kube-system=fp", operatorConfirmed: false).count == 1)
         let unverified = Self.finished(upTo: .backup)
-        #expect(DestroyGate.problems(journal: unverified, currentFingerprint: "kube-system=fp", operatorConfirmed: true).contains { $0.contains("read back from the store") })
+        #expect(
+            DestroyGate.problems(journal: unverified, currentFingerprint: "kube-system=fp", operatorConfirmed: true).contains {
+                $0.contains("read back from the store")
+            })
         var errored = Self.finished(upTo: .verifyBackupInStore)
         errored.phases[.backup]?.evidence["state"] = "Error"
         #expect(!DestroyGate.problems(journal: errored, currentFingerprint: "kube-system=fp", operatorConfirmed: true).isEmpty)

@@ -2,9 +2,10 @@ import DRCore
 import Testing
 
 @Suite struct ValueParsingTests {
-    @Test(arguments: [
-        ("90s", 90_000), ("10m", 600_000), ("1h30m", 5_400_000), ("500ms", 500), ("1.5m", 90_000), ("2d", 172_800_000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("90s", 90_000), ("10m", 600_000), ("1h30m", 5_400_000), ("500ms", 500), ("1.5m", 90_000), ("2d", 172_800_000),
+        ] as [(String, Int64)])
     func durations(text: String, millis: Int64) {
         #expect(DurationText.parse(text)?.milliseconds == millis)
     }
@@ -20,10 +21,11 @@ import Testing
         #expect(DurationText.format(.zero) == "0s")
     }
 
-    @Test(arguments: [
-        ("1Gi", 1_073_741_824), ("512Mi", 536_870_912), ("2G", 2_000_000_000), ("1073741824", 1_073_741_824),
-        ("1.5Gi", 1_610_612_736), ("64Ki", 65_536),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("1Gi", 1_073_741_824), ("512Mi", 536_870_912), ("2G", 2_000_000_000), ("1073741824", 1_073_741_824),
+            ("1.5Gi", 1_610_612_736), ("64Ki", 65_536),
+        ] as [(String, Int64)])
     func quantities(text: String, bytes: Int64) {
         #expect(ByteQuantity(parsing: text)?.bytes == bytes)
     }

@@ -26,26 +26,46 @@ import Testing
         Broken(name: "uppercase cluster name", yaml: exercise + "cluster: {name: Dev}\n", path: "cluster.name", line: 3),
         Broken(name: "empty destroy command", yaml: exercise + "cluster:\n  name: dev\n  destroy: []\n", path: "cluster.destroy", line: 5),
         Broken(name: "destroy as a shell string", yaml: exercise + "cluster:\n  name: dev\n  destroy: task tg:destroy-dev\n", path: "cluster.destroy", line: 5),
-        Broken(name: "two kubeconfig sources", yaml: exercise + "cluster:\n  name: dev\n  kubeconfig:\n    file: a.yaml\n    ssm: {parameter: /x/kubeconfig}\n", path: "cluster.kubeconfig", line: nil),
+        Broken(
+            name: "two kubeconfig sources", yaml: exercise + "cluster:\n  name: dev\n  kubeconfig:\n    file: a.yaml\n    ssm: {parameter: /x/kubeconfig}\n",
+            path: "cluster.kubeconfig", line: nil),
         Broken(name: "wrong type for size", yaml: exercise + "cluster: {name: dev}\nworkload:\n  size: [1Gi]\n", path: "workload.size", line: 5),
         Broken(name: "invalid namespace", yaml: exercise + "cluster: {name: dev}\nworkload:\n  namespace: DR_Exercise\n", path: "workload.namespace", line: 5),
         Broken(name: "relative mount path", yaml: exercise + "cluster: {name: dev}\nworkload:\n  mountPath: data\n", path: "workload.mountPath", line: 5),
         Broken(name: "absolute sentinel path", yaml: exercise + "cluster: {name: dev}\nsentinel:\n  file: /etc/passwd\n", path: "sentinel.file", line: 5),
         Broken(name: "zero total budget", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  total: 0s\n", path: "budgets.total", line: 5),
-        Broken(name: "negative phase budget", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  phases:\n    backup: -5m\n", path: "budgets.phases.backup", line: 6),
-        Broken(name: "phase budget over total", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  total: 30m\n  phases:\n    rebuild: 40m\n", path: "budgets.phases.rebuild", line: 7),
+        Broken(
+            name: "negative phase budget", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  phases:\n    backup: -5m\n", path: "budgets.phases.backup",
+            line: 6),
+        Broken(
+            name: "phase budget over total", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  total: 30m\n  phases:\n    rebuild: 40m\n",
+            path: "budgets.phases.rebuild", line: 7),
         Broken(name: "unknown phase", yaml: exercise + "cluster: {name: dev}\nbudgets:\n  phases:\n    restore: 5m\n", path: "budgets.phases.restore", line: 6),
-        Broken(name: "webhook not a URL", yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: hooks.example}\n", path: "notify.webhook.url", line: 5),
-        Broken(name: "clear-text webhook to another machine", yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: \"http://hooks.example/T0/secret-path\"}\n", path: "notify.webhook.url", line: 5),
-        Broken(name: "clear-text pushgateway to another machine", yaml: exercise + "cluster: {name: dev}\nmetrics:\n  pushgateway: http://pushgateway.lan:9091\n", path: "metrics.pushgateway", line: 5),
+        Broken(
+            name: "webhook not a URL", yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: hooks.example}\n", path: "notify.webhook.url", line: 5),
+        Broken(
+            name: "clear-text webhook to another machine",
+            yaml: exercise + "cluster: {name: dev}\nnotify:\n  webhook: {url: \"http://hooks.example/T0/secret-path\"}\n", path: "notify.webhook.url", line: 5),
+        Broken(
+            name: "clear-text pushgateway to another machine", yaml: exercise + "cluster: {name: dev}\nmetrics:\n  pushgateway: http://pushgateway.lan:9091\n",
+            path: "metrics.pushgateway", line: 5),
         Broken(name: "unknown report format", yaml: exercise + "cluster: {name: dev}\nreport:\n  formats: [json, html]\n", path: "report.formats[1]", line: 5),
         Broken(name: "duration without unit", yaml: restore + "syncTimeout: 600\nvolumes:\n" + volume, path: "syncTimeout", line: 3),
         Broken(name: "volumes missing", yaml: restore + "backupTarget: default\n", path: "volumes", line: nil),
-        Broken(name: "duplicate volume name", yaml: restore + "volumes:\n" + volume + "  - name: app-data\n    pvc: {namespace: app, name: other}\n    size: 1Gi\n", path: "volumes[1].name", line: 7),
-        Broken(name: "PVC declared twice", yaml: restore + "volumes:\n" + volume + "  - name: other\n    pvc: {namespace: app, name: app-data}\n    size: 1Gi\n", path: "volumes[1].pvc", line: 8),
-        Broken(name: "volume name over 40 characters", yaml: restore + "volumes:\n  - name: \(String(repeating: "a", count: 41))\n    pvc: {namespace: app, name: a}\n    size: 1Gi\n", path: "volumes[0].name", line: 4),
+        Broken(
+            name: "duplicate volume name",
+            yaml: restore + "volumes:\n" + volume + "  - name: app-data\n    pvc: {namespace: app, name: other}\n    size: 1Gi\n", path: "volumes[1].name",
+            line: 7),
+        Broken(
+            name: "PVC declared twice", yaml: restore + "volumes:\n" + volume + "  - name: other\n    pvc: {namespace: app, name: app-data}\n    size: 1Gi\n",
+            path: "volumes[1].pvc", line: 8),
+        Broken(
+            name: "volume name over 40 characters",
+            yaml: restore + "volumes:\n  - name: \(String(repeating: "a", count: 41))\n    pvc: {namespace: app, name: a}\n    size: 1Gi\n",
+            path: "volumes[0].name", line: 4),
         Broken(name: "zero replicas", yaml: restore + "volumes:\n" + volume + "    replicas: 0\n", path: "volumes[0].replicas", line: 7),
-        Broken(name: "unknown onMissingBackup", yaml: restore + "volumes:\n" + volume + "    onMissingBackup: skip\n", path: "volumes[0].onMissingBackup", line: 7),
+        Broken(
+            name: "unknown onMissingBackup", yaml: restore + "volumes:\n" + volume + "    onMissingBackup: skip\n", path: "volumes[0].onMissingBackup", line: 7),
         Broken(name: "bad as-of time", yaml: restore + "volumes:\n" + volume + "    restore: {asOf: yesterday}\n", path: "volumes[0].restore.asOf", line: 7),
         Broken(name: "Longhorn access mode spelling", yaml: restore + "volumes:\n" + volume + "    accessMode: rwo\n", path: "volumes[0].accessMode", line: 7),
         Broken(name: "unsupported fs type", yaml: restore + "volumes:\n" + volume + "    fsType: btrfs\n", path: "volumes[0].fsType", line: 7),

@@ -59,14 +59,17 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("exercise.yaml")
-        try Data("""
+        try Data(
+            """
             kind: ExerciseConfig
             cluster: {name: sim-multi}
             workloads:
               - {namespace: apps, deployment: photos, pvc: photos, size: 128Mi}
               - {namespace: db, deployment: postgres, pvc: pgdata, size: 128Mi}
-            """.utf8).write(to: config)
-        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path] + (fault.map { ["--simulate-fault", $0] } ?? []),
+            """.utf8
+        ).write(to: config)
+        let result = try await CLIProcess.run(
+            ["exercise", "--simulate", "--config", config.path] + (fault.map { ["--simulate-fault", $0] } ?? []),
             environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path])
         if fault == nil {
             #expect(result.status == 0, "\(result.stdout.suffix(3000)) \(result.stderr.suffix(2000))")
@@ -84,7 +87,8 @@ import Testing
     /// The config's `metrics` and `notify` outputs, delivered to a real HTTP server on loopback.
     static func deliveryConfig(_ folder: URL, port: Int) throws -> URL {
         let config = folder.appendingPathComponent("exercise.yaml")
-        try Data("""
+        try Data(
+            """
             kind: ExerciseConfig
             cluster: {name: sim-notify}
             workload: {size: 256Mi}
@@ -93,7 +97,8 @@ import Testing
               pushgateway: http://127.0.0.1:\(port)
             notify:
               webhook: {urlFromEnv: DR_TEST_WEBHOOK}
-            """.utf8).write(to: config)
+            """.utf8
+        ).write(to: config)
         return config
     }
 
@@ -105,7 +110,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.deliveryConfig(folder, port: server.port)
         let state = folder.appendingPathComponent("state")
-        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path],
+        let result = try await CLIProcess.run(
+            ["exercise", "--simulate", "--config", config.path],
             environment: ["XDG_STATE_HOME": state.path, "DR_TEST_WEBHOOK": "http://127.0.0.1:\(server.port)/hooks/T0/secret"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let prom = (try? String(contentsOf: folder.appendingPathComponent("dr.prom"), encoding: .utf8)) ?? ""
@@ -132,9 +138,12 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.deliveryConfig(folder, port: server.port)
-        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
-            environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
-                "DR_TEST_WEBHOOK": "http://127.0.0.1:\(server.port)/fail/T0/secret"])
+        let result = try await CLIProcess.run(
+            ["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
+            environment: [
+                "XDG_STATE_HOME": folder.appendingPathComponent("state").path,
+                "DR_TEST_WEBHOOK": "http://127.0.0.1:\(server.port)/fail/T0/secret",
+            ])
         #expect(result.status == 4, "the run's own verdict, not the delivery's")
         let prom = (try? String(contentsOf: folder.appendingPathComponent("dr.prom"), encoding: .utf8)) ?? ""
         #expect(prom.contains("longhorn_dr_exercise_success{cluster=\"sim-notify\"} 0"), "\(prom)")
@@ -151,7 +160,8 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try Self.deliveryConfig(folder, port: server.port)
-        let result = try await CLIProcess.run(["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
+        let result = try await CLIProcess.run(
+            ["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
             environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path, "DR_TEST_WEBHOOK": ""])
         #expect(result.stderr.contains("warning: notify.webhook (from $DR_TEST_WEBHOOK): the environment variable is not set"), "\(result.stderr.suffix(1500))")
         #expect(server.requests.allSatisfy { $0.method != "POST" })

@@ -49,9 +49,10 @@ actor ScriptedEnvironment: ExerciseEnvironment {
 
     init(clock: TestClock = TestClock()) { self.clock = clock }
 
-    func configure(restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
-        staleSnapshot: Bool = false, storeCheckOmitsSentinel: Bool = false)
-    {
+    func configure(
+        restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
+        staleSnapshot: Bool = false, storeCheckOmitsSentinel: Bool = false
+    ) {
         self.storeCheckOmitsSentinel = storeCheckOmitsSentinel
         self.staleSnapshot = staleSnapshot
         self.restoreWorks = restoreWorks
@@ -59,9 +60,10 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         self.storeCorrupt = storeCorrupt
         self.rebuildHangs = rebuildHangs
     }
-    func set(destroyDoesNothing: Bool = false, rebuildFindsAnotherCluster: Bool = false, bootstrapStartsFresh: Bool = false,
-        destroyFailures: Int = 0, destroyHangs: Bool = false, newerScheduledBackup: Bool = false)
-    {
+    func set(
+        destroyDoesNothing: Bool = false, rebuildFindsAnotherCluster: Bool = false, bootstrapStartsFresh: Bool = false,
+        destroyFailures: Int = 0, destroyHangs: Bool = false, newerScheduledBackup: Bool = false
+    ) {
         self.destroyDoesNothing = destroyDoesNothing
         self.rebuildFindsAnotherCluster = rebuildFindsAnotherCluster
         self.bootstrapStartsFresh = bootstrapStartsFresh
@@ -85,7 +87,10 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         guard apiUp else { throw StubFailure(message: "connection refused") }
         return fingerprint
     }
-    func setUpWorkloads() async throws -> [String: WorkloadSetup] { calls.append("setup"); return [:] }
+    func setUpWorkloads() async throws -> [String: WorkloadSetup] {
+        calls.append("setup")
+        return [:]
+    }
     func writeSentinel(_ bytes: Data, into workload: ExerciseConfig.Workload) async throws -> Data {
         calls.append("write")
         disks[workload.volume] = bytes
@@ -99,7 +104,8 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         runningBackups -= 1
         backedUp[workload.volume] = staleSnapshot ? Data() : disks[workload.volume] ?? Data()
         let state = backupErrorIn.contains(workload.volume) ? "Error" : backupState
-        return BackupEvidence(backupName: "backup-\(workload.volume)", url: "s3://b@r/?backup=backup-\(workload.volume)&volume=\(workload.volume)",
+        return BackupEvidence(
+            backupName: "backup-\(workload.volume)", url: "s3://b@r/?backup=backup-\(workload.volume)&volume=\(workload.volume)",
             state: state, snapshotCreatedAt: "2027-01-15T08:00:00Z", volume: workload.volume)
     }
     func verifyInStore(_ backup: BackupEvidence) async throws -> StoreCheckResult {
@@ -113,7 +119,8 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         calls.append("inventory")
         let own = "backup-\(workload.volume)"
         guard newerScheduledBackup else { return BackupInventory(backups: 1, newestBackup: own, newestBackupAt: "2027-01-15T08:00:00Z") }
-        return BackupInventory(backups: 2, newestBackup: "\(own)-scheduled", newestBackupAt: "2027-01-15T08:30:00Z",
+        return BackupInventory(
+            backups: 2, newestBackup: "\(own)-scheduled", newestBackupAt: "2027-01-15T08:30:00Z",
             newestScheduledBackup: "\(own)-scheduled", newestScheduledBackupAt: "2027-01-15T08:30:00Z")
     }
     func destroy() async throws {
@@ -157,7 +164,8 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         let volume = workload.volume
         if rebuildFindsAnotherCluster { return RestoredWorkload(restoreDecision: "restore", restoredFrom: "backup-0", restoreMessage: "") }
         let fresh = bootstrapStartsFresh || freshIn.contains(volume)
-        return RestoredWorkload(restoreDecision: fresh ? "fresh" : "restore",
+        return RestoredWorkload(
+            restoreDecision: fresh ? "fresh" : "restore",
             restoredFrom: fresh ? "" : (newerScheduledBackup ? "backup-\(volume)-scheduled" : "backup-\(volume)"), restoreMessage: "")
     }
     func readSentinel(from workload: ExerciseConfig.Workload) async throws -> Data {
@@ -184,7 +192,10 @@ actor MemoryJournal: JournalStore {
     var saves = 0
     init(_ journal: ExerciseJournal? = nil) { saved = journal }
     func load() async throws -> ExerciseJournal? { saved }
-    func save(_ journal: ExerciseJournal) async throws { saved = journal; saves += 1 }
+    func save(_ journal: ExerciseJournal) async throws {
+        saved = journal
+        saves += 1
+    }
 }
 
 @Suite struct ExerciseRunnerTests {
@@ -198,12 +209,15 @@ actor MemoryJournal: JournalStore {
         return config
     }
 
-    func run(_ environment: ScriptedEnvironment, journal: MemoryJournal = MemoryJournal(), confirmed: Bool = true, resume: Bool = false,
-        config: ExerciseConfig? = nil, budgetClock: any Clock<Duration> = ContinuousClock()) async throws -> ExerciseReport
-    {
+    func run(
+        _ environment: ScriptedEnvironment, journal: MemoryJournal = MemoryJournal(), confirmed: Bool = true, resume: Bool = false,
+        config: ExerciseConfig? = nil, budgetClock: any Clock<Duration> = ContinuousClock()
+    ) async throws -> ExerciseReport {
         let clock = environment.clock
-        return try await ExerciseRunner(config: config ?? Self.config(), environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }, clock: budgetClock).run()
+        return try await ExerciseRunner(
+            config: config ?? Self.config(), environment: environment, journalStore: journal,
+            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }, clock: budgetClock
+        ).run()
     }
 
     /// The runner alone owns budgets, on the clock it is given: an hour's budget runs out the
@@ -216,7 +230,10 @@ actor MemoryJournal: JournalStore {
         let running = Task { try await run(environment, config: config, budgetClock: budgets) }
         let started = ContinuousClock.now
         while await !environment.calls.contains("rebuild") {
-            guard ContinuousClock.now - started < .seconds(60) else { Issue.record("the run never reached rebuild"); break }
+            guard ContinuousClock.now - started < .seconds(60) else {
+                Issue.record("the run never reached rebuild")
+                break
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         budgets.advance(by: .seconds(3599))
@@ -377,12 +394,17 @@ actor MemoryJournal: JournalStore {
         journal.clusterFingerprint = "https://10.0.0.1:6443 kube-system=uid-1"  // an older version's form
         journal.complete(.backup, at: Date(), message: "", evidence: ["backup": "backup-1"])
         journal.begin(.rebuild, at: Date())
-        let same = RebuildProof.check(journal: journal, cluster: RebuiltCluster(clusterFingerprint: "kube-system=uid-1", restoreStartedAt: ""),
+        let same = RebuildProof.check(
+            journal: journal, cluster: RebuiltCluster(clusterFingerprint: "kube-system=uid-1", restoreStartedAt: ""),
             volumes: ["v": RestoredWorkload(restoreDecision: "", restoredFrom: "", restoreMessage: "")])
         #expect(same.notRebuilt.count == 2)
         #expect(same.notRestored.count == 1)
-        let good = RebuildProof.check(journal: journal, cluster: RebuiltCluster(clusterFingerprint: "kube-system=uid-2",
-            restoreStartedAt: ISO8601DateFormatter().string(from: Date())), volumes: ["v": RestoredWorkload(restoreDecision: "restore", restoredFrom: "backup-1", restoreMessage: "")])
+        let good = RebuildProof.check(
+            journal: journal,
+            cluster: RebuiltCluster(
+                clusterFingerprint: "kube-system=uid-2",
+                restoreStartedAt: ISO8601DateFormatter().string(from: Date())),
+            volumes: ["v": RestoredWorkload(restoreDecision: "restore", restoredFrom: "backup-1", restoreMessage: "")])
         #expect(good == RebuildProof.Problems())
     }
 
@@ -442,7 +464,8 @@ actor MemoryJournal: JournalStore {
     // MARK: - Several volumes
 
     static func threeVolumes() throws -> ExerciseConfig {
-        var config = try ConfigLoader.loadExercise("""
+        var config = try ConfigLoader.loadExercise(
+            """
             kind: ExerciseConfig
             cluster: {name: dev}
             sentinel: {size: 4Ki}
@@ -451,7 +474,8 @@ actor MemoryJournal: JournalStore {
               - {namespace: apps, deployment: notes, pvc: notes, volume: notes}
               - {namespace: db, deployment: postgres, pvc: pgdata, volume: pgdata}
             """, file: "three.yaml")
-        config.budgets = ExerciseConfig.Budgets(total: .seconds(7200), phases: Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, Duration.seconds(5)) }))
+        config.budgets = ExerciseConfig.Budgets(
+            total: .seconds(7200), phases: Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, Duration.seconds(5)) }))
         return config
     }
 

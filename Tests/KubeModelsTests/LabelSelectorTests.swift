@@ -76,7 +76,9 @@ struct LabelSelectorTests {
         ErrorCase(selector: "!k=v", message: "found '=', expected: ',' or 'end of string'", position: 2),
         ErrorCase(selector: "a=b c", message: "found 'c', expected: ',' or 'end of string'", position: 4),
         ErrorCase(selector: "a=(", message: "unable to parse requirement: found '(', expected: identifier", position: 2),
-        ErrorCase(selector: "k>x", message: #"unable to parse requirement: values[0]: Invalid value: "x": for 'Gt', 'Lt' operators, the value must be an integer"#, position: 0),
+        ErrorCase(
+            selector: "k>x", message: #"unable to parse requirement: values[0]: Invalid value: "x": for 'Gt', 'Lt' operators, the value must be an integer"#,
+            position: 0),
     ]
 
     @Test("syntax errors use the apiserver text and give the position", arguments: errorCases)
@@ -118,7 +120,8 @@ struct LabelSelectorTests {
         let matched = Set(Self.objects.filter { selector.matches($0.value) }.keys)
         #expect(matched == ["a", "b"])
 
-        let notIn = try LabelSelector(structured: json(#"{"matchExpressions":[{"key":"env","operator":"NotIn","values":["a"]},{"key":"app","operator":"Exists"}]}"#))
+        let notIn = try LabelSelector(
+            structured: json(#"{"matchExpressions":[{"key":"env","operator":"NotIn","values":["a"]},{"key":"app","operator":"Exists"}]}"#))
         #expect(Set(Self.objects.filter { notIn.matches($0.value) }.keys) == ["b", "c"])
     }
 

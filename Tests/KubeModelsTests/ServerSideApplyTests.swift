@@ -91,7 +91,8 @@ struct ServerSideApplyTests {
     }
 
     @Test func conflictPathNamesTheListItem() throws {
-        let deployment = json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"c1","image":"a"}]}}}}"#)
+        let deployment = json(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"c1","image":"a"}]}}}}"#)
         let live = try ServerSideApply.apply(deployment, to: nil, manager: "kubectl", time: Self.t1, schema: .deployment)
         var changed = deployment
         changed[path: ["spec", "template", "spec", "containers"]] = json(#"[{"name":"c1","image":"z"}]"#)
@@ -146,11 +147,14 @@ struct ServerSideApplyTests {
     }
 
     @Test func fieldsV1RoundTripAndPathStrings() throws {
-        let text = #"{"f:metadata":{"f:finalizers":{".":{},"v:\"x\"":{}}},"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{}}},"f:list":{"i:0":{}}}}"#
+        let text =
+            #"{"f:metadata":{"f:finalizers":{".":{},"v:\"x\"":{}}},"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{}}},"f:list":{"i:0":{}}}}"#
         let set = try FieldSet(fieldsV1: json(text))
         #expect(set.fieldsV1 == json(text))
         #expect(set.paths.count == 5)
-        #expect(FieldSet.string([.field("spec"), .field("ports"), .key(["port": 80, "protocol": "TCP"]), .field("port")]) == #".spec.ports[port=80,protocol="TCP"].port"#)
+        #expect(
+            FieldSet.string([.field("spec"), .field("ports"), .key(["port": 80, "protocol": "TCP"]), .field("port")])
+                == #".spec.ports[port=80,protocol="TCP"].port"#)
         #expect(FieldSet.string([.field("metadata"), .field("finalizers"), .value("x")]) == #".metadata.finalizers[="x"]"#)
         #expect(throws: KubeModelsError.self) { try FieldSet(fieldsV1: json(#"{"x:bad":{}}"#)) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Longhorn
 
 /// The "which backup?" decision on objects as Longhorn shows them, every branch without a server.
@@ -10,7 +11,8 @@ import Testing
         _ selection: BackupSelection = .latest, target: BackupTarget? = Fixtures.target(), volumes: [BackupVolume], backups: [Backup],
         volume: String = "dr-exercise-data"
     ) throws(LonghornError) -> BackupLookup {
-        try LonghornClient.decideBackup(volume: volume, target: "default", selection: selection, syncedAfter: Self.requested,
+        try LonghornClient.decideBackup(
+            volume: volume, target: "default", selection: selection, syncedAfter: Self.requested,
             backupTarget: target, backupVolumes: volumes, backups: backups, namespace: Fixtures.namespace)
     }
 
@@ -20,13 +22,16 @@ import Testing
 
     @Test func targetGatesComeFirst() throws {
         #expect(try decide(target: nil, volumes: [], backups: []) == .notSynced(.targetMissing(target: "default")))
-        #expect(try decide(target: Fixtures.target(available: false, message: "cannot reach s3"), volumes: [], backups: [])
-            == .notSynced(.targetUnavailable(target: "default", reason: "cannot reach s3")))
+        #expect(
+            try decide(target: Fixtures.target(available: false, message: "cannot reach s3"), volumes: [], backups: [])
+                == .notSynced(.targetUnavailable(target: "default", reason: "cannot reach s3")))
         let stale = Fixtures.target(syncedAt: "2026-11-27T02:59:59Z")
-        #expect(try decide(target: stale, volumes: [], backups: [])
-            == .notSynced(.targetNotSynced(target: "default", lastSyncedAt: Fixtures.time("2026-11-27T02:59:59Z"), wanted: Self.requested)))
-        #expect(try decide(target: Fixtures.target(syncedAt: nil), volumes: [], backups: [])
-            == .notSynced(.targetNotSynced(target: "default", lastSyncedAt: nil, wanted: Self.requested)))
+        #expect(
+            try decide(target: stale, volumes: [], backups: [])
+                == .notSynced(.targetNotSynced(target: "default", lastSyncedAt: Fixtures.time("2026-11-27T02:59:59Z"), wanted: Self.requested)))
+        #expect(
+            try decide(target: Fixtures.target(syncedAt: nil), volumes: [], backups: [])
+                == .notSynced(.targetNotSynced(target: "default", lastSyncedAt: nil, wanted: Self.requested)))
     }
 
     @Test func syncedTargetWithoutBackupVolumeIsConfirmedNone() throws {
@@ -42,14 +47,16 @@ import Testing
 
     @Test func unsyncedBackupVolumeIsNotSynced() throws {
         let fresh = Fixtures.backupVolume("dr-exercise-data-77a0e0e7", volume: "dr-exercise-data", syncedAt: nil)
-        #expect(try decide(volumes: [fresh], backups: [])
-            == .notSynced(.backupVolumeNotSynced(name: "dr-exercise-data-77a0e0e7", lastSyncedAt: nil, wanted: Self.requested)))
+        #expect(
+            try decide(volumes: [fresh], backups: [])
+                == .notSynced(.backupVolumeNotSynced(name: "dr-exercise-data-77a0e0e7", lastSyncedAt: nil, wanted: Self.requested)))
     }
 
     @Test func latestIsNewestCompletedAndWaitsForLastBackupName() throws {
         #expect(try decide(volumes: [Self.bv], backups: [Self.newer, Self.older]) == .found(Self.newer, backupVolume: Self.bv))
         // lastBackupName names a backup whose CR is not there yet: not synced, not "use the older one".
-        #expect(try decide(volumes: [Self.bv], backups: [Self.older]) == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "no Backup CR yet")))
+        #expect(
+            try decide(volumes: [Self.bv], backups: [Self.older]) == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "no Backup CR yet")))
         let pulled = Fixtures.backup("backup-0000000000000002", state: "")
         #expect(try decide(volumes: [Self.bv], backups: [Self.older, pulled]) == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "")))
         // A failed newest backup is passed over for the newest Completed one.
@@ -61,11 +68,13 @@ import Testing
     @Test func completedButHalfSyncedIsNotSynced() throws {
         var noSize = Self.newer
         noSize.status?.volumeSize = ""
-        #expect(try decide(volumes: [Self.bv], backups: [Self.older, noSize])
-            == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "Completed without status.volumeSize")))
+        #expect(
+            try decide(volumes: [Self.bv], backups: [Self.older, noSize])
+                == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "Completed without status.volumeSize")))
         var noTarget = Self.newer
         noTarget.status?.backupTargetName = nil
-        let lookup = try LonghornClient.decideBackup(volume: "dr-exercise-data", target: "default", selection: .latest, syncedAfter: Self.requested,
+        let lookup = try LonghornClient.decideBackup(
+            volume: "dr-exercise-data", target: "default", selection: .latest, syncedAfter: Self.requested,
             backupTarget: Fixtures.target(), backupVolumes: [Self.bv], backups: [Self.older, noTarget], namespace: Fixtures.namespace,
             requireBackupTargetName: true)
         #expect(lookup == .notSynced(.backupNotSynced(name: "backup-0000000000000002", state: "Completed without status.backupTargetName")))
@@ -88,7 +97,8 @@ import Testing
     }
 
     @Test func pinnedNameIsExactNeverAFallback() throws {
-        #expect(try decide(.named("backup-0000000000000001"), volumes: [Self.bv], backups: [Self.older, Self.newer]) == .found(Self.older, backupVolume: Self.bv))
+        #expect(
+            try decide(.named("backup-0000000000000001"), volumes: [Self.bv], backups: [Self.older, Self.newer]) == .found(Self.older, backupVolume: Self.bv))
         let missing = #expect(throws: LonghornError.self) {
             try decide(.named("backup-00000000000000ff"), volumes: [Self.bv], backups: [Self.older, Self.newer])
         }
@@ -101,9 +111,12 @@ import Testing
         let failure = #expect(throws: LonghornError.self) { try decide(.named("backup-0000000000000009"), volumes: [Self.bv], backups: [failed]) }
         #expect(failure?.code == .backupFailed)
         let foreign = Fixtures.backup("backup-0000000000000007", volume: "other")
-        #expect(#expect(throws: LonghornError.self) { try decide(.named("backup-0000000000000007"), volumes: [Self.bv], backups: [foreign]) }?.code == .conflict)
+        #expect(
+            #expect(throws: LonghornError.self) { try decide(.named("backup-0000000000000007"), volumes: [Self.bv], backups: [foreign]) }?.code == .conflict)
         let pulled = Fixtures.backup("backup-0000000000000008", state: "")
-        #expect(try decide(.named("backup-0000000000000008"), volumes: [Self.bv], backups: [pulled]) == .notSynced(.backupNotSynced(name: "backup-0000000000000008", state: "")))
+        #expect(
+            try decide(.named("backup-0000000000000008"), volumes: [Self.bv], backups: [pulled])
+                == .notSynced(.backupNotSynced(name: "backup-0000000000000008", state: "")))
     }
 
     @Test func asOfPicksNewestAtOrBefore() throws {
@@ -117,8 +130,9 @@ import Testing
         // Backup time falls back to backupCreatedAt when the snapshot time is missing.
         var uploadOnly = Fixtures.backup("backup-0000000000000005", snapshotAt: nil)
         uploadOnly.status?.backupCreatedAt = "2026-11-21T00:00:00Z"
-        #expect(try decide(.asOf(Fixtures.time("2026-11-22T00:00:00Z")), volumes: [Self.bv], backups: [Self.older, uploadOnly, Self.newer])
-            == .found(uploadOnly, backupVolume: Self.bv))
+        #expect(
+            try decide(.asOf(Fixtures.time("2026-11-22T00:00:00Z")), volumes: [Self.bv], backups: [Self.older, uploadOnly, Self.newer])
+                == .found(uploadOnly, backupVolume: Self.bv))
     }
 
     @Test func duplicateBackupVolumesAreAnErrorNamingThem() throws {
@@ -132,7 +146,8 @@ import Testing
     /// Upgraded clusters hold every naming scheme at once (section 1.2).
     @Test func backupVolumeMatchingAcrossNamingSchemes() throws {
         let legacy = Fixtures.backupVolume("vol-a", volume: nil)  // ≤ v1.7: name only
-        let upgraded = BackupVolume(metadata: ResourceMetadata(name: "vol-b", labels: ["backup-volume": "vol-b", "backup-target": "default"]),
+        let upgraded = BackupVolume(
+            metadata: ResourceMetadata(name: "vol-b", labels: ["backup-volume": "vol-b", "backup-target": "default"]),
             spec: BackupVolume.Spec(volumeName: "vol-b", backupTargetName: "default"))
         let random = Fixtures.backupVolume("vol-c-9f8e7d6c", volume: "vol-c")
         let labelOnly = BackupVolume(metadata: ResourceMetadata(name: "vol-d-12345678", labels: ["backup-volume": "vol-d", "backup-target": "default"]))

@@ -3,6 +3,7 @@ import KubeClient
 import KubeModels
 import Synchronization
 import Testing
+
 @testable import Longhorn
 
 /// Snapshot and backup against the simulated API server, the test playing Longhorn.
@@ -18,8 +19,12 @@ import Testing
             #expect(snapshot.spec.createSnapshot == true)
             async let ready = longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(10))
             try await sim.watchOpened(on: "snapshots")
-            try await sim.setStatus(LonghornResources.snapshots, snapshot.name, ["readyToUse": false,
-                "error": "volume dr-exercise-data engine is not running. Waiting for the volume to be attached"])
+            try await sim.setStatus(
+                LonghornResources.snapshots, snapshot.name,
+                [
+                    "readyToUse": false,
+                    "error": "volume dr-exercise-data engine is not running. Waiting for the volume to be attached",
+                ])
             try await sim.setStatus(LonghornResources.snapshots, snapshot.name, ["readyToUse": true, "error": "", "creationTime": "2026-11-27T03:05:00Z"])
             #expect(try await ready.status?.readyToUse == true, "a transient status.error does not end the wait")
 
@@ -35,8 +40,10 @@ import Testing
                 seen.append("\(b.state):\(b.status?.progress ?? 0)")
             }
             try await sim.watchOpened(on: "backups")
-            let statuses: [JSONValue] = [["state": "InProgress", "progress": 40], ["progress": 90],
-                ["state": "Completed", "progress": 100, "url": .string("s3://x?backup=\(backup.name)&volume=dr-exercise-data"), "volumeSize": "1073741824"]]
+            let statuses: [JSONValue] = [
+                ["state": "InProgress", "progress": 40], ["progress": 90],
+                ["state": "Completed", "progress": 100, "url": .string("s3://x?backup=\(backup.name)&volume=dr-exercise-data"), "volumeSize": "1073741824"],
+            ]
             // Waits share one informer whose signals coalesce: each state is given time to be seen
             // (progress is a report of what is current, not a log of every update).
             for status in statuses {
@@ -59,8 +66,12 @@ import Testing
             try await sim.configureBackupTarget()
             try await sim.setStatus(LonghornResources.backupTargets, "default", ["available": true])
             let backup = try await longhorn.createBackup(snapshot: "snap-1", volume: "dr-exercise-data")
-            try await sim.setStatus(LonghornResources.backups, backup.name, ["state": .string(state), "error": "failed to get backup target client: timeout",
-                "messages": ["ReplicaError": "replica tcp://10.0.0.5:10000 failed"]])
+            try await sim.setStatus(
+                LonghornResources.backups, backup.name,
+                [
+                    "state": .string(state), "error": "failed to get backup target client: timeout",
+                    "messages": ["ReplicaError": "replica tcp://10.0.0.5:10000 failed"],
+                ])
             let start = ContinuousClock.now
             let error = await expectLonghornError { _ = try await longhorn.waitForBackup(backup.name, timeout: .seconds(60)) }
             #expect(error?.code == .backupFailed)
@@ -109,8 +120,12 @@ import Testing
         try await LonghornSimulator.run(release: release) { sim in
             let longhorn = try await sim.longhorn()
             try await sim.configureBackupTarget()
-            try await sim.setStatus(LonghornResources.backupTargets, "default", ["available": false,
-                "conditions": [["type": "Unavailable", "status": "True", "reason": "Unavailable", "message": "failed to list objects: AccessDenied"]]])
+            try await sim.setStatus(
+                LonghornResources.backupTargets, "default",
+                [
+                    "available": false,
+                    "conditions": [["type": "Unavailable", "status": "True", "reason": "Unavailable", "message": "failed to list objects: AccessDenied"]],
+                ])
             let error = await expectLonghornError { _ = try await longhorn.createBackup(snapshot: "snap-1", volume: "dr-exercise-data") }
             #expect(error?.code == .backupTargetUnavailable)
             #expect(error?.detail.contains("AccessDenied") == true)

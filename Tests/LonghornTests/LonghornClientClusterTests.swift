@@ -3,6 +3,7 @@ import KubeClient
 import KubeModels
 import Synchronization
 import Testing
+
 @testable import Longhorn
 
 /// Version detection, readiness and PVs against the simulated API server.
@@ -57,8 +58,14 @@ import Testing
             let target = try #require(try await longhorn.get(BackupTarget.self, "default"))
             #expect(target.spec?.syncRequestedAt == LonghornTime.format(requested))
             #expect(target.spec?.backupTargetURL == "s3://dr-bucket@us-east-1/longhorn", "the merge patch kept the rest of spec")
-            try await sim.setStatus(LonghornResources.backupTargets, "default", ["available": false,
-                "conditions": [["type": "Unavailable", "status": "True", "reason": "Unavailable", "message": "failed to init backup target: no credentials"]]])
+            try await sim.setStatus(
+                LonghornResources.backupTargets, "default",
+                [
+                    "available": false,
+                    "conditions": [
+                        ["type": "Unavailable", "status": "True", "reason": "Unavailable", "message": "failed to init backup target: no credentials"]
+                    ],
+                ])
             let error = await expectLonghornError { _ = try await longhorn.waitForBackupTarget(syncedAfter: requested, timeout: .milliseconds(400)) }
             #expect(error?.code == .backupTargetUnavailable)
             #expect(error?.detail.contains("failed to init backup target: no credentials") == true)
@@ -87,9 +94,16 @@ import Testing
 
             // Bound to the live claim: left alone.
             try await sim.kube.create(.namespaces, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "dr-exercise"]])
-            let pvc = try await sim.kube.create(.persistentVolumeClaims, namespace: "dr-exercise", object: ["apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": ["name": "dr-exercise-data", "namespace": "dr-exercise"],
-                "spec": ["volumeName": "dr-exercise-data", "storageClassName": "longhorn", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]])
+            let pvc = try await sim.kube.create(
+                .persistentVolumeClaims, namespace: "dr-exercise",
+                object: [
+                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": ["name": "dr-exercise-data", "namespace": "dr-exercise"],
+                    "spec": [
+                        "volumeName": "dr-exercise-data", "storageClassName": "longhorn", "accessModes": ["ReadWriteOnce"],
+                        "resources": ["requests": ["storage": "1Gi"]],
+                    ],
+                ])
             let uid = pvc[path: ["metadata", "uid"]] ?? .null
             try await sim.kube.patch(.persistentVolumes, name: "dr-exercise-data", type: .merge, patch: ["spec": ["claimRef": ["uid": uid]]])
             #expect(try await longhorn.ensurePersistentVolume(request) == .unchanged)

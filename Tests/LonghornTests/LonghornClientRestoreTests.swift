@@ -3,6 +3,7 @@ import KubeClient
 import KubeModels
 import Synchronization
 import Testing
+
 @testable import Longhorn
 
 /// The restore path against the simulated API server with each release's real CRDs, the test
@@ -25,8 +26,9 @@ import Testing
             let requested = LonghornTime.format(readiness.syncRequestedAt)
 
             // The store has a backup of dr-exercise-data; BackupVolume and Backup come in later hops.
-            #expect(try await longhorn.findBackup(volume: "dr-exercise-data", syncedAfter: readiness.syncRequestedAt)
-                == .confirmedNone(NoBackupEvidence(volume: "dr-exercise-data", target: "default", targetSyncedAt: readiness.syncRequestedAt)),
+            #expect(
+                try await longhorn.findBackup(volume: "dr-exercise-data", syncedAfter: readiness.syncRequestedAt)
+                    == .confirmedNone(NoBackupEvidence(volume: "dr-exercise-data", target: "default", targetSyncedAt: readiness.syncRequestedAt)),
                 "synced target, no backup volume: confirmed none")
             try await sim.pullBackup(volume: "dr-exercise-data", backup: "backup-00000000000000a1", syncedAt: requested, snapshotAt: "2026-11-20T10:00:00Z")
             try await sim.pullBackup(volume: "dr-exercise-data", backup: "backup-00000000000000a2", syncedAt: requested, snapshotAt: "2026-11-25T10:00:00Z")
@@ -49,7 +51,10 @@ import Testing
                 ["state": "creating"],
                 ["state": "detached", "robustness": "unknown"],
                 ["restoreInitiated": true, "restoreRequired": true, "state": "attaching"],
-                ["state": "attached", "robustness": "healthy", "conditions": [["type": "Restore", "status": "True", "reason": "RestoreInProgress", "message": ""]]],
+                [
+                    "state": "attached", "robustness": "healthy",
+                    "conditions": [["type": "Restore", "status": "True", "reason": "RestoreInProgress", "message": ""]],
+                ],
                 ["restoreRequired": false, "conditions": [["type": "Restore", "status": "False", "reason": "", "message": ""]]],
                 ["state": "detaching"],
                 ["state": "detached", "robustness": "unknown"],
@@ -71,7 +76,8 @@ import Testing
             #expect(try await longhorn.createRestoreVolume(name: "dr-exercise-data", from: backup).name == "dr-exercise-data")
 
             // The PV, pre-bound to the declared claim.
-            let request = PersistentVolumeRequest(volumeName: "dr-exercise-data", capacityBytes: try #require(backup.volumeSizeBytes),
+            let request = PersistentVolumeRequest(
+                volumeName: "dr-exercise-data", capacityBytes: try #require(backup.volumeSizeBytes),
                 storageClassName: "longhorn", claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data"))
             #expect(try await longhorn.ensurePersistentVolume(request) == .created)
             #expect(try await longhorn.ensurePersistentVolume(request) == .unchanged)
@@ -89,7 +95,8 @@ import Testing
     func freshVolumeAndPV(release: String) async throws {
         try await LonghornSimulator.run(release: release) { sim in
             let longhorn = try await sim.longhorn()
-            let volume = try await longhorn.createFreshVolume(name: "scratch", sizeBytes: 2_147_483_648,
+            let volume = try await longhorn.createFreshVolume(
+                name: "scratch", sizeBytes: 2_147_483_648,
                 options: VolumeOptions(numberOfReplicas: 2, accessMode: "rwx"))
             #expect(volume.spec.fromBackup == nil)
             #expect(volume.spec.size == 2_147_483_648)
@@ -108,8 +115,17 @@ import Testing
             async let outcome: LonghornError? = expectLonghornError { _ = try await longhorn.waitForRestore("doomed", timeout: .seconds(60)) }
             try await Task.sleep(for: .milliseconds(100))
             try await sim.setStatus(LonghornResources.volumes, "doomed", ["state": "attached", "restoreInitiated": true, "restoreRequired": true])
-            try await sim.setStatus(LonghornResources.volumes, "doomed", ["robustness": "faulted", "conditions": [["type": "Restore", "status": "False",
-                "reason": "RestoreFailure", "message": "All replica restore failed and the volume became Faulted"]]])
+            try await sim.setStatus(
+                LonghornResources.volumes, "doomed",
+                [
+                    "robustness": "faulted",
+                    "conditions": [
+                        [
+                            "type": "Restore", "status": "False",
+                            "reason": "RestoreFailure", "message": "All replica restore failed and the volume became Faulted",
+                        ]
+                    ],
+                ])
             let error = await outcome
             #expect(error?.code == .restoreFailed)
             #expect(error?.detail.contains("All replica restore failed") == true, "Longhorn's own words")
@@ -122,7 +138,8 @@ import Testing
         try await LonghornSimulator.run(release: "v1.9.2") { sim in
             let longhorn = try await sim.longhorn()
             _ = try await longhorn.createRestoreVolume(name: "slow", from: Fixtures.backup())
-            try await sim.setStatus(LonghornResources.volumes, "slow", ["state": "attached", "robustness": "healthy", "restoreInitiated": true, "restoreRequired": true])
+            try await sim.setStatus(
+                LonghornResources.volumes, "slow", ["state": "attached", "robustness": "healthy", "restoreInitiated": true, "restoreRequired": true])
             let error = await expectLonghornError { _ = try await longhorn.waitForRestore("slow", timeout: .milliseconds(400)) }
             #expect(error?.code == .timeout)
             #expect(error?.detail.contains("restoring (state attached") == true, "\(error?.detail ?? "")")
@@ -136,8 +153,9 @@ import Testing
             try await sim.configureBackupTarget()
             let requested = try await longhorn.requestBackupTargetSync()
             // The target has not synced since the request: a lookup must not say "none".
-            #expect(try await longhorn.findBackup(volume: "dr-exercise-data", syncedAfter: requested)
-                == .notSynced(.targetUnavailable(target: "default", reason: nil)))
+            #expect(
+                try await longhorn.findBackup(volume: "dr-exercise-data", syncedAfter: requested)
+                    == .notSynced(.targetUnavailable(target: "default", reason: nil)))
             let reasons = Collector<String>()
             let error = await expectLonghornError {
                 _ = try await longhorn.waitForBackupDecision(volume: "dr-exercise-data", syncedAfter: requested, timeout: .milliseconds(500)) { reason in

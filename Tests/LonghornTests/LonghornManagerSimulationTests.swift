@@ -3,6 +3,7 @@ import KubeClient
 import KubeModels
 import Simulator
 import Testing
+
 @testable import Longhorn
 
 /// The client against the project's simulated Longhorn manager (its webhooks, three sync hops
@@ -52,7 +53,9 @@ import Testing
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-lhc-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
         try await Self.withManager("v1.7.3", store: store) { run in
-            let longhorn = run.longhorn, kube = run.longhorn.kube, namespace = run.longhorn.namespace
+            let longhorn = run.longhorn
+            let kube = run.longhorn.kube
+            let namespace = run.longhorn.namespace
             let setting = try await kube.get(LonghornResources.settings, namespace: namespace, name: "backup-target")
             try await kube.delete(LonghornResources.settings, namespace: namespace, name: "backup-target", waitUntilGone: .seconds(10))
             try await kube.delete(LonghornResources.backupTargets, namespace: namespace, name: "default", waitUntilGone: .seconds(10))
@@ -60,9 +63,12 @@ import Testing
             try await Task.sleep(for: .seconds(2))
             #expect(try await longhorn.get(BackupTarget.self, "default") == nil, "still missing: the Setting is not back")
             // Longhorn's Setting controller comes round: the target appears, the wait ends.
-            _ = try await kube.create(LonghornResources.settings, namespace: namespace,
-                object: ["apiVersion": "longhorn.io/v1beta2", "kind": "Setting", "metadata": ["name": "backup-target"],
-                    "value": setting["value"] ?? ""])
+            _ = try await kube.create(
+                LonghornResources.settings, namespace: namespace,
+                object: [
+                    "apiVersion": "longhorn.io/v1beta2", "kind": "Setting", "metadata": ["name": "backup-target"],
+                    "value": setting["value"] ?? "",
+                ])
             let readiness = try await waiting.value
             #expect(readiness.target.isSynced(after: readiness.syncRequestedAt))
         }
@@ -87,8 +93,10 @@ import Testing
             // v1.7 and older create BackupTarget default after the manager starts: wait, do not fail.
             _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
             _ = try await longhorn.createFreshVolume(name: "dr-exercise-data", sizeBytes: 64 << 20)
-            try await longhorn.kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
-                timeout: .seconds(30), until: "detached") { $0?[path: ["status", "state"]] == "detached" }
+            try await longhorn.kube.waitFor(
+                LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
+                timeout: .seconds(30), until: "detached"
+            ) { $0?[path: ["status", "state"]] == "detached" }
             try Data(sentinel.utf8).write(to: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"))
             let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data")
             _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(60))
@@ -130,8 +138,10 @@ import Testing
             let content = try String(contentsOf: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"), encoding: .utf8)
             #expect(content == sentinel)
 
-            let outcome = try await longhorn.ensurePersistentVolume(PersistentVolumeRequest(volumeName: "dr-exercise-data", capacityBytes: 64 << 20,
-                storageClassName: "longhorn", claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data")))
+            let outcome = try await longhorn.ensurePersistentVolume(
+                PersistentVolumeRequest(
+                    volumeName: "dr-exercise-data", capacityBytes: 64 << 20,
+                    storageClassName: "longhorn", claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data")))
             #expect(outcome == .created)
             try Self.expectValid(run.recorder, crds)
         }

@@ -5,6 +5,7 @@ import Simulator
 import SimulatorTestSupport
 import Synchronization
 import Testing
+
 @testable import Longhorn
 
 /// A simulated cluster with the real Longhorn CRDs of one release registered through the API,
@@ -30,8 +31,10 @@ struct LonghornSimulator: Sendable {
         await cluster.store.addAdmission(recorder)
         // Older simulators did not serve DaemonSets; serve them plainly there.
         if await cluster.store.type(group: "apps", resource: "daemonsets") == nil {
-            await cluster.store.register(ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet",
-                namespaced: true, shortNames: ["ds"], subresources: ["status"]))
+            await cluster.store.register(
+                ResourceType(
+                    group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet",
+                    namespaced: true, shortNames: ["ds"], subresources: ["status"]))
         }
         return try await RunningSimulator.with(cluster) { running in
             let kube = try client(running.endpoint)
@@ -79,8 +82,10 @@ struct LonghornSimulator: Sendable {
         return try await kube.create(resource, namespace: namespace, object: object)
     }
 
-    static let kinds = ["volumes": "Volume", "snapshots": "Snapshot", "backups": "Backup", "backupvolumes": "BackupVolume",
-        "backuptargets": "BackupTarget", "settings": "Setting", "daemonsets": "DaemonSet", "deployments": "Deployment"]
+    static let kinds = [
+        "volumes": "Volume", "snapshots": "Snapshot", "backups": "Backup", "backupvolumes": "BackupVolume",
+        "backuptargets": "BackupTarget", "settings": "Setting", "daemonsets": "DaemonSet", "deployments": "Deployment",
+    ]
 
     /// Sets `status` fields the way a controller does (merge patch on the status subresource).
     @discardableResult
@@ -90,7 +95,9 @@ struct LonghornSimulator: Sendable {
 
     /// Waits (on a watch) until the object satisfies `predicate`, e.g. "the client created it".
     @discardableResult
-    func await(_ resource: GroupVersionResource, _ name: String, _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool) async throws -> JSONValue? {
+    func await(_ resource: GroupVersionResource, _ name: String, _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool) async throws
+        -> JSONValue?
+    {
         try await kube.waitFor(resource, namespace: namespace, name: name, timeout: .seconds(10), until: what, predicate)
     }
 
@@ -118,12 +125,20 @@ struct LonghornSimulator: Sendable {
 
     func rollOut(_ workload: Workload) async throws {
         let labels: JSONValue = ["app": .string(workload.name)]
-        var object: JSONValue = ["metadata": ["name": .string(workload.name), "labels": labels],
-            "spec": ["selector": ["matchLabels": labels], "template": ["metadata": ["labels": labels],
-                "spec": ["containers": [["name": "main", "image": .string("longhornio/\(workload.name):\(crds.release)")]]]]]]
+        var object: JSONValue = [
+            "metadata": ["name": .string(workload.name), "labels": labels],
+            "spec": [
+                "selector": ["matchLabels": labels],
+                "template": [
+                    "metadata": ["labels": labels],
+                    "spec": ["containers": [["name": "main", "image": .string("longhornio/\(workload.name):\(crds.release)")]]],
+                ],
+            ],
+        ]
         if workload.resource == .deployments { object[path: ["spec", "replicas"]] = 1 }
         try await create(workload.resource, object)
-        let status: JSONValue = workload.resource == .daemonSets
+        let status: JSONValue =
+            workload.resource == .daemonSets
             ? ["observedGeneration": 1, "desiredNumberScheduled": 3, "numberReady": 3, "updatedNumberScheduled": 3, "numberAvailable": 3]
             : ["observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1]
         try await setStatus(workload.resource, workload.name, status)
@@ -134,8 +149,12 @@ struct LonghornSimulator: Sendable {
         if version.backupTargetSource == .settings {
             try await create(LonghornResources.settings, ["metadata": ["name": "backup-target"], "value": .string(url)])
         }
-        try await create(LonghornResources.backupTargets, ["metadata": ["name": "default"],
-            "spec": ["backupTargetURL": .string(url), "credentialSecret": "aws-creds", "pollInterval": "5m0s"]])
+        try await create(
+            LonghornResources.backupTargets,
+            [
+                "metadata": ["name": "default"],
+                "spec": ["backupTargetURL": .string(url), "credentialSecret": "aws-creds", "pollInterval": "5m0s"],
+            ])
     }
 
     /// Longhorn's first hop: once a sync is requested, mark the target available and synced then.
@@ -163,12 +182,19 @@ struct LonghornSimulator: Sendable {
         var labels: JSONValue = ["backup-volume": .string(volume)]
         if version.hasMultipleBackupTargets { labels["backup-target"] = "default" }
         try await create(LonghornResources.backups, ["metadata": ["name": .string(backup), "labels": labels], "spec": ["labels": [:]]])
-        var status: JSONValue = ["state": "Completed", "url": .string("s3://dr-bucket@us-east-1/longhorn?backup=\(backup)&volume=\(volume)"),
-            "volumeSize": .string(size), "volumeName": .string(volume), "snapshotCreatedAt": .string(snapshotAt), "backupCreatedAt": .string(snapshotAt), "progress": 100]
+        var status: JSONValue = [
+            "state": "Completed", "url": .string("s3://dr-bucket@us-east-1/longhorn?backup=\(backup)&volume=\(volume)"),
+            "volumeSize": .string(size), "volumeName": .string(volume), "snapshotCreatedAt": .string(snapshotAt), "backupCreatedAt": .string(snapshotAt),
+            "progress": 100,
+        ]
         if version.hasMultipleBackupTargets { status["backupTargetName"] = "default" }
         try await setStatus(LonghornResources.backups, backup, status)
-        try await setStatus(LonghornResources.backupVolumes, bvName, ["lastBackupName": .string(backup), "lastBackupAt": .string(snapshotAt),
-            "lastSyncedAt": .string(syncedAt), "size": .string(size)])
+        try await setStatus(
+            LonghornResources.backupVolumes, bvName,
+            [
+                "lastBackupName": .string(backup), "lastBackupAt": .string(snapshotAt),
+                "lastSyncedAt": .string(syncedAt), "size": .string(size),
+            ])
     }
 }
 

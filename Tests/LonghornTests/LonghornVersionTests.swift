@@ -1,6 +1,7 @@
 import CLITestSupport
 import Foundation
 import Testing
+
 @testable import Longhorn
 
 @Suite struct LonghornVersionTests {
@@ -36,16 +37,36 @@ import Testing
 
     /// longhorn-facts.md sections 1.2, 2.4, 4.2, 6.1, one row per release line.
     static let table: [Traits] = [
-        Traits(version: "v1.6.4", naming: .volumeName, source: .settings, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
-        Traits(version: "v1.7.3", naming: .volumeName, source: .settings, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
-        Traits(version: "v1.8.0", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
-        Traits(version: "v1.8.2", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
-        Traits(version: "v1.8.3-dev-20250101", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
-        Traits(version: "v1.9.0", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
-        Traits(version: "v1.9.1", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
-        Traits(version: "v1.9.2", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
-        Traits(version: "v1.10.2", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: false, needsTargetLabel: true, needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
-        Traits(version: "v1.12.1", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: false, needsTargetLabel: true, needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
+        Traits(
+            version: "v1.6.4", naming: .volumeName, source: .settings, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false,
+            v1Frontends: ["blockdev", "iscsi", "nvmf"]),
+        Traits(
+            version: "v1.7.3", naming: .volumeName, source: .settings, needsVolumeLabel: true, needsTargetLabel: false, needsAvailableTarget: false,
+            v1Frontends: ["blockdev", "iscsi", "nvmf"]),
+        Traits(
+            version: "v1.8.0", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false,
+            needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
+        Traits(
+            version: "v1.8.2", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false,
+            needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
+        Traits(
+            version: "v1.8.3-dev-20250101", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: false,
+            needsAvailableTarget: false, v1Frontends: ["blockdev", "iscsi", "nvmf"]),
+        Traits(
+            version: "v1.9.0", naming: .randomSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true,
+            v1Frontends: ["blockdev", "iscsi"]),
+        Traits(
+            version: "v1.9.1", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true,
+            v1Frontends: ["blockdev", "iscsi"]),
+        Traits(
+            version: "v1.9.2", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: true, needsTargetLabel: true, needsAvailableTarget: true,
+            v1Frontends: ["blockdev", "iscsi"]),
+        Traits(
+            version: "v1.10.2", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: false, needsTargetLabel: true,
+            needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
+        Traits(
+            version: "v1.12.1", naming: .hashedSuffix, source: .backupTargetResource, needsVolumeLabel: false, needsTargetLabel: true,
+            needsAvailableTarget: true, v1Frontends: ["blockdev", "iscsi"]),
     ]
 
     @Test(arguments: table)

@@ -1,6 +1,7 @@
 import Foundation
 import KubeModels
 import Testing
+
 @testable import Longhorn
 
 /// Every object this target sends to Longhorn, checked against the real CRD schema of each
@@ -11,15 +12,19 @@ import Testing
     /// The objects `LonghornClient` creates or patches on `version`, by plural resource name.
     static func sentObjects(_ version: LonghornVersion) throws -> [(plural: String, kind: String, object: JSONValue)] {
         let ns = Fixtures.namespace
-        let restore = try LonghornManifests.restoreVolume(name: "dr-exercise-data", namespace: ns, backup: Fixtures.backup(),
+        let restore = try LonghornManifests.restoreVolume(
+            name: "dr-exercise-data", namespace: ns, backup: Fixtures.backup(),
             options: VolumeOptions(numberOfReplicas: 3, accessMode: "rwo"), version: version)
-        let rwx = try LonghornManifests.freshVolume(name: "shared-data", namespace: ns, sizeBytes: 5_368_709_120,
+        let rwx = try LonghornManifests.freshVolume(
+            name: "shared-data", namespace: ns, sizeBytes: 5_368_709_120,
             options: VolumeOptions(numberOfReplicas: 2, accessMode: "rwx", labels: ["app": "dr"]), version: version)
         let fresh = try LonghornManifests.freshVolume(name: "dr-exercise-data", namespace: ns, sizeBytes: 1_073_741_824, version: version)
         let snapshot = LonghornManifests.snapshot(name: "snap-0123456789abcdef", namespace: ns, volume: "dr-exercise-data", labels: ["lhdr": "drill"])
-        let backup = try LonghornManifests.backup(name: "backup-0123456789abcdef", namespace: ns, snapshot: "snap-0123456789abcdef",
+        let backup = try LonghornManifests.backup(
+            name: "backup-0123456789abcdef", namespace: ns, snapshot: "snap-0123456789abcdef",
             volume: "dr-exercise-data", version: version)
-        let fullBackup = try LonghornManifests.backup(name: "backup-00000000000000ff", namespace: ns, snapshot: "snap-0123456789abcdef",
+        let fullBackup = try LonghornManifests.backup(
+            name: "backup-00000000000000ff", namespace: ns, snapshot: "snap-0123456789abcdef",
             volume: "dr-exercise-data", mode: "full", version: version)
         var targetPatch = LonghornManifests.syncRequest(at: syncTime)
         targetPatch["apiVersion"] = "longhorn.io/v1beta2"
@@ -55,7 +60,7 @@ import Testing
         let validator = StructuralSchemaValidator(schema: volumeSchema)
         let base: JSONValue = ["apiVersion": "longhorn.io/v1beta2", "kind": "Volume", "metadata": ["name": "v", "namespace": "longhorn-system"]]
         var unquoted = base
-        unquoted["spec"] = ["size": 1073741824, "frontend": "blockdev"]
+        unquoted["spec"] = ["size": 1_073_741_824, "frontend": "blockdev"]
         #expect(validator.problems(in: unquoted, kind: "Volume").contains { $0.hasPrefix("spec.size: want string") })
         var humanSize = base
         humanSize["spec"] = ["size": "1Gi", "frontend": "blockdev"]
@@ -82,8 +87,10 @@ import Testing
         #expect(StructuralSchemaValidator(schema: snapshotSchema).problems(in: noVolume, kind: "Snapshot") == ["spec.volume: required"])
 
         let targetSchema = try #require(crds.schema("backuptargets"))
-        let badTime: JSONValue = ["apiVersion": "longhorn.io/v1beta2", "kind": "BackupTarget", "metadata": ["name": "default"],
-            "spec": ["syncRequestedAt": "27/11/2026"]]
+        let badTime: JSONValue = [
+            "apiVersion": "longhorn.io/v1beta2", "kind": "BackupTarget", "metadata": ["name": "default"],
+            "spec": ["syncRequestedAt": "27/11/2026"],
+        ]
         #expect(StructuralSchemaValidator(schema: targetSchema).problems(in: badTime, kind: "BackupTarget").contains { $0.contains("RFC 3339") })
         #expect(StructuralSchemaValidator.metadataProblems(["name": "x", "labels": ["a": 1]]) == ["metadata.labels.a: must be a string"])
     }
@@ -98,7 +105,8 @@ import Testing
 
     /// The PV is a built-in kind: checked by hand against the PersistentVolume API fields.
     @Test func persistentVolumeHasTheShapeKubernetesAccepts() {
-        let request = PersistentVolumeRequest(volumeName: "dr-exercise-data", capacityBytes: 1_073_741_824, accessMode: "rwo",
+        let request = PersistentVolumeRequest(
+            volumeName: "dr-exercise-data", capacityBytes: 1_073_741_824, accessMode: "rwo",
             storageClassName: "longhorn", fsType: "ext4", claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data"))
         let pv = request.manifest
         #expect(PersistentVolumeCheck.problems(pv).isEmpty, "\(PersistentVolumeCheck.problems(pv))")
@@ -111,7 +119,8 @@ import Testing
         #expect(pv[path: ["spec", "storageClassName"]] == "longhorn")
         #expect(pv[path: ["spec", "capacity", "storage"]] == "1Gi")
         #expect(pv[path: ["spec", "accessModes"]] == ["ReadWriteOnce"])
-        #expect(pv[path: ["spec", "claimRef"]] == ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "dr-exercise", "name": "dr-exercise-data"])
+        #expect(
+            pv[path: ["spec", "claimRef"]] == ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "dr-exercise", "name": "dr-exercise-data"])
         #expect(pv[path: ["spec", "claimRef", "uid"]] == nil, "pre-bound by name only")
 
         var rwx = request
@@ -139,8 +148,10 @@ enum PersistentVolumeCheck {
         problems += StructuralSchemaValidator.metadataProblems(pv["metadata"])
         if pv[path: ["metadata", "namespace"]] != nil { problems.append("metadata.namespace: PVs are cluster-scoped") }
         guard let spec = pv["spec"]?.objectValue else { return problems + ["spec missing"] }
-        let known: Set<String> = ["capacity", "accessModes", "persistentVolumeReclaimPolicy", "volumeMode", "storageClassName", "csi", "claimRef",
-            "mountOptions", "nodeAffinity", "volumeAttributesClassName"]
+        let known: Set<String> = [
+            "capacity", "accessModes", "persistentVolumeReclaimPolicy", "volumeMode", "storageClassName", "csi", "claimRef",
+            "mountOptions", "nodeAffinity", "volumeAttributesClassName",
+        ]
         for key in spec.keys.sorted() where !known.contains(key) { problems.append("spec.\(key): unknown field") }
         let quantity = #/^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/#
         if let storage = spec["capacity"]?["storage"]?.stringValue {
@@ -153,12 +164,16 @@ enum PersistentVolumeCheck {
         for mode in modes where !["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"].contains(mode.stringValue ?? "") {
             problems.append("spec.accessModes: \(mode.jsonText) is not an access mode")
         }
-        if !["Retain", "Delete", "Recycle"].contains(spec["persistentVolumeReclaimPolicy"]?.stringValue ?? "") { problems.append("spec.persistentVolumeReclaimPolicy: invalid") }
+        if !["Retain", "Delete", "Recycle"].contains(spec["persistentVolumeReclaimPolicy"]?.stringValue ?? "") {
+            problems.append("spec.persistentVolumeReclaimPolicy: invalid")
+        }
         if !["Filesystem", "Block"].contains(spec["volumeMode"]?.stringValue ?? "") { problems.append("spec.volumeMode: invalid") }
         if spec["storageClassName"]?.stringValue == nil { problems.append("spec.storageClassName: must be a string") }
         if let csi = spec["csi"]?.objectValue {
-            let csiKnown: Set<String> = ["driver", "volumeHandle", "readOnly", "fsType", "volumeAttributes", "controllerPublishSecretRef",
-                "nodeStageSecretRef", "nodePublishSecretRef", "controllerExpandSecretRef", "nodeExpandSecretRef"]
+            let csiKnown: Set<String> = [
+                "driver", "volumeHandle", "readOnly", "fsType", "volumeAttributes", "controllerPublishSecretRef",
+                "nodeStageSecretRef", "nodePublishSecretRef", "controllerExpandSecretRef", "nodeExpandSecretRef",
+            ]
             for key in csi.keys.sorted() where !csiKnown.contains(key) { problems.append("spec.csi.\(key): unknown field") }
             if csi["driver"]?.stringValue?.isEmpty != false { problems.append("spec.csi.driver: required") }
             if csi["volumeHandle"]?.stringValue?.isEmpty != false { problems.append("spec.csi.volumeHandle: required") }

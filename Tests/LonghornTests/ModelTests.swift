@@ -1,20 +1,29 @@
 import Foundation
 import KubeModels
 import Testing
+
 @testable import Longhorn
 
 @Suite struct ModelTests {
     /// A Volume as a v1.10 manager shows it, with fields this tool does not model.
     static let serverVolume: JSONValue = [
         "apiVersion": "longhorn.io/v1beta2", "kind": "Volume",
-        "metadata": ["name": "dr-exercise-data", "namespace": "longhorn-system", "resourceVersion": "42", "uid": "u-1",
-            "finalizers": ["longhorn.io"], "labels": ["backup-volume": "dr-exercise-data", "recurring-job-group.longhorn.io/default": "enabled"]],
-        "spec": ["size": "1073741824", "frontend": "blockdev", "fromBackup": "s3://b@r/p?backup=backup-1&volume=dr-exercise-data",
+        "metadata": [
+            "name": "dr-exercise-data", "namespace": "longhorn-system", "resourceVersion": "42", "uid": "u-1",
+            "finalizers": ["longhorn.io"], "labels": ["backup-volume": "dr-exercise-data", "recurring-job-group.longhorn.io/default": "enabled"],
+        ],
+        "spec": [
+            "size": "1073741824", "frontend": "blockdev", "fromBackup": "s3://b@r/p?backup=backup-1&volume=dr-exercise-data",
             "numberOfReplicas": 3, "accessMode": "rwo", "dataEngine": "v1", "Standby": false, "backupTargetName": "default",
-            "image": "longhornio/longhorn-engine:v1.10.2", "dataLocality": "disabled", "backupBlockSize": "2097152"],
-        "status": ["state": "detached", "robustness": "unknown", "restoreRequired": false, "restoreInitiated": true, "isStandby": false,
+            "image": "longhornio/longhorn-engine:v1.10.2", "dataLocality": "disabled", "backupBlockSize": "2097152",
+        ],
+        "status": [
+            "state": "detached", "robustness": "unknown", "restoreRequired": false, "restoreInitiated": true, "isStandby": false,
             "lastBackup": "backup-1", "actualSize": 123, "currentNodeID": "",
-            "conditions": [["type": "Restore", "status": "False", "reason": "", "message": "", "lastProbeTime": "", "lastTransitionTime": "2026-11-27T03:00:00Z"]]],
+            "conditions": [
+                ["type": "Restore", "status": "False", "reason": "", "message": "", "lastProbeTime": "", "lastTransitionTime": "2026-11-27T03:00:00Z"]
+            ],
+        ],
     ]
 
     @Test func decodesTheFieldsWeUse() throws {
@@ -50,7 +59,8 @@ import Testing
     }
 
     @Test func sizeIsAQuotedInt64AndStandbyHasACapitalS() throws {
-        let volume = Volume(metadata: ResourceMetadata(name: "v", namespace: "longhorn-system"),
+        let volume = Volume(
+            metadata: ResourceMetadata(name: "v", namespace: "longhorn-system"),
             spec: Volume.Spec(size: 10_737_418_240, frontend: "blockdev", standby: true))
         let json = volume.json
         #expect(json[path: ["spec", "size"]] == .string("10737418240"))
@@ -73,16 +83,22 @@ import Testing
     }
 
     @Test func settingValueIsTopLevel() throws {
-        let setting = try Setting(json: ["apiVersion": "longhorn.io/v1beta2", "kind": "Setting",
-            "metadata": ["name": "current-longhorn-version", "namespace": "longhorn-system"], "value": "v1.10.2", "status": ["applied": true]])
+        let setting = try Setting(json: [
+            "apiVersion": "longhorn.io/v1beta2", "kind": "Setting",
+            "metadata": ["name": "current-longhorn-version", "namespace": "longhorn-system"], "value": "v1.10.2", "status": ["applied": true],
+        ])
         #expect(setting.value == "v1.10.2")
         #expect(setting.json["status"] == ["applied": true])
     }
 
     @Test func backupHelpers() throws {
-        let backup = try Backup(json: ["metadata": ["name": "backup-1", "labels": ["backup-volume": "vol"]],
-            "status": ["state": "Error", "error": "failed to upload", "messages": ["b": "second", "a": "first"], "snapshotCreatedAt": "2026-11-20T10:00:00Z",
-                "volumeSize": "2147483648", "newlyUploadDataSize": "0"]])
+        let backup = try Backup(json: [
+            "metadata": ["name": "backup-1", "labels": ["backup-volume": "vol"]],
+            "status": [
+                "state": "Error", "error": "failed to upload", "messages": ["b": "second", "a": "first"], "snapshotCreatedAt": "2026-11-20T10:00:00Z",
+                "volumeSize": "2147483648", "newlyUploadDataSize": "0",
+            ],
+        ])
         #expect(backup.hasFailed)
         #expect(backup.errorText == "failed to upload; a: first; b: second")
         #expect(backup.volumeName == "vol")
@@ -105,10 +121,14 @@ import Testing
 
 @Suite struct RecurringJobTests {
     @Test func defaultGroupAppliesToUnlabelledVolumes() throws {
-        let job = try RecurringJob(json: ["apiVersion": "longhorn.io/v1beta2", "kind": "RecurringJob",
+        let job = try RecurringJob(json: [
+            "apiVersion": "longhorn.io/v1beta2", "kind": "RecurringJob",
             "metadata": ["name": "nightly", "namespace": "longhorn-system"],
-            "spec": ["name": "nightly", "groups": ["default"], "task": "backup", "cron": "0 2 * * *", "retain": 7, "concurrency": 1, "labels": [:],
-                     "parameters": ["full-backup-interval": "0"]]])
+            "spec": [
+                "name": "nightly", "groups": ["default"], "task": "backup", "cron": "0 2 * * *", "retain": 7, "concurrency": 1, "labels": [:],
+                "parameters": ["full-backup-interval": "0"],
+            ],
+        ])
         #expect(job.spec?.task == "backup")
         #expect(job.applies(toVolumeLabels: [:]), "no recurring-job labels = default group")
         #expect(job.applies(toVolumeLabels: ["app": "x"]))

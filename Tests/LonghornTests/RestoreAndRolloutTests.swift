@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Testing
+
 @testable import Longhorn
 
 @Suite struct RestoreProgressTests {
@@ -12,8 +13,11 @@ import Testing
             (Fixtures.volume(state: "detached", initiated: nil, required: nil), .notStarted),
             (Fixtures.volume(state: "detached", initiated: true, required: true), .restoring),
             (Fixtures.volume(state: "attaching", initiated: true, required: true), .restoring),
-            (Fixtures.volume(state: "attached", robustness: "healthy", initiated: true, required: true,
-                restoreCondition: LonghornCondition(type: "Restore", status: "True", reason: "RestoreInProgress")), .restoring),
+            (
+                Fixtures.volume(
+                    state: "attached", robustness: "healthy", initiated: true, required: true,
+                    restoreCondition: LonghornCondition(type: "Restore", status: "True", reason: "RestoreInProgress")), .restoring
+            ),
             (Fixtures.volume(state: "attached", robustness: "healthy", initiated: true, required: false), .finishing),
             (Fixtures.volume(state: "detaching", initiated: true, required: false), .finishing),
             (Fixtures.volume(state: "detached", initiated: true, required: false), .done),
@@ -26,9 +30,12 @@ import Testing
     @Test func failuresAreFinal() {
         let faulted = RestoreProgress(Fixtures.volume(state: "attached", robustness: "faulted", initiated: true, required: true))
         #expect(faulted.phase == .failed)
-        let failure = RestoreProgress(Fixtures.volume(state: "detached", initiated: true, required: true,
-            restoreCondition: LonghornCondition(type: "Restore", status: "False", reason: "RestoreFailure",
-                message: "All replica restore failed and the volume became Faulted")))
+        let failure = RestoreProgress(
+            Fixtures.volume(
+                state: "detached", initiated: true, required: true,
+                restoreCondition: LonghornCondition(
+                    type: "Restore", status: "False", reason: "RestoreFailure",
+                    message: "All replica restore failed and the volume became Faulted")))
         #expect(failure.phase == .failed)
         #expect(failure.description.contains("RestoreFailure: All replica restore failed"))
         let faultedAfter = RestoreProgress(Fixtures.volume(state: "detached", robustness: "faulted", initiated: true, required: false))
@@ -41,15 +48,23 @@ import Testing
     static let attacher = Workload(resource: .deployments, name: "csi-attacher")
 
     static func daemonSet(generation: Int = 2, observed: Int = 2, desired: Int = 3, ready: Int = 3, updated: Int = 3, available: Int = 3) -> JSONValue {
-        ["metadata": ["name": "longhorn-manager", "generation": .number(Double(generation))],
-         "status": ["observedGeneration": .number(Double(observed)), "desiredNumberScheduled": .number(Double(desired)),
-                    "numberReady": .number(Double(ready)), "updatedNumberScheduled": .number(Double(updated)), "numberAvailable": .number(Double(available))]]
+        [
+            "metadata": ["name": "longhorn-manager", "generation": .number(Double(generation))],
+            "status": [
+                "observedGeneration": .number(Double(observed)), "desiredNumberScheduled": .number(Double(desired)),
+                "numberReady": .number(Double(ready)), "updatedNumberScheduled": .number(Double(updated)), "numberAvailable": .number(Double(available)),
+            ],
+        ]
     }
 
     static func deployment(replicas: Int? = 3, ready: Int = 3, updated: Int = 3, available: Int = 3, total: Int = 3, observed: Int = 1) -> JSONValue {
-        var object: JSONValue = ["metadata": ["name": "csi-attacher", "generation": 1],
-            "status": ["observedGeneration": .number(Double(observed)), "readyReplicas": .number(Double(ready)), "updatedReplicas": .number(Double(updated)),
-                       "availableReplicas": .number(Double(available)), "replicas": .number(Double(total))]]
+        var object: JSONValue = [
+            "metadata": ["name": "csi-attacher", "generation": 1],
+            "status": [
+                "observedGeneration": .number(Double(observed)), "readyReplicas": .number(Double(ready)), "updatedReplicas": .number(Double(updated)),
+                "availableReplicas": .number(Double(available)), "replicas": .number(Double(total)),
+            ],
+        ]
         if let replicas { object["spec"] = ["replicas": .number(Double(replicas))] }
         return object
     }
@@ -72,9 +87,11 @@ import Testing
     }
 
     @Test func theRequiredWorkloadsAreManagerAndCSI() {
-        #expect(Workload.requiredForRestore.map(\.description) == [
-            "ds/longhorn-manager", "ds/longhorn-csi-plugin", "deploy/csi-attacher", "deploy/csi-provisioner", "deploy/csi-resizer", "deploy/csi-snapshotter",
-        ])
+        #expect(
+            Workload.requiredForRestore.map(\.description) == [
+                "ds/longhorn-manager", "ds/longhorn-csi-plugin", "deploy/csi-attacher", "deploy/csi-provisioner", "deploy/csi-resizer",
+                "deploy/csi-snapshotter",
+            ])
         #expect(!Workload.requiredForRestore.contains { $0.name == "longhorn-driver-deployer" })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Testing
+
 @testable import Longhorn
 
 /// One test per defect of the seed plan (longhorn-facts.md section 12) that shows at this
@@ -16,14 +17,16 @@ import Testing
             #expect(status["lastBackupName"] != nil, "\(crds.release)")
         }
         let bv = Fixtures.backupVolume("dr-exercise-data-77a0e0e7", volume: "dr-exercise-data", lastBackup: "backup-0123456789abcdef")
-        let lookup = try LonghornClient.decideBackup(volume: "dr-exercise-data", target: "default", selection: .latest,
+        let lookup = try LonghornClient.decideBackup(
+            volume: "dr-exercise-data", target: "default", selection: .latest,
             syncedAfter: Fixtures.time("2026-11-27T03:00:00Z"), backupTarget: Fixtures.target(), backupVolumes: [bv],
             backups: [Fixtures.backup("backup-0123456789abcdef")], namespace: Fixtures.namespace)
         guard case .found(let backup, _) = lookup else {
             Issue.record("expected found")
             return
         }
-        let volume = try LonghornManifests.restoreVolume(name: "dr-exercise-data", namespace: Fixtures.namespace, backup: backup, version: Fixtures.version("v1.10.2"))
+        let volume = try LonghornManifests.restoreVolume(
+            name: "dr-exercise-data", namespace: Fixtures.namespace, backup: backup, version: Fixtures.version("v1.10.2"))
         #expect(volume.spec.fromBackup == backup.status?.url)
         #expect(volume.spec.fromBackup == Fixtures.url)
     }
@@ -39,7 +42,8 @@ import Testing
     /// #3: an empty answer before the sync is "not synced", never "create fresh".
     @Test func defect03_emptyBeforeSyncIsNotNoBackup() throws {
         let unsynced = Fixtures.target(available: true, syncedAt: nil)
-        let lookup = try LonghornClient.decideBackup(volume: "dr-exercise-data", target: "default", selection: .latest,
+        let lookup = try LonghornClient.decideBackup(
+            volume: "dr-exercise-data", target: "default", selection: .latest,
             syncedAfter: Fixtures.time("2026-11-27T03:00:00Z"), backupTarget: unsynced, backupVolumes: [], backups: [], namespace: Fixtures.namespace)
         guard case .notSynced = lookup else {
             Issue.record("an unsynced target must not yield \(lookup)")
@@ -51,7 +55,8 @@ import Testing
     @Test(arguments: LonghornCRDs.releases)
     func defect04_06_restoreVolumeHasFrontendAndQuotedSize(release: String) throws {
         let version = Fixtures.version(release)
-        let json = try LonghornManifests.restoreVolume(name: "dr-exercise-data", namespace: Fixtures.namespace, backup: Fixtures.backup(), version: version).json
+        let json = try LonghornManifests.restoreVolume(name: "dr-exercise-data", namespace: Fixtures.namespace, backup: Fixtures.backup(), version: version)
+            .json
         #expect(json[path: ["spec", "frontend"]] == "blockdev")
         #expect(version.allowedFrontends(dataEngine: "v1").contains("blockdev"))
         #expect(json[path: ["spec", "dataEngine"]] == "v1")
@@ -84,15 +89,19 @@ import Testing
     /// #8 and #9: a PV named after the volume, for the CSI driver, pre-bound to the declared PVC;
     /// the fresh branch creates the Volume (size, frontend) too.
     @Test func defect08_09_pvAndFreshVolume() throws {
-        let pv = PersistentVolumeRequest(volumeName: "dr-exercise-data", capacityBytes: 1_073_741_824, storageClassName: "longhorn",
-            claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data")).manifest
+        let pv = PersistentVolumeRequest(
+            volumeName: "dr-exercise-data", capacityBytes: 1_073_741_824, storageClassName: "longhorn",
+            claim: ClaimReference(namespace: "dr-exercise", name: "dr-exercise-data")
+        ).manifest
         #expect(pv[path: ["metadata", "name"]] == "dr-exercise-data")
         #expect(pv[path: ["spec", "csi", "driver"]] == "driver.longhorn.io")
         #expect(pv[path: ["spec", "csi", "volumeHandle"]] == "dr-exercise-data")
         #expect(pv[path: ["spec", "storageClassName"]] == "longhorn")
         #expect(pv[path: ["spec", "claimRef", "name"]] == "dr-exercise-data")
-        let fresh = try LonghornManifests.freshVolume(name: "dr-exercise-data", namespace: Fixtures.namespace, sizeBytes: 1_073_741_824,
-            version: Fixtures.version("v1.12.1")).json
+        let fresh = try LonghornManifests.freshVolume(
+            name: "dr-exercise-data", namespace: Fixtures.namespace, sizeBytes: 1_073_741_824,
+            version: Fixtures.version("v1.12.1")
+        ).json
         #expect(fresh[path: ["spec", "frontend"]] == "blockdev")
         #expect(fresh[path: ["spec", "size"]] == "1073741824")
         #expect(fresh[path: ["spec", "fromBackup"]] == nil)
@@ -109,7 +118,8 @@ import Testing
     @Test(arguments: LonghornCRDs.releases)
     func defect11_backupLabels(release: String) throws {
         let version = Fixtures.version(release)
-        let backup = try LonghornManifests.backup(name: Backup.generateName(), namespace: Fixtures.namespace, snapshot: "snap-1",
+        let backup = try LonghornManifests.backup(
+            name: Backup.generateName(), namespace: Fixtures.namespace, snapshot: "snap-1",
             volume: "dr-exercise-data", version: version)
         var expected = ["backup-volume": "dr-exercise-data"]
         if version.atLeast(1, 8) { expected["backup-target"] = "default" }
@@ -145,8 +155,10 @@ import Testing
 
     /// #15: fully qualified resources, never bare `backups`.
     @Test func defect15_fullyQualifiedResources() {
-        let all = [LonghornResources.volumes, LonghornResources.snapshots, LonghornResources.backups, LonghornResources.backupVolumes,
-            LonghornResources.backupTargets, LonghornResources.settings, LonghornResources.recurringJobs]
+        let all = [
+            LonghornResources.volumes, LonghornResources.snapshots, LonghornResources.backups, LonghornResources.backupVolumes,
+            LonghornResources.backupTargets, LonghornResources.settings, LonghornResources.recurringJobs,
+        ]
         for resource in all {
             #expect(resource.group == "longhorn.io")
             #expect(resource.version == "v1beta2")

@@ -13,7 +13,9 @@ struct StructuralSchemaValidator {
     /// API server applies itself (CRD schemas leave `metadata` open).
     func problems(in object: JSONValue, apiVersion: String = "longhorn.io/v1beta2", kind: String) -> [String] {
         var problems: [String] = []
-        if object["apiVersion"]?.stringValue != apiVersion { problems.append("apiVersion: want \(apiVersion), got \(object["apiVersion"]?.jsonText ?? "nothing")") }
+        if object["apiVersion"]?.stringValue != apiVersion {
+            problems.append("apiVersion: want \(apiVersion), got \(object["apiVersion"]?.jsonText ?? "nothing")")
+        }
         if object["kind"]?.stringValue != kind { problems.append("kind: want \(kind), got \(object["kind"]?.jsonText ?? "nothing")") }
         var body = object
         body["metadata"] = nil
@@ -34,7 +36,10 @@ struct StructuralSchemaValidator {
         if fields["name"]?.stringValue?.isEmpty != false { problems.append("metadata.name: required") }
         for map in ["labels", "annotations"] {
             guard let value = fields[map] else { continue }
-            guard let entries = value.objectValue else { problems.append("metadata.\(map): must be a map of strings"); continue }
+            guard let entries = value.objectValue else {
+                problems.append("metadata.\(map): must be a map of strings")
+                continue
+            }
             for (key, entry) in entries where entry.stringValue == nil { problems.append("metadata.\(map).\(key): must be a string") }
         }
         return problems

@@ -112,8 +112,9 @@ import Yams
             (Self.value(doc, "spec", "dependsOn") as? [[String: Any]])?.contains { $0["name"] as? String == "longhorn-restore-orchestrator" } == true
         }
         #expect(!dependents.isEmpty)
-        #expect((Self.value(gate, "spec", "dependsOn") as? [[String: Any]])?.contains { dep in
-            dependents.contains { Self.value($0, "metadata", "name") as? String == dep["name"] as? String }
-        } == false)
+        #expect(
+            (Self.value(gate, "spec", "dependsOn") as? [[String: Any]])?.contains { dep in
+                dependents.contains { Self.value($0, "metadata", "name") as? String == dep["name"] as? String }
+            } == false)
     }
 }

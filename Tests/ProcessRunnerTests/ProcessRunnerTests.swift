@@ -4,10 +4,12 @@ import Synchronization
 import Testing
 
 @Suite struct ProcessRunnerTests {
-    static func sh(_ script: String, _ arguments: [String] = [], standardError: ProcessRequest.Output = .capture, timeout: Duration? = nil,
-        grace: Duration = .seconds(30), drainLimit: Duration? = nil) -> ProcessRequest
-    {
-        ProcessRequest(executable: "/bin/sh", arguments: ["-c", script, "sh"] + arguments, standardError: standardError, timeout: timeout,
+    static func sh(
+        _ script: String, _ arguments: [String] = [], standardError: ProcessRequest.Output = .capture, timeout: Duration? = nil,
+        grace: Duration = .seconds(30), drainLimit: Duration? = nil
+    ) -> ProcessRequest {
+        ProcessRequest(
+            executable: "/bin/sh", arguments: ["-c", script, "sh"] + arguments, standardError: standardError, timeout: timeout,
             grace: grace, drainLimit: drainLimit)
     }
 
@@ -69,7 +71,9 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func aLeftoverChildHoldingTheOutputDoesNotHoldTheCall() async throws {
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-pr-\(UUID().uuidString)")
         defer {
-            if let pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) { kill(pid, SIGKILL) }
+            if let pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                kill(pid, SIGKILL)
+            }
             try? FileManager.default.removeItem(at: pidFile)
         }
         let outcome = try await ProcessRunner.run(Self.sh(#"echo ready; setsid sleep 600 & echo $! > "$1""#, [pidFile.path], drainLimit: .milliseconds(300)))

@@ -18,9 +18,10 @@ actor ScriptedRestorePort: RestorePort {
     private(set) var actions: [String] = []
     private(set) var reports: [RestoreReport] = []
 
-    init(existing: Set<String> = [], skip: Bool = false, target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0)),
-        backups: [String: VolumeObservation.Backups] = [:], restoreErrors: [String: String] = [:], stuck: Set<String> = [])
-    {
+    init(
+        existing: Set<String> = [], skip: Bool = false, target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0)),
+        backups: [String: VolumeObservation.Backups] = [:], restoreErrors: [String: String] = [:], stuck: Set<String> = []
+    ) {
         self.existing = existing
         self.skip = skip
         self.target = target
@@ -68,10 +69,14 @@ struct StubError: Error, CustomStringConvertible {
 
 @Suite struct RestoreOrchestratorTests {
     static func config(_ names: [String], onMissing: RestoreConfig.MissingBackupAction = .fresh, restoreTimeout: Duration = .seconds(5)) -> RestoreConfig {
-        RestoreConfig(longhornNamespace: "longhorn-system", backupTarget: "default", syncTimeout: .seconds(1), restoreTimeout: restoreTimeout,
+        RestoreConfig(
+            longhornNamespace: "longhorn-system", backupTarget: "default", syncTimeout: .seconds(1), restoreTimeout: restoreTimeout,
             concurrency: 2, skipFlag: RestoreConfig.Defaults.skipFlag,
-            volumes: names.map { RestoreConfig.Volume(name: $0, pvcNamespace: "app", pvcName: $0, size: ByteQuantity(bytes: 1 << 30), replicas: 3,
-                storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce, restore: .latest, onMissingBackup: onMissing) })
+            volumes: names.map {
+                RestoreConfig.Volume(
+                    name: $0, pvcNamespace: "app", pvcName: $0, size: ByteQuantity(bytes: 1 << 30), replicas: 3,
+                    storageClass: "longhorn", fsType: .ext4, accessMode: .readWriteOnce, restore: .latest, onMissingBackup: onMissing)
+            })
     }
 
     static func backup(_ name: String) -> VolumeObservation.Backups {
@@ -119,7 +124,8 @@ struct StubError: Error, CustomStringConvertible {
     }
 
     @Test func oneStuckVolumeDoesNotHideTheOthers() async {
-        let port = ScriptedRestorePort(backups: ["stuck": Self.backup("backup-1"), "fine": Self.backup("backup-2"), "broken": Self.backup("backup-3")],
+        let port = ScriptedRestorePort(
+            backups: ["stuck": Self.backup("backup-1"), "fine": Self.backup("backup-2"), "broken": Self.backup("backup-3")],
             restoreErrors: ["broken": "Restore condition RestoreFailure: All replica restore failed"], stuck: ["stuck"])
         let outcomes = await RestoreOrchestrator(config: Self.config(["stuck", "fine", "broken"], restoreTimeout: .milliseconds(200)), port: port).run()
         #expect(outcomes.map(\.succeeded) == [false, true, false])

@@ -1,7 +1,7 @@
-import CLITestSupport
 import AWS
 import Backupstore
 import BackupstoreS3
+import CLITestSupport
 import Crypto
 import Foundation
 import Testing
@@ -9,7 +9,9 @@ import Testing
 /// `longhorn-dr backup verify` as a process against a backup in SeaweedFS.
 @Suite("backup verify against SeaweedFS")
 struct BackupVerifyCLITests {
-    func verify(_ services: TestServices, _ fixture: BackupFixture, _ extra: [String] = [], environment: [String: String] = [:], endpoint: String? = nil) async throws -> CLIProcess.Result {
+    func verify(_ services: TestServices, _ fixture: BackupFixture, _ extra: [String] = [], environment: [String: String] = [:], endpoint: String? = nil)
+        async throws -> CLIProcess.Result
+    {
         try await CLIProcess.run(
             ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume, "--endpoint", endpoint ?? services.s3Endpoint] + extra,
             environment: services.cliEnvironment.merging(environment) { $1 })

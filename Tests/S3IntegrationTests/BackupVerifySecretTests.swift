@@ -1,5 +1,5 @@
-import CLITestSupport
 import AWS
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -70,8 +70,10 @@ struct BackupVerifySecretTests {
             try await kubectl(["create", "--validate=false", "-f", manifestPath.path], kubeconfig: kubeconfig)
             let environment = services.cliEnvironment.merging(["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]) { $1 }
             let result = try await CLIProcess.run(
-                ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume, "--file", fixture.sentinelPath,
-                 "--secret", "longhorn-system/s3-backup-secret", "--kubeconfig", kubeconfig],
+                [
+                    "backup", "verify", "--target", fixture.target, "--volume", fixture.volume, "--file", fixture.sentinelPath,
+                    "--secret", "longhorn-system/s3-backup-secret", "--kubeconfig", kubeconfig,
+                ],
                 environment: environment)
             #expect(result.status == 0, "\(result.all)")
             #expect(result.stdout.contains("Secret longhorn-system/s3-backup-secret"))
@@ -79,8 +81,10 @@ struct BackupVerifySecretTests {
             #expect(!result.all.contains(services.secretKey))
 
             let missing = try await CLIProcess.run(
-                ["backup", "verify", "--target", fixture.target, "--volume", fixture.volume,
-                 "--secret", "longhorn-system/no-such-secret", "--kubeconfig", kubeconfig],
+                [
+                    "backup", "verify", "--target", fixture.target, "--volume", fixture.volume,
+                    "--secret", "longhorn-system/no-such-secret", "--kubeconfig", kubeconfig,
+                ],
                 environment: environment)
             #expect(missing.status == 3, "\(missing.all)")
             #expect(missing.stderr.contains("no-such-secret"))

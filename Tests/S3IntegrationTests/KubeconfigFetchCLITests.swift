@@ -1,5 +1,5 @@
-import CLITestSupport
 import AWS
+import CLITestSupport
 import Foundation
 import Testing
 
@@ -82,15 +82,17 @@ struct KubeconfigFetchCLITests {
     func refusesExecPlugins() async throws {
         let services = try TestServices.load()
         let name = "/homelab/kubernetes/exec-\(UUID().uuidString.prefix(6))/kubeconfig"
-        let hostile = Self.kubeconfig.replacingOccurrences(of: "    token: super-secret-token-value\n", with: """
-                exec:
-                  apiVersion: client.authentication.k8s.io/v1
-                  command: /bin/sh
-                  args: ["-c", "touch /tmp/pwned-by-ssm"]
-                  interactiveMode: Never
-                client-key: /home/operator/.ssh/id_ed25519
+        let hostile = Self.kubeconfig.replacingOccurrences(
+            of: "    token: super-secret-token-value\n",
+            with: """
+                    exec:
+                      apiVersion: client.authentication.k8s.io/v1
+                      command: /bin/sh
+                      args: ["-c", "touch /tmp/pwned-by-ssm"]
+                      interactiveMode: Never
+                    client-key: /home/operator/.ssh/id_ed25519
 
-            """)
+                """)
         #expect(hostile.contains("exec:"))
         try await Self.putParameter(services, name: name, value: hostile)
         let folder = try temporaryFolder()
@@ -102,8 +104,10 @@ struct KubeconfigFetchCLITests {
         #expect(!FileManager.default.fileExists(atPath: path))
         // Allowing the program by name lets the exec plugin through, not the file reference.
         let stillRefused = try await CLIProcess.run(
-            ["kubeconfig", "fetch", "--parameter", name, "--path", path, "--endpoint", services.ssmEndpoint, "--region", TestServices.region,
-             "--allow-exec", "sh"], environment: services.cliEnvironment)
+            [
+                "kubeconfig", "fetch", "--parameter", name, "--path", path, "--endpoint", services.ssmEndpoint, "--region", TestServices.region,
+                "--allow-exec", "sh",
+            ], environment: services.cliEnvironment)
         #expect(stillRefused.status == 3 && !stillRefused.all.contains("exec plugin sh") && stillRefused.all.contains("client-key"), "\(stillRefused.all)")
     }
 
@@ -146,8 +150,10 @@ struct KubeconfigFetchCLITests {
     func endpointDown() async throws {
         let services = try TestServices.load()
         let result = try await CLIProcess.run(
-            ["kubeconfig", "fetch", "--parameter", "/x/kubeconfig", "--path", "/tmp/ldr-never-written.yaml",
-             "--endpoint", unreachableEndpoint, "--region", TestServices.region],
+            [
+                "kubeconfig", "fetch", "--parameter", "/x/kubeconfig", "--path", "/tmp/ldr-never-written.yaml",
+                "--endpoint", unreachableEndpoint, "--region", TestServices.region,
+            ],
             environment: services.cliEnvironment)
         #expect(result.status == 4, "\(result.all)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/ldr-never-written.yaml"))

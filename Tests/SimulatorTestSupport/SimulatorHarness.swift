@@ -22,7 +22,9 @@ public enum SimulatorHarness {
 
     /// A client for `endpoint`, loaded through the real kubeconfig loader from the kubeconfig
     /// the server renders, as users load theirs.
-    public static func client(_ endpoint: SimulatorServer.Endpoint, user: String = "admin", retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20))) throws -> KubeClient {
+    public static func client(_ endpoint: SimulatorServer.Endpoint, user: String = "admin", retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20)))
+        throws -> KubeClient
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-kc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("config").path
@@ -48,4 +50,3 @@ public enum SimulatorHarness {
         }
     }
 }
-

@@ -24,7 +24,8 @@ import Testing
         #expect(created[path: ["metadata", "resourceVersion"]] != nil)
         #expect(created["kind"] == "ConfigMap" && created["apiVersion"] == "v1")
         let deployments = await store.type(group: "apps", resource: "deployments")!
-        let deployment = try await store.create(deployments, namespace: "default", object: ["metadata": ["name": "d"], "spec": ["selector": ["matchLabels": ["a": "b"]]]])
+        let deployment = try await store.create(
+            deployments, namespace: "default", object: ["metadata": ["name": "d"], "spec": ["selector": ["matchLabels": ["a": "b"]]]])
         #expect(deployment[path: ["metadata", "generation"]] == 1)
         #expect(deployment[path: ["spec", "replicas"]] == 1, "defaulted like the real server")
     }
@@ -59,7 +60,8 @@ import Testing
         let object: JSONValue = ["metadata": ["generateName": "x-"]]
         let first = try await store.create(type, namespace: "default", object: object)
         let second = try await store.create(type, namespace: "default", object: object)
-        let a = first[path: ["metadata", "name"]]?.stringValue ?? "", b = second[path: ["metadata", "name"]]?.stringValue ?? ""
+        let a = first[path: ["metadata", "name"]]?.stringValue ?? ""
+        let b = second[path: ["metadata", "name"]]?.stringValue ?? ""
         #expect(a.hasPrefix("x-") && a.count == 7 && a != b)
     }
 
@@ -219,7 +221,9 @@ import Testing
         let uid = owner[path: ["metadata", "uid"]] ?? ""
         for name in ["dep1", "dep2"] {
             var dependent = cm(name)
-            dependent[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid, "blockOwnerDeletion": true]]
+            dependent[path: ["metadata", "ownerReferences"]] = [
+                ["apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid, "blockOwnerDeletion": true]
+            ]
             try await store.create(type, namespace: "default", object: dependent)
         }
         // Orphan: dependents stay, without the reference.
@@ -232,7 +236,9 @@ import Testing
         // Background: dependents of a deleted owner go.
         let second = try await store.create(type, namespace: "default", object: cm("owner2"))
         var dependent = cm("dep3")
-        dependent[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "ConfigMap", "name": "owner2", "uid": second[path: ["metadata", "uid"]] ?? ""]]
+        dependent[path: ["metadata", "ownerReferences"]] = [
+            ["apiVersion": "v1", "kind": "ConfigMap", "name": "owner2", "uid": second[path: ["metadata", "uid"]] ?? ""]
+        ]
         try await store.create(type, namespace: "default", object: dependent)
         try await store.delete(type, namespace: "default", name: "owner2")
         await store.sweep()
@@ -259,12 +265,22 @@ import Testing
     @Test func customResourceDefinitionsServeNewKinds() async throws {
         let (store, _) = await store()
         let crds = await store.type(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")!
-        try await store.create(crds, namespace: nil, object: [
-            "metadata": ["name": "frobs.example.com"],
-            "spec": ["group": "example.com", "scope": "Namespaced", "names": ["plural": "frobs", "singular": "frob", "kind": "Frob"],
-                "versions": [["name": "v1", "served": true, "storage": true, "subresources": ["status": [:]],
-                    "schema": ["openAPIV3Schema": ["type": "object", "properties": ["spec": ["type": "object", "properties": ["size": ["type": "integer"]]]]]]]]],
-        ])
+        try await store.create(
+            crds, namespace: nil,
+            object: [
+                "metadata": ["name": "frobs.example.com"],
+                "spec": [
+                    "group": "example.com", "scope": "Namespaced", "names": ["plural": "frobs", "singular": "frob", "kind": "Frob"],
+                    "versions": [
+                        [
+                            "name": "v1", "served": true, "storage": true, "subresources": ["status": [:]],
+                            "schema": [
+                                "openAPIV3Schema": ["type": "object", "properties": ["spec": ["type": "object", "properties": ["size": ["type": "integer"]]]]]
+                            ],
+                        ]
+                    ],
+                ],
+            ])
         let frobs = try #require(await store.type(group: "example.com", resource: "frobs"))
         #expect(frobs.isCustom && frobs.hasStatus)
         #expect(FieldValidator.unknownFields(["spec": ["size": 1, "colour": "red"]], type: frobs) == ["spec.colour"])

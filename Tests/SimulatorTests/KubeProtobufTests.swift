@@ -40,11 +40,13 @@ import Testing
 
     @Test func namespaceConfigMapAndSecretDecodeExactly() throws {
         #expect(try KubeProtobuf.decode(Self.bytes(Self.namespace)) == ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "n1"]])
-        #expect(try KubeProtobuf.decode(Self.bytes(Self.configMap))
-            == ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c1"], "data": ["a": "b", "k2": "v2"]])
+        #expect(
+            try KubeProtobuf.decode(Self.bytes(Self.configMap))
+                == ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c1"], "data": ["a": "b", "k2": "v2"]])
         // Secret data is bytes on the wire and base64 in JSON.
-        #expect(try KubeProtobuf.decode(Self.bytes(Self.secret))
-            == ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s1"], "data": ["pw": "c2VjcmV0"]])
+        #expect(
+            try KubeProtobuf.decode(Self.bytes(Self.secret))
+                == ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s1"], "data": ["pw": "c2VjcmV0"]])
     }
 
     @Test func deploymentKeepsItsPodTemplateAndPointerFields() throws {
@@ -65,11 +67,12 @@ import Testing
         #expect(job[path: ["spec", "template", "spec", "restartPolicy"]] == "Never")
         #expect(job[path: ["spec", "template", "spec", "containers"]] == [["name": "j1", "image": "busybox", "command": ["echo", "hi"]]])
         let binding = try KubeProtobuf.decode(Self.bytes(Self.roleBinding))
-        #expect(binding["subjects"] == [
-            ["kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"],
-            ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "g"],
-            ["kind": "ServiceAccount", "name": "sa1", "namespace": "default"],
-        ])
+        #expect(
+            binding["subjects"] == [
+                ["kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"],
+                ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "g"],
+                ["kind": "ServiceAccount", "name": "sa1", "namespace": "default"],
+            ])
         #expect(binding["roleRef"] == ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r1"])
         let role = try KubeProtobuf.decode(Self.bytes(Self.aggregatedClusterRole))
         #expect(role["aggregationRule"] == ["clusterRoleSelectors": [["matchLabels": ["a": "b"]]]])
@@ -78,11 +81,18 @@ import Testing
     // MARK: what must be refused, never half-read
 
     /// A protobuf message: (field, wire payload) pairs, length-delimited unless given as a varint.
-    enum Part { case bytes(Int, [UInt8]), varint(Int, UInt64) }
+    enum Part {
+        case bytes(Int, [UInt8])
+        case varint(Int, UInt64)
+    }
     static func message(_ parts: [Part]) -> [UInt8] {
         func varint(_ value: UInt64) -> [UInt8] {
-            var value = value, out: [UInt8] = []
-            while value >= 0x80 { out.append(UInt8(value & 0x7f) | 0x80); value >>= 7 }
+            var value = value
+            var out: [UInt8] = []
+            while value >= 0x80 {
+                out.append(UInt8(value & 0x7f) | 0x80)
+                value >>= 7
+            }
             return out + [UInt8(value)]
         }
         return parts.flatMap { part -> [UInt8] in
@@ -93,30 +103,38 @@ import Testing
         }
     }
     static func envelope(apiVersion: String, kind: String, object: [Part]) -> Data {
-        Data(KubeProtobuf.magic + message([
-            .bytes(1, message([.bytes(1, Array(apiVersion.utf8)), .bytes(2, Array(kind.utf8))])),
-            .bytes(2, message(object)),
-        ]))
+        Data(
+            KubeProtobuf.magic
+                + message([
+                    .bytes(1, message([.bytes(1, Array(apiVersion.utf8)), .bytes(2, Array(kind.utf8))])),
+                    .bytes(2, message(object)),
+                ]))
     }
 
     @Test func anUnknownFieldWithAValueIsRefusedNamingIt() throws {
-        let body = Self.envelope(apiVersion: "v1", kind: "ConfigMap", object: [
-            .bytes(1, Self.message([.bytes(1, Array("c1".utf8))])), .bytes(99, Array("surprise".utf8)),
-        ])
+        let body = Self.envelope(
+            apiVersion: "v1", kind: "ConfigMap",
+            object: [
+                .bytes(1, Self.message([.bytes(1, Array("c1".utf8))])), .bytes(99, Array("surprise".utf8)),
+            ])
         #expect { try KubeProtobuf.decode(body) } throws: { "\($0)".contains("field 99 of ConfigMap") }
     }
 
     @Test func anUnknownFieldHoldingOnlyZeroValuesIsSkipped() throws {
-        let body = Self.envelope(apiVersion: "v1", kind: "ConfigMap", object: [
-            .bytes(1, Self.message([.bytes(1, Array("c1".utf8))])), .bytes(99, Self.message([.varint(1, 0), .bytes(2, [])])), .varint(98, 0),
-        ])
+        let body = Self.envelope(
+            apiVersion: "v1", kind: "ConfigMap",
+            object: [
+                .bytes(1, Self.message([.bytes(1, Array("c1".utf8))])), .bytes(99, Self.message([.varint(1, 0), .bytes(2, [])])), .varint(98, 0),
+            ])
         #expect(try KubeProtobuf.decode(body) == ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c1"]])
     }
 
     @Test func pointerZeroesSurviveAndNegativeIntsKeepTheirSign() throws {
-        let body = Self.envelope(apiVersion: "apps/v1", kind: "Deployment", object: [
-            .bytes(2, Self.message([.varint(1, 0), .varint(6, UInt64(bitPattern: -1)), .varint(7, 0)])),
-        ])
+        let body = Self.envelope(
+            apiVersion: "apps/v1", kind: "Deployment",
+            object: [
+                .bytes(2, Self.message([.varint(1, 0), .varint(6, UInt64(bitPattern: -1)), .varint(7, 0)]))
+            ])
         let object = try KubeProtobuf.decode(body)
         #expect(object[path: ["spec", "replicas"]] == 0)
         #expect(object[path: ["spec", "revisionHistoryLimit"]] == -1)
@@ -146,18 +164,20 @@ import Testing
 
     @Test func theAPIHandlerStoresWhatAProtobufCreateCarries() async throws {
         let cluster = await SimulatedCluster()
-        let response = await cluster.handler.handle(APIRequest(
-            method: "POST", path: "/api/v1/namespaces/default/secrets", query: APIRequest.parseQuery("fieldManager=kubectl-create"),
-            headers: ["content-type": "application/vnd.kubernetes.protobuf", "accept": "application/vnd.kubernetes.protobuf, */*"],
-            body: Self.bytes(Self.secret)))
+        let response = await cluster.handler.handle(
+            APIRequest(
+                method: "POST", path: "/api/v1/namespaces/default/secrets", query: APIRequest.parseQuery("fieldManager=kubectl-create"),
+                headers: ["content-type": "application/vnd.kubernetes.protobuf", "accept": "application/vnd.kubernetes.protobuf, */*"],
+                body: Self.bytes(Self.secret)))
         #expect(response.status == 201)
         let stored = try JSONValue(parsing: await response.collect())
         #expect(stored["data"] == ["pw": "c2VjcmV0"])
         #expect(stored[path: ["metadata", "uid"]] != nil)
 
-        let refused = await cluster.handler.handle(APIRequest(
-            method: "POST", path: "/api/v1/namespaces/default/configmaps", query: [:],
-            headers: ["content-type": "application/vnd.kubernetes.protobuf"], body: Self.bytes(Self.configMap).dropLast(5)))
+        let refused = await cluster.handler.handle(
+            APIRequest(
+                method: "POST", path: "/api/v1/namespaces/default/configmaps", query: [:],
+                headers: ["content-type": "application/vnd.kubernetes.protobuf"], body: Self.bytes(Self.configMap).dropLast(5)))
         #expect(refused.status == 415)
         let status = try JSONValue(parsing: await refused.collect())
         #expect(status["reason"] == "UnsupportedMediaType")
@@ -166,8 +186,10 @@ import Testing
     /// kubectl validates `kind: List` files with OpenAPI v2, which it reads as protobuf only.
     @Test func openAPIv2IsAnEmptySwagger2DocumentInProtobuf() async throws {
         let cluster = await SimulatedCluster()
-        let response = await cluster.handler.handle(APIRequest(method: "GET", path: "/openapi/v2", query: [:],
-            headers: ["accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"]))
+        let response = await cluster.handler.handle(
+            APIRequest(
+                method: "GET", path: "/openapi/v2", query: [:],
+                headers: ["accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"]))
         #expect(response.status == 200)
         var reader = ProtobufReader(ArraySlice(await response.collect()))
         let first = try reader.next()

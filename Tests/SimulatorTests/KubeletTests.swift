@@ -10,9 +10,10 @@ import Testing
         try await SimTestCluster.run { sim in
             let pods = try await sim.type("", "pods")
             try await sim.store.create(pods, namespace: "default", object: podObject("p"))
-            let pod = try #require(try await sim.waitFor("", "pods", name: "p", "Running") {
-                phase("Running")($0) && condition($0, "Ready")?["status"] == "True"
-            })
+            let pod = try #require(
+                try await sim.waitFor("", "pods", name: "p", "Running") {
+                    phase("Running")($0) && condition($0, "Ready")?["status"] == "True"
+                })
             #expect(pod[path: ["spec", "nodeName"]] == "sim-node-1")
             #expect(pod[path: ["status", "podIP"]]?.stringValue?.hasPrefix("127.0.0.") == true)
             #expect(pod[path: ["status", "startTime"]] != nil)
@@ -30,15 +31,21 @@ import Testing
         try await SimTestCluster.run { sim in
             let pods = try await sim.type("", "pods")
             let claims = try await sim.type("", "persistentvolumeclaims")
-            try await sim.store.create(claims, namespace: "default", object: [
-                "metadata": ["name": "data"],
-                "spec": ["storageClassName": "nothing-provisions-this", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
-            ])
-            try await sim.store.create(pods, namespace: "default", object: podObject("p",
-                volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]]], mounts: [["name": "v", "mountPath": "/data"]]))
-            let pod = try #require(try await sim.waitFor("", "pods", name: "p", "unschedulable") {
-                condition($0, "PodScheduled")?["reason"] == "Unschedulable"
-            })
+            try await sim.store.create(
+                claims, namespace: "default",
+                object: [
+                    "metadata": ["name": "data"],
+                    "spec": ["storageClassName": "nothing-provisions-this", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                ])
+            try await sim.store.create(
+                pods, namespace: "default",
+                object: podObject(
+                    "p",
+                    volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]]], mounts: [["name": "v", "mountPath": "/data"]]))
+            let pod = try #require(
+                try await sim.waitFor("", "pods", name: "p", "unschedulable") {
+                    condition($0, "PodScheduled")?["reason"] == "Unschedulable"
+                })
             #expect(pod[path: ["status", "phase"]] == "Pending")
             #expect(condition(pod, "PodScheduled")?["status"] == "False")
             #expect(condition(pod, "PodScheduled")?["message"]?.stringValue?.contains("\"data\"") == true)
@@ -49,7 +56,8 @@ import Testing
     @Test func finishedCommandsDecideSucceededOrFailed() async throws {
         try await SimTestCluster.run { sim in
             let pods = try await sim.type("", "pods")
-            try await sim.store.create(pods, namespace: "default", object: podObject("ok", command: ["sh", "-c", "echo one; echo two >&2"], restartPolicy: "Never"))
+            try await sim.store.create(
+                pods, namespace: "default", object: podObject("ok", command: ["sh", "-c", "echo one; echo two >&2"], restartPolicy: "Never"))
             try await sim.store.create(pods, namespace: "default", object: podObject("bad", command: ["sh", "-c", "exit 3"], restartPolicy: "Never"))
             let ok = try await sim.waitFor("", "pods", name: "ok", "Succeeded", phase("Succeeded"))
             let bad = try await sim.waitFor("", "pods", name: "bad", "Failed", phase("Failed"))
@@ -81,16 +89,30 @@ import Testing
             let pods = try await sim.type("", "pods")
             let pvs = try await sim.type("", "persistentvolumes")
             let claims = try await sim.type("", "persistentvolumeclaims")
-            try await sim.store.create(pvs, namespace: nil, object: ["metadata": ["name": "pv-a"],
-                "spec": ["capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "csi": ["driver": "driver.longhorn.io", "volumeHandle": "vol-a"]]])
-            try await sim.store.create(claims, namespace: "default", object: ["metadata": ["name": "data"],
-                "spec": ["storageClassName": "", "volumeName": "pv-a", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]])
-            let dataPath = uniqueMountPath(), scratchPath = uniqueMountPath()
-            try await sim.store.create(pods, namespace: "default", object: podObject("writer",
-                command: ["sh", "-c", "echo persisted > \(dataPath)/file && echo scratch > \(scratchPath)/file && cat \(dataPath)/file"],
-                restartPolicy: "Never",
-                volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]], ["name": "tmp", "emptyDir": [:]]],
-                mounts: [["name": "v", "mountPath": .string(dataPath)], ["name": "tmp", "mountPath": .string(scratchPath)]]))
+            try await sim.store.create(
+                pvs, namespace: nil,
+                object: [
+                    "metadata": ["name": "pv-a"],
+                    "spec": [
+                        "capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "csi": ["driver": "driver.longhorn.io", "volumeHandle": "vol-a"],
+                    ],
+                ])
+            try await sim.store.create(
+                claims, namespace: "default",
+                object: [
+                    "metadata": ["name": "data"],
+                    "spec": ["storageClassName": "", "volumeName": "pv-a", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                ])
+            let dataPath = uniqueMountPath()
+            let scratchPath = uniqueMountPath()
+            try await sim.store.create(
+                pods, namespace: "default",
+                object: podObject(
+                    "writer",
+                    command: ["sh", "-c", "echo persisted > \(dataPath)/file && echo scratch > \(scratchPath)/file && cat \(dataPath)/file"],
+                    restartPolicy: "Never",
+                    volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "data"]], ["name": "tmp", "emptyDir": [:]]],
+                    mounts: [["name": "v", "mountPath": .string(dataPath)], ["name": "tmp", "mountPath": .string(scratchPath)]]))
             try await sim.waitFor("", "pods", name: "writer", "Succeeded", phase("Succeeded"))
             let stored = try sim.cluster.volumes.directory(volumeKey: "vol-a").appendingPathComponent("file")
             #expect(String(decoding: try Data(contentsOf: stored), as: UTF8.self) == "persisted\n")
@@ -115,26 +137,38 @@ import Testing
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.path)
             await sim.cluster.runtime.setImageBin("ghcr.io/example/tool", folder: tools.path)
 
-            try await sim.store.create(try await sim.type("", "configmaps"), namespace: "default", object: ["metadata": ["name": "cfg"], "data": ["a.yaml": "x: 1"]])
-            try await sim.store.create(try await sim.type("", "secrets"), namespace: "default", object: ["metadata": ["name": "sec"], "data": ["pw": "czNjcmV0"]])
-            let configPath = uniqueMountPath(), secretPath = uniqueMountPath()
-            var pod = podObject("job", command: ["sh", "-c",
-                "cat \(configPath)/a.yaml; echo; cat \(secretPath)/password; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; "
-                    + "head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token; echo; echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; image-tool"],
+            try await sim.store.create(
+                try await sim.type("", "configmaps"), namespace: "default", object: ["metadata": ["name": "cfg"], "data": ["a.yaml": "x: 1"]])
+            try await sim.store.create(
+                try await sim.type("", "secrets"), namespace: "default", object: ["metadata": ["name": "sec"], "data": ["pw": "czNjcmV0"]])
+            let configPath = uniqueMountPath()
+            let secretPath = uniqueMountPath()
+            var pod = podObject(
+                "job",
+                command: [
+                    "sh", "-c",
+                    "cat \(configPath)/a.yaml; echo; cat \(secretPath)/password; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; "
+                        + "head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token; echo; echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; image-tool",
+                ],
                 restartPolicy: "Never",
-                volumes: [["name": "c", "configMap": ["name": "cfg"]], ["name": "s", "secret": ["secretName": "sec", "items": [["key": "pw", "path": "password"]]]]],
+                volumes: [
+                    ["name": "c", "configMap": ["name": "cfg"]],
+                    ["name": "s", "secret": ["secretName": "sec", "items": [["key": "pw", "path": "password"]]]],
+                ],
                 mounts: [["name": "c", "mountPath": .string(configPath)], ["name": "s", "mountPath": .string(secretPath)]])
-            pod[path: ["spec", "containers"]] = .array((pod[path: ["spec", "containers"]]?.arrayValue ?? []).map { container in
-                var container = container
-                container["image"] = "ghcr.io/example/tool:1.2.3"
-                return container
-            })
+            pod[path: ["spec", "containers"]] = .array(
+                (pod[path: ["spec", "containers"]]?.arrayValue ?? []).map { container in
+                    var container = container
+                    container["image"] = "ghcr.io/example/tool:1.2.3"
+                    return container
+                })
             try await sim.store.create(try await sim.type("", "pods"), namespace: "default", object: pod)
             try await sim.waitFor("", "pods", name: "job", "Succeeded", phase("Succeeded"))
             let log = await sim.cluster.handler.handle(APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods/job/log"))
             #expect(String(decoding: await log.collect(), as: UTF8.self) == "x: 1\ns3cret\ndefault\nsa.\n127.0.0.1:6443\nfrom-the-image\n")
             // The token the pod got authenticates as its service account (the pod's default one).
-            let uid = try #require(await sim.store.find(try await sim.type("", "pods"), namespace: "default", name: "job")?[path: ["metadata", "uid"]]?.stringValue)
+            let uid = try #require(
+                await sim.store.find(try await sim.type("", "pods"), namespace: "default", name: "job")?[path: ["metadata", "uid"]]?.stringValue)
             let tokenFile = try sim.cluster.volumes.emptyDir(podUID: uid, volume: "kube-api-access").appendingPathComponent("token")
             let token = String(decoding: try Data(contentsOf: tokenFile), as: UTF8.self)
             #expect(await sim.cluster.access.user(forToken: token) == .serviceAccount(namespace: "default", name: "default"))
@@ -146,8 +180,11 @@ import Testing
 
     @Test func aMissingConfigMapKeepsThePodFromStartingAndSaysWhy() async throws {
         try await SimTestCluster.run { sim in
-            try await sim.store.create(try await sim.type("", "pods"), namespace: "default", object: podObject("p", command: ["true"], restartPolicy: "Never",
-                volumes: [["name": "c", "configMap": ["name": "absent"]]], mounts: [["name": "c", "mountPath": .string(uniqueMountPath())]]))
+            try await sim.store.create(
+                try await sim.type("", "pods"), namespace: "default",
+                object: podObject(
+                    "p", command: ["true"], restartPolicy: "Never",
+                    volumes: [["name": "c", "configMap": ["name": "absent"]]], mounts: [["name": "c", "mountPath": .string(uniqueMountPath())]]))
             let pod = try #require(try await sim.waitFor("", "pods", name: "p", "FailedMount") { condition($0, "ContainersReady")?["reason"] == "FailedMount" })
             #expect(condition(pod, "ContainersReady")?["message"]?.stringValue?.contains(#"configmap "absent" not found"#) == true)
             #expect(pod[path: ["status", "phase"]] == "Pending")
@@ -157,7 +194,8 @@ import Testing
     @Test func logsHonourTailLimitAndFollow() async throws {
         try await SimTestCluster.run { sim in
             let pods = try await sim.type("", "pods")
-            try await sim.store.create(pods, namespace: "default", object: podObject("p", command: ["sh", "-c", "printf 'a\\nb\\nc\\n'; sleep 0.3; echo d"], restartPolicy: "Never"))
+            try await sim.store.create(
+                pods, namespace: "default", object: podObject("p", command: ["sh", "-c", "printf 'a\\nb\\nc\\n'; sleep 0.3; echo d"], restartPolicy: "Never"))
             try await sim.waitFor("", "pods", name: "p", "started") { $0?[path: ["status", "phase"]]?.stringValue != "Pending" }
             let handler = sim.cluster.handler
             let path = "/api/v1/namespaces/default/pods/p/log"
@@ -204,7 +242,10 @@ import Testing
         if geteuid() == 0 {
             #expect(detected == .success(.rootMountNamespace), "root needs no user namespace")
         } else {
-            guard case .failure(let error) = detected else { Issue.record("expected a refusal, got \(detected)"); return }
+            guard case .failure(let error) = detected else {
+                Issue.record("expected a refusal, got \(detected)")
+                return
+            }
             #expect(error.message.contains("\(PodSandbox.switchVariable)=off"))
         }
     }

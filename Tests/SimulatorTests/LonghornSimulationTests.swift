@@ -24,8 +24,14 @@ import Testing
         let longhorn = LonghornSimulation(cluster: cluster, options: options)
         try await longhorn.install()
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { await cluster.runControllers(); return nil }
-            group.addTask { await longhorn.run(); return nil }
+            group.addTask {
+                await cluster.runControllers()
+                return nil
+            }
+            group.addTask {
+                await longhorn.run()
+                return nil
+            }
             defer { group.cancelAll() }
             return try await body(longhorn)
         }
@@ -52,7 +58,9 @@ import Testing
             if let last, predicate(last) { return last }
             try await Task.sleep(for: .milliseconds(25))
         }
-        Issue.record("\(resource)/\(name) never matched; last seen: \(last?.jsonText.prefix(600) ?? "nothing"); last controller error: \(await longhorn.lastError ?? "none")", sourceLocation: sourceLocation)
+        Issue.record(
+            "\(resource)/\(name) never matched; last seen: \(last?.jsonText.prefix(600) ?? "nothing"); last controller error: \(await longhorn.lastError ?? "none")",
+            sourceLocation: sourceLocation)
         return nil
     }
 
@@ -62,8 +70,11 @@ import Testing
     }
 
     /// Source cluster: a volume with a sentinel file, a snapshot and a backup of it.
-    static func takeBackup(_ longhorn: LonghornSimulation, volume: String = "dr-exercise-data", backup: String = "backup-0123456789abcdef", content: String) async throws -> JSONValue? {
-        try await create(longhorn, "volumes", ["metadata": ["name": .string(volume)], "spec": ["size": "67108864", "frontend": "blockdev", "numberOfReplicas": 3]])
+    static func takeBackup(_ longhorn: LonghornSimulation, volume: String = "dr-exercise-data", backup: String = "backup-0123456789abcdef", content: String)
+        async throws -> JSONValue?
+    {
+        try await create(
+            longhorn, "volumes", ["metadata": ["name": .string(volume)], "spec": ["size": "67108864", "frontend": "blockdev", "numberOfReplicas": 3]])
         try await eventually(longhorn, "volumes", volume) { $0[path: ["status", "state"]] == "detached" }
         try Data(content.utf8).write(to: longhorn.volumeDirectory(volume).appendingPathComponent("sentinel.txt"))
         try await create(longhorn, "snapshots", ["metadata": ["name": "snap-1"], "spec": ["volume": .string(volume), "createSnapshot": true]])
@@ -98,10 +109,15 @@ import Testing
             }
             let pulled = try await Self.eventually(longhorn, "backups", "backup-0123456789abcdef") { $0[path: ["status", "state"]] == "Completed" }
             let url = pulled?[path: ["status", "url"]] ?? ""
-            try await Self.create(longhorn, "volumes", ["metadata": ["name": "dr-exercise-data"],
-                "spec": ["fromBackup": url, "frontend": "blockdev", "numberOfReplicas": 3, "dataEngine": "v1"]])
+            try await Self.create(
+                longhorn, "volumes",
+                [
+                    "metadata": ["name": "dr-exercise-data"],
+                    "spec": ["fromBackup": url, "frontend": "blockdev", "numberOfReplicas": 3, "dataEngine": "v1"],
+                ])
             let restored = try await Self.eventually(longhorn, "volumes", "dr-exercise-data") {
-                $0[path: ["status", "restoreInitiated"]] == true && $0[path: ["status", "restoreRequired"]] == false && $0[path: ["status", "state"]] == "detached"
+                $0[path: ["status", "restoreInitiated"]] == true && $0[path: ["status", "restoreRequired"]] == false
+                    && $0[path: ["status", "state"]] == "detached"
             }
             #expect(restored?[path: ["spec", "size"]] == "67108864", "the size comes from the backup")
             let content = try String(contentsOf: longhorn.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"), encoding: .utf8)
@@ -123,8 +139,15 @@ import Testing
     @Test func restoreBeforeTheBackupIsSyncedIsRefused() async throws {
         try await Self.withLonghorn("v1.10.2", store: try Self.temporaryFolder(), target: nil) { longhorn in
             do {
-                try await Self.create(longhorn, "volumes", ["metadata": ["name": "early"], "spec": [
-                    "fromBackup": "s3://backups@us-east-1/dev/?backup=backup-0123456789abcdef&volume=early", "frontend": "blockdev", "numberOfReplicas": 3]])
+                try await Self.create(
+                    longhorn, "volumes",
+                    [
+                        "metadata": ["name": "early"],
+                        "spec": [
+                            "fromBackup": "s3://backups@us-east-1/dev/?backup=backup-0123456789abcdef&volume=early", "frontend": "blockdev",
+                            "numberOfReplicas": 3,
+                        ],
+                    ])
                 Issue.record("a restore from an unsynced backup was accepted")
             } catch let error as APIError {
                 #expect(error.message.contains("cannot get backup backup-0123456789abcdef"))
@@ -137,7 +160,8 @@ import Testing
         try await Self.withLonghorn(version, store: try Self.temporaryFolder()) { longhorn in
             try await Self.eventually(longhorn, "backuptargets", "default") { $0[path: ["status", "available"]] == true }
             do {
-                try await Self.create(longhorn, "backups", ["metadata": ["name": "backup-nolabel", "labels": ["longhornvolume": "v"]], "spec": ["snapshotName": "s"]])
+                try await Self.create(
+                    longhorn, "backups", ["metadata": ["name": "backup-nolabel", "labels": ["longhornvolume": "v"]], "spec": ["snapshotName": "s"]])
                 Issue.record("a Backup without the backup-volume label was accepted on \(version)")
             } catch let error as APIError {
                 #expect(error.message.contains("failed calling webhook"))
@@ -154,7 +178,9 @@ import Testing
             #expect(target?[path: ["status", "available"]] == false)
             #expect(target?[path: ["status", "lastSyncedAt"]] == nil, "an unreachable store is never 'synced'")
             do {
-                try await Self.create(longhorn, "backups", ["metadata": ["name": "backup-down", "labels": ["backup-volume": "v", "backup-target": "default"]], "spec": ["snapshotName": "s"]])
+                try await Self.create(
+                    longhorn, "backups",
+                    ["metadata": ["name": "backup-down", "labels": ["backup-volume": "v", "backup-target": "default"]], "spec": ["snapshotName": "s"]])
                 Issue.record("a backup was accepted with the target unavailable")
             } catch let error as APIError {
                 #expect(error.message.contains("is not available"))
@@ -175,14 +201,19 @@ import Testing
         let folder = try Self.temporaryFolder()
         _ = try await Self.withLonghorn("v1.10.2", store: folder) { try await Self.takeBackup($0, content: "precious") }
         // Flip a byte in one stored block.
-        let blocks = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL }.filter { $0.pathExtension == "blk" } ?? []
+        let blocks =
+            FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL }.filter {
+                $0.pathExtension == "blk"
+            } ?? []
         let victim = try #require(blocks.first)
         var bytes = try Data(contentsOf: victim)
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: victim)
         try await Self.withLonghorn("v1.10.2", store: folder) { longhorn in
             let pulled = try await Self.eventually(longhorn, "backups", "backup-0123456789abcdef") { $0[path: ["status", "state"]] == "Completed" }
-            try await Self.create(longhorn, "volumes", ["metadata": ["name": "dr-exercise-data"], "spec": ["fromBackup": pulled?[path: ["status", "url"]] ?? "", "frontend": "blockdev"]])
+            try await Self.create(
+                longhorn, "volumes",
+                ["metadata": ["name": "dr-exercise-data"], "spec": ["fromBackup": pulled?[path: ["status", "url"]] ?? "", "frontend": "blockdev"]])
             let volume = try await Self.eventually(longhorn, "volumes", "dr-exercise-data") { $0[path: ["status", "robustness"]] == "faulted" }
             let condition = volume?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Restore" }
             #expect(condition?["reason"] == "RestoreFailure")
@@ -196,7 +227,9 @@ import Testing
         try await Self.withLonghorn("v1.10.2", store: folder) { longhorn in
             await longhorn.faults.set(restoreStalls: true)
             let pulled = try await Self.eventually(longhorn, "backups", "backup-0123456789abcdef") { $0[path: ["status", "state"]] == "Completed" }
-            try await Self.create(longhorn, "volumes", ["metadata": ["name": "dr-exercise-data"], "spec": ["fromBackup": pulled?[path: ["status", "url"]] ?? "", "frontend": "blockdev"]])
+            try await Self.create(
+                longhorn, "volumes",
+                ["metadata": ["name": "dr-exercise-data"], "spec": ["fromBackup": pulled?[path: ["status", "url"]] ?? "", "frontend": "blockdev"]])
             let attached = try await Self.eventually(longhorn, "volumes", "dr-exercise-data") { $0[path: ["status", "state"]] == "attached" }
             #expect(attached?[path: ["status", "restoreRequired"]] == true)
             try await Task.sleep(for: .milliseconds(500))
@@ -264,7 +297,8 @@ import Testing
             try await Sim.create(longhorn, "volumes", Self.volume("v1"))
             try await Sim.create(longhorn, "snapshots", ["metadata": ["name": "mirror"], "spec": ["volume": "v1"]])
             let type = try await longhorn.type("longhorn.io", "snapshots")
-            let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(20)
             while await longhorn.store.find(type, namespace: Sim.namespace, name: "mirror") != nil, clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -4,19 +4,28 @@ import Testing
 
 @testable import Simulator
 
-func pvObject(_ name: String, size: String, modes: [String] = ["ReadWriteOnce"], className: String = "manual", policy: String = "Retain", claimRef: JSONValue? = nil) -> JSONValue {
-    var pv: JSONValue = ["metadata": ["name": .string(name)], "spec": [
-        "capacity": ["storage": .string(size)], "accessModes": .array(modes.map { .string($0) }), "storageClassName": .string(className),
-        "persistentVolumeReclaimPolicy": .string(policy), "csi": ["driver": "example.com/static", "volumeHandle": .string(name)],
-    ]]
+func pvObject(
+    _ name: String, size: String, modes: [String] = ["ReadWriteOnce"], className: String = "manual", policy: String = "Retain", claimRef: JSONValue? = nil
+) -> JSONValue {
+    var pv: JSONValue = [
+        "metadata": ["name": .string(name)],
+        "spec": [
+            "capacity": ["storage": .string(size)], "accessModes": .array(modes.map { .string($0) }), "storageClassName": .string(className),
+            "persistentVolumeReclaimPolicy": .string(policy), "csi": ["driver": "example.com/static", "volumeHandle": .string(name)],
+        ],
+    ]
     if let claimRef { pv[path: ["spec", "claimRef"]] = claimRef }
     return pv
 }
 
-func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWriteOnce"], className: String? = "manual", volumeName: String? = nil) -> JSONValue {
-    var claim: JSONValue = ["metadata": ["name": .string(name), "namespace": "default"], "spec": [
-        "accessModes": .array(modes.map { .string($0) }), "resources": ["requests": ["storage": .string(size)]],
-    ]]
+func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWriteOnce"], className: String? = "manual", volumeName: String? = nil) -> JSONValue
+{
+    var claim: JSONValue = [
+        "metadata": ["name": .string(name), "namespace": "default"],
+        "spec": [
+            "accessModes": .array(modes.map { .string($0) }), "resources": ["requests": ["storage": .string(size)]],
+        ],
+    ]
     if let className { claim[path: ["spec", "storageClassName"]] = .string(className) }
     if let volumeName { claim[path: ["spec", "volumeName"]] = .string(volumeName) }
     return claim
@@ -81,7 +90,8 @@ func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWri
     @Test func claimRefReservesAVolume() async throws {
         try await SimTestCluster.run { sim in
             let claims = try await sim.type("", "persistentvolumeclaims")
-            try await sim.store.create(try await sim.type("", "persistentvolumes"), namespace: nil,
+            try await sim.store.create(
+                try await sim.type("", "persistentvolumes"), namespace: nil,
                 object: pvObject("reserved", size: "5Gi", claimRef: ["namespace": "default", "name": "owner"]))
             try await sim.store.create(claims, namespace: "default", object: pvcObject("other"))
             try await sim.waitFor("", "persistentvolumes", namespace: nil, name: "reserved", "Available", phase("Available"))
@@ -132,10 +142,12 @@ func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWri
 
     @Test func longhornClassIsProvisionedBoundAndDeletedWithItsData() async throws {
         try await SimTestCluster.run { sim in
-            try await sim.store.create(try await sim.type("storage.k8s.io", "storageclasses"), namespace: nil, object: [
-                "metadata": ["name": "longhorn"], "provisioner": "driver.longhorn.io", "reclaimPolicy": "Delete",
-                "parameters": ["numberOfReplicas": "3"],
-            ])
+            try await sim.store.create(
+                try await sim.type("storage.k8s.io", "storageclasses"), namespace: nil,
+                object: [
+                    "metadata": ["name": "longhorn"], "provisioner": "driver.longhorn.io", "reclaimPolicy": "Delete",
+                    "parameters": ["numberOfReplicas": "3"],
+                ])
             let claims = try await sim.type("", "persistentvolumeclaims")
             let created = try await sim.store.create(claims, namespace: "default", object: pvcObject("c", size: "2Gi", className: "longhorn"))
             let uid = try #require(created[path: ["metadata", "uid"]]?.stringValue)
@@ -160,8 +172,11 @@ func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWri
             let pods = try await sim.type("", "pods")
             try await sim.store.create(try await sim.type("", "persistentvolumes"), namespace: nil, object: pvObject("pv", size: "1Gi"))
             try await sim.store.create(claims, namespace: "default", object: pvcObject("c"))
-            try await sim.store.create(pods, namespace: "default", object: podObject("user",
-                volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "c"]]], mounts: [["name": "v", "mountPath": .string(uniqueMountPath())]]))
+            try await sim.store.create(
+                pods, namespace: "default",
+                object: podObject(
+                    "user",
+                    volumes: [["name": "v", "persistentVolumeClaim": ["claimName": "c"]]], mounts: [["name": "v", "mountPath": .string(uniqueMountPath())]]))
             try await sim.waitFor("", "pods", name: "user", "Running", phase("Running"))
             let deleting = try await sim.store.delete(claims, namespace: "default", name: "c")
             #expect(deleting.gone == false)

@@ -30,7 +30,8 @@ struct SimTestCluster: Sendable {
         _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool
     ) async throws -> JSONValue? {
         let type = try await type(group, resource)
-        let stream = try await store.watch(type, namespace: namespace, fromRevision: nil,
+        let stream = try await store.watch(
+            type, namespace: namespace, fromRevision: nil,
             filter: { $0[path: ["metadata", "name"]]?.stringValue == name })
         let store = self.store
         return try await withThrowingTaskGroup(of: JSONValue??.self) { group in
@@ -51,7 +52,10 @@ struct SimTestCluster: Sendable {
             group.cancelAll()
             guard let result = first else {
                 let last = await store.find(type, namespace: namespace, name: name)
-                throw WaitTimeout(description: "\(resource) \(name) not \(what) after \(timeout); last seen status: \(last.map { ($0["status"] ?? .null).jsonText.prefix(3000) } ?? "absent")")
+                throw WaitTimeout(
+                    description:
+                        "\(resource) \(name) not \(what) after \(timeout); last seen status: \(last.map { ($0["status"] ?? .null).jsonText.prefix(3000) } ?? "absent")"
+                )
             }
             return result
         }
@@ -64,8 +68,10 @@ func podObject(
 ) -> JSONValue {
     var container: JSONValue = ["name": "main", "image": "busybox:1.36", "command": .array(command.map { .string($0) })]
     if !mounts.isEmpty { container["volumeMounts"] = .array(mounts) }
-    var pod: JSONValue = ["metadata": ["name": .string(name), "namespace": "default"],
-        "spec": ["containers": [container], "restartPolicy": .string(restartPolicy)]]
+    var pod: JSONValue = [
+        "metadata": ["name": .string(name), "namespace": "default"],
+        "spec": ["containers": [container], "restartPolicy": .string(restartPolicy)],
+    ]
     if !volumes.isEmpty { pod[path: ["spec", "volumes"]] = .array(volumes) }
     return pod
 }

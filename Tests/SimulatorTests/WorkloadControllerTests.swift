@@ -7,17 +7,25 @@ import Testing
 /// Deployment → ReplicaSet → Pods, and Job → Pods.
 @Suite struct WorkloadControllerTests {
     func deployment(_ name: String, replicas: Int = 2, image: String = "nginx:1.27") -> JSONValue {
-        ["metadata": ["name": .string(name), "namespace": "default"], "spec": [
-            "replicas": .number(Double(replicas)), "selector": ["matchLabels": ["app": .string(name)]],
-            "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "web", "image": .string(image)]]]],
-        ]]
+        [
+            "metadata": ["name": .string(name), "namespace": "default"],
+            "spec": [
+                "replicas": .number(Double(replicas)), "selector": ["matchLabels": ["app": .string(name)]],
+                "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "web", "image": .string(image)]]]],
+            ],
+        ]
     }
 
     func job(_ name: String, command: [String], backoffLimit: Int = 6, ttl: Int? = nil) -> JSONValue {
-        var job: JSONValue = ["metadata": ["name": .string(name), "namespace": "default"], "spec": [
-            "backoffLimit": .number(Double(backoffLimit)),
-            "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "run", "image": "busybox", "command": .array(command.map { .string($0) })]]]],
-        ]]
+        var job: JSONValue = [
+            "metadata": ["name": .string(name), "namespace": "default"],
+            "spec": [
+                "backoffLimit": .number(Double(backoffLimit)),
+                "template": [
+                    "spec": ["restartPolicy": "Never", "containers": [["name": "run", "image": "busybox", "command": .array(command.map { .string($0) })]]]
+                ],
+            ],
+        ]
         if let ttl { job[path: ["spec", "ttlSecondsAfterFinished"]] = .number(Double(ttl)) }
         return job
     }
@@ -96,7 +104,8 @@ import Testing
 
     @Test func jobFailsAfterBackoffLimit() async throws {
         try await SimTestCluster.run { sim in
-            try await sim.store.create(try await sim.type("batch", "jobs"), namespace: "default", object: job("j", command: ["sh", "-c", "exit 1"], backoffLimit: 1))
+            try await sim.store.create(
+                try await sim.type("batch", "jobs"), namespace: "default", object: job("j", command: ["sh", "-c", "exit 1"], backoffLimit: 1))
             let failed = try #require(try await sim.waitFor("batch", "jobs", name: "j", "failed") { condition($0, "Failed")?["status"] == "True" })
             #expect(failed[path: ["status", "failed"]] == 2, "backoffLimit 1 allows one retry")
             #expect(condition(failed, "Failed")?["reason"] == "BackoffLimitExceeded")

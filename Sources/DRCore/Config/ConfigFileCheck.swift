@@ -46,9 +46,13 @@ extension ConfigLoader {
     public static func readFile(_ path: String) throws(ConfigError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw ConfigError(file: path, issues: [ConfigIssue(
-                path: "", message: exists ? "cannot be read (check its permissions)" : "does not exist",
-                hint: exists ? nil : "give the path of a config file, e.g. examples/exercise.yaml")])
+            throw ConfigError(
+                file: path,
+                issues: [
+                    ConfigIssue(
+                        path: "", message: exists ? "cannot be read (check its permissions)" : "does not exist",
+                        hint: exists ? nil : "give the path of a config file, e.g. examples/exercise.yaml")
+                ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, issues: [ConfigIssue(path: "", message: "is not UTF-8 text")])

@@ -20,10 +20,14 @@ public enum ConfigLoader {
             guard let data = top.mapping("data"), let embedded = data.value(key),
                 case .scalar(let scalar) = embedded
             else {
-                throw ConfigError(file: file, issues: [ConfigIssue(
-                    path: "data.\(key)", line: root.mark?.line,
-                    message: "a ConfigMap given as a restore config must hold the config as a string under data.\"\(key)\"",
-                    hint: "see examples/restore-configmap.yaml")])
+                throw ConfigError(
+                    file: file,
+                    issues: [
+                        ConfigIssue(
+                            path: "data.\(key)", line: root.mark?.line,
+                            message: "a ConfigMap given as a restore config must hold the config as a string under data.\"\(key)\"",
+                            hint: "see examples/restore-configmap.yaml")
+                    ])
             }
             // Block scalars (`|`) start on the line after the key.
             reader = ConfigReader(lineOffset: (embedded.mark?.line ?? 0))
@@ -67,25 +71,32 @@ public enum ConfigLoader {
 
     private static func prefixed(_ issues: [ConfigIssue], _ prefix: String) -> [ConfigIssue] {
         guard !prefix.isEmpty else { return issues }
-        return issues.map { var issue = $0; issue.path = prefix + issue.path; return issue }
+        return issues.map {
+            var issue = $0
+            issue.path = prefix + issue.path
+            return issue
+        }
     }
 
     /// Reads `apiVersion`/`kind`, or guesses from the top-level keys when `kind` is absent.
     private static func detectKind(_ top: ConfigMapping, expected: ConfigKind?) -> ConfigKind? {
         if let version = top.string("apiVersion"), version != ConfigKind.apiVersion {
-            top.reader.report("apiVersion", at: top.value("apiVersion"),
+            top.reader.report(
+                "apiVersion", at: top.value("apiVersion"),
                 "expected \(ConfigKind.apiVersion), found \"\(version)\"")
         }
         if let written = top.string("kind") {
             guard let kind = ConfigKind.allCases.first(where: { $0.documentKind == written }) else {
                 let names = ConfigKind.allCases.map(\.documentKind)
-                top.reader.report("kind", at: top.value("kind"),
+                top.reader.report(
+                    "kind", at: top.value("kind"),
                     "expected one of \(names.joined(separator: ", ")), found \"\(written)\"",
                     hint: EditDistance.suggestion(for: written, among: names).map { "did you mean '\($0)'?" })
                 return nil
             }
             if let expected, expected != kind {
-                top.reader.report("kind", at: top.value("kind"),
+                top.reader.report(
+                    "kind", at: top.value("kind"),
                     "this file is a \(kind.documentKind), but a \(expected.documentKind) was asked for",
                     hint: "pass the other file, or drop --kind")
                 return nil
@@ -95,7 +106,8 @@ public enum ConfigLoader {
         if let expected { return expected }
         if top.has("volumes") { return .restore }
         if top.has("cluster") || top.has("workload") { return .exercise }
-        top.reader.report("kind", at: top.node, "cannot tell which kind of config this is",
+        top.reader.report(
+            "kind", at: top.node, "cannot tell which kind of config this is",
             hint: "add `kind: ExerciseConfig` or `kind: RestoreConfig`, or pass --kind")
         return nil
     }

@@ -12,9 +12,10 @@ final class ConfigReader {
 
     func report(_ path: String, at node: Node?, _ message: String, hint: String? = nil) {
         let mark = node?.mark
-        issues.append(ConfigIssue(
-            path: path, line: mark.map { $0.line + lineOffset }, column: mark?.column,
-            message: message, hint: hint))
+        issues.append(
+            ConfigIssue(
+                path: path, line: mark.map { $0.line + lineOffset }, column: mark?.column,
+                message: message, hint: hint))
     }
 
     /// Parses YAML text into a node, reporting malformed YAML with its line.
@@ -29,13 +30,15 @@ final class ConfigReader {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                 .composer(_, let problem, let mark, _):
-                issues.append(ConfigIssue(
-                    path: "", line: mark.line + lineOffset, column: mark.column, message: "malformed YAML: \(problem)"))
+                issues.append(
+                    ConfigIssue(
+                        path: "", line: mark.line + lineOffset, column: mark.column, message: "malformed YAML: \(problem)"))
             case .duplicatedKeysInMapping(let duplicates, let context):
-                issues.append(ConfigIssue(
-                    path: "", line: context.mark.line + lineOffset, column: context.mark.column,
-                    message: "duplicate key(s) \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping",
-                    hint: "a key may appear only once; YAML would silently keep one of them"))
+                issues.append(
+                    ConfigIssue(
+                        path: "", line: context.mark.line + lineOffset, column: context.mark.column,
+                        message: "duplicate key(s) \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping",
+                        hint: "a key may appear only once; YAML would silently keep one of them"))
             default:
                 report("", at: nil, "malformed YAML: \(error)")
             }
@@ -113,7 +116,8 @@ struct ConfigMapping {
     func rejectUnknownKeys(_ known: [String]) {
         for pair in pairs where !known.contains(pair.key) {
             let suggestion = EditDistance.suggestion(for: pair.key, among: known)
-            let hint = suggestion.map { "did you mean '\($0)'?" }
+            let hint =
+                suggestion.map { "did you mean '\($0)'?" }
                 ?? "known keys here: \(known.joined(separator: ", "))"
             reader.report(childPath(pair.key), at: pair.keyNode, "unknown key '\(pair.key)'", hint: hint)
         }

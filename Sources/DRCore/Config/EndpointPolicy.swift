@@ -9,7 +9,8 @@ public enum EndpointPolicy {
         else { return "is not a URL" }
         if scheme == "https" { return nil }
         guard scheme == "http" else { return "is not an http(s) URL" }
-        return isLoopback(host) ? nil
+        return isLoopback(host)
+            ? nil
             : "uses http:// to another machine: what is sent, and any token in the URL, would cross the network in clear text (use https://)"
     }
 
@@ -21,7 +22,8 @@ public enum EndpointPolicy {
         guard let refusal = cleartextRefusal(url) else { return nil }
         let subject = "endpoint \(URLComponents(string: url).flatMap { $0.host }.map { "http://\($0)" } ?? "(not a URL)")"
         guard allowInsecure, refusal.hasPrefix("uses http") else {
-            throw DRError(.environment, subject: subject, detail: "\(refusal); it would carry \(what)",
+            throw DRError(
+                .environment, subject: subject, detail: "\(refusal); it would carry \(what)",
                 hint: "use https://; if this network is yours and you accept that, pass --allow-insecure-endpoint (config: aws.allowInsecureEndpoint: true)")
         }
         return "warning: \(subject) is plain http: \(what) crosses the network unencrypted (allowed by --allow-insecure-endpoint)"

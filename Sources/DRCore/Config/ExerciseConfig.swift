@@ -103,9 +103,10 @@ public struct ExerciseConfig: Sendable, Equatable {
         public var stopGrace: Duration
         public var phases: [ExercisePhase: Duration]
 
-        public init(total: Duration, target: Duration = ExerciseConfig.Defaults.target, stopGrace: Duration = ExerciseConfig.Defaults.stopGrace,
-            phases: [ExercisePhase: Duration])
-        {
+        public init(
+            total: Duration, target: Duration = ExerciseConfig.Defaults.target, stopGrace: Duration = ExerciseConfig.Defaults.stopGrace,
+            phases: [ExercisePhase: Duration]
+        ) {
             self.total = total
             self.target = target
             self.stopGrace = stopGrace

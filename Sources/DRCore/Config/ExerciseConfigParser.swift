@@ -1,11 +1,14 @@
 import Yams
+
 /// Reads an `ExerciseConfig` out of a YAML mapping, filling documented defaults.
 struct ExerciseConfigParser {
     let reader: ConfigReader
     typealias Defaults = ExerciseConfig.Defaults
 
     func parse(_ top: ConfigMapping) -> ExerciseConfig? {
-        top.rejectUnknownKeys(["apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws"])
+        top.rejectUnknownKeys([
+            "apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws",
+        ])
         let cluster = parseCluster(top.mapping("cluster", required: true))
         let workloads = parseWorkloads(top)
         let sentinel = parseSentinel(top.mapping("sentinel"))
@@ -21,11 +24,13 @@ struct ExerciseConfigParser {
             stateDirectory = state.string("directory")
         }
         if let workloads, let sentinel, let smallest = workloads.map(\.size).min(), sentinel.size > smallest {
-            reader.report("sentinel.size", at: top.mapping("sentinel")?.value("size"),
+            reader.report(
+                "sentinel.size", at: top.mapping("sentinel")?.value("size"),
                 "expected at most the smallest volume's size (\(smallest)), found \(sentinel.size)")
         }
         if let endpoint = longhorn?.storeEndpoint, aws?.allowInsecureEndpoint != true, let refusal = EndpointPolicy.cleartextRefusal(endpoint) {
-            reader.report("longhorn.storeEndpoint", at: top.mapping("longhorn")?.value("storeEndpoint"), "the URL \(refusal)",
+            reader.report(
+                "longhorn.storeEndpoint", at: top.mapping("longhorn")?.value("storeEndpoint"), "the URL \(refusal)",
                 hint: "or set aws.allowInsecureEndpoint: true if this network is yours")
         }
         guard let cluster, let workloads, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
@@ -60,14 +65,17 @@ struct ExerciseConfigParser {
 
     private func parseKubeconfig(_ map: ConfigMapping?, cluster: String) -> ExerciseConfig.KubeconfigSource? {
         guard let map else {
-            return .ssm(parameter: Defaults.ssmParameter(cluster: cluster), region: nil, profile: nil,
+            return .ssm(
+                parameter: Defaults.ssmParameter(cluster: cluster), region: nil, profile: nil,
                 path: Defaults.kubeconfigPath(cluster: cluster))
         }
         map.rejectUnknownKeys(["file", "command", "ssm", "allowExec"])
         let given = ["file", "command", "ssm"].filter { map.has($0) }
         guard given.count == 1 else {
-            reader.report(map.path, at: map.node,
-                given.isEmpty ? "expected one of file, command or ssm, found none"
+            reader.report(
+                map.path, at: map.node,
+                given.isEmpty
+                    ? "expected one of file, command or ssm, found none"
                     : "expected exactly one of file, command or ssm, found \(given.joined(separator: " and "))")
             return nil
         }
@@ -81,10 +89,12 @@ struct ExerciseConfigParser {
             ssm.rejectUnknownKeys(["parameter", "region", "profile", "path"])
             let parameter = ssm.string("parameter") ?? Defaults.ssmParameter(cluster: cluster)
             if !parameter.hasPrefix("/") && parameter.contains("/") {
-                reader.report(ssm.childPath("parameter"), at: ssm.value("parameter"),
+                reader.report(
+                    ssm.childPath("parameter"), at: ssm.value("parameter"),
                     "expected a parameter name like /homelab/kubernetes/\(cluster)/kubeconfig (hierarchical names start with '/'), found \"\(parameter)\"")
             }
-            return .ssm(parameter: parameter, region: ssm.string("region"), profile: ssm.string("profile"),
+            return .ssm(
+                parameter: parameter, region: ssm.string("region"), profile: ssm.string("profile"),
                 path: ssm.string("path") ?? Defaults.kubeconfigPath(cluster: cluster))
         }
     }
@@ -93,7 +103,8 @@ struct ExerciseConfigParser {
     /// default workload. Volumes, PVCs and Deployments must be distinct.
     private func parseWorkloads(_ top: ConfigMapping) -> [ExerciseConfig.Workload]? {
         if top.has("workload"), top.has("workloads") {
-            reader.report("workloads", at: top.value("workloads"), "expected either workload or workloads, found both",
+            reader.report(
+                "workloads", at: top.value("workloads"), "expected either workload or workloads, found both",
                 hint: "move the single workload into the workloads list")
             return nil
         }
@@ -111,11 +122,13 @@ struct ExerciseConfigParser {
                 ok = false
                 continue
             }
-            for (key, what) in [("volume", "volume \(workload.volume)"), ("pvc", "PVC \(workload.namespace)/\(workload.pvc)"),
-                ("deployment", "deployment \(workload.namespace)/\(workload.deployment)")]
-            {
+            for (key, what) in [
+                ("volume", "volume \(workload.volume)"), ("pvc", "PVC \(workload.namespace)/\(workload.pvc)"),
+                ("deployment", "deployment \(workload.namespace)/\(workload.deployment)"),
+            ] {
                 if let first = seen[what] {
-                    reader.report(map.childPath(key), at: map.value(key) ?? map.node, "\(what) is declared twice (first at \(first))",
+                    reader.report(
+                        map.childPath(key), at: map.value(key) ?? map.node, "\(what) is declared twice (first at \(first))",
                         hint: "each workload needs its own volume, PVC and Deployment")
                     ok = false
                 } else {
@@ -138,7 +151,8 @@ struct ExerciseConfigParser {
         let namespace = map.name("namespace", rule: { KubernetesName.labelProblem($0) }) ?? (map.has("namespace") ? nil : Defaults.namespace)
         let deployment = map.name("deployment", rule: KubernetesName.subdomainProblem) ?? (map.has("deployment") ? nil : Defaults.namespace)
         let pvc = map.name("pvc", rule: KubernetesName.subdomainProblem) ?? (map.has("pvc") ? nil : "\(Defaults.namespace)-data")
-        let volume = map.name("volume", rule: { KubernetesName.labelProblem($0, maxLength: KubernetesName.longhornVolumeMaxLength) })
+        let volume =
+            map.name("volume", rule: { KubernetesName.labelProblem($0, maxLength: KubernetesName.longhornVolumeMaxLength) })
             ?? (map.has("volume") ? nil : pvc)
         let mountPath = map.string("mountPath") ?? (map.has("mountPath") ? nil : Defaults.mountPath)
         if let mountPath, !mountPath.hasPrefix("/") {
@@ -160,7 +174,8 @@ struct ExerciseConfigParser {
         map.rejectUnknownKeys(["file", "size"])
         let file = map.string("file") ?? (map.has("file") ? nil : Defaults.sentinelFile)
         if let file, file.hasPrefix("/") || file.split(separator: "/").contains("..") {
-            reader.report(map.childPath("file"), at: map.value("file"),
+            reader.report(
+                map.childPath("file"), at: map.value("file"),
                 "expected a path relative to the workload's mount path, without '..', found \"\(file)\"")
             return nil
         }
@@ -198,7 +213,8 @@ struct ExerciseConfigParser {
                 if let budget = phaseMap.duration(phase.rawValue) {
                     phases[phase] = budget
                     if let total, budget > total {
-                        reader.report(phaseMap.childPath(phase.rawValue), at: phaseMap.value(phase.rawValue),
+                        reader.report(
+                            phaseMap.childPath(phase.rawValue), at: phaseMap.value(phase.rawValue),
                             "expected at most the total budget (\(DurationText.format(total))), found \(DurationText.format(budget))",
                             hint: "raise budgets.total or lower this phase's budget")
                         ok = false
@@ -263,7 +279,8 @@ struct ExerciseConfigParser {
             }
             return ExerciseConfig.Notify(webhook: .urlFromEnvironment(variable))
         default:
-            reader.report(hook.path, at: hook.node, "expected exactly one of url or urlFromEnv",
+            reader.report(
+                hook.path, at: hook.node, "expected exactly one of url or urlFromEnv",
                 hint: "chat webhook URLs are secrets: prefer urlFromEnv so the URL stays out of git")
             return nil
         }
@@ -274,7 +291,8 @@ struct ExerciseConfigParser {
         map.rejectUnknownKeys(["textfile", "pushgateway"])
         let textfile = map.string("textfile")
         if let textfile, !textfile.hasSuffix(".prom") {
-            reader.report(map.childPath("textfile"), at: map.value("textfile"),
+            reader.report(
+                map.childPath("textfile"), at: map.value("textfile"),
                 "expected a file name ending in .prom (the textfile collector reads only those), found \"\(textfile)\"")
             return nil
         }
@@ -290,13 +308,15 @@ struct ExerciseConfigParser {
         if let text = map.string("credentials") {
             guard let parsed = ExerciseConfig.AWSAccess.Credentials(rawValue: text) else {
                 let allowed = ExerciseConfig.AWSAccess.Credentials.allCases.map(\.rawValue).joined(separator: ", ")
-                reader.report(map.childPath("credentials"), at: map.value("credentials"), "expected one of \(allowed), found \"\(text)\"",
+                reader.report(
+                    map.childPath("credentials"), at: map.value("credentials"), "expected one of \(allowed), found \"\(text)\"",
                     hint: "aws-cli handles SSO, role_arn and credential_process profiles")
                 return nil
             }
             credentials = parsed
         }
-        return ExerciseConfig.AWSAccess(credentials: credentials, profile: map.string("profile"),
+        return ExerciseConfig.AWSAccess(
+            credentials: credentials, profile: map.string("profile"),
             allowInsecureEndpoint: map.bool("allowInsecureEndpoint") ?? false)
     }
 

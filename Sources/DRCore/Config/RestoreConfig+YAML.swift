@@ -19,11 +19,12 @@ extension RestoreConfig {
             "volumes:",
         ]
         for volume in volumes {
-            let restore: String = switch volume.restore {
-            case .latest: "latest"
-            case .backup(let name): "{backup: \(name)}"
-            case .asOf(let date): "{asOf: \"\(Self.timestamp(date))\"}"
-            }
+            let restore: String =
+                switch volume.restore {
+                case .latest: "latest"
+                case .backup(let name): "{backup: \(name)}"
+                case .asOf(let date): "{asOf: \"\(Self.timestamp(date))\"}"
+                }
             lines += [
                 "  - name: \(volume.name)",
                 "    pvc: {namespace: \(volume.pvcNamespace), name: \(volume.pvcName)}",

@@ -7,8 +7,11 @@ struct RestoreConfigParser {
     typealias Defaults = RestoreConfig.Defaults
 
     func parse(_ top: ConfigMapping) -> RestoreConfig? {
-        top.rejectUnknownKeys(["apiVersion", "kind", "longhornNamespace", "backupTarget", "syncTimeout", "restoreTimeout", "concurrency", "skipFlag", "statusConfigMap", "volumes"])
-        let namespace = top.name("longhornNamespace", rule: { KubernetesName.labelProblem($0) }) ?? (top.has("longhornNamespace") ? nil : Defaults.longhornNamespace)
+        top.rejectUnknownKeys([
+            "apiVersion", "kind", "longhornNamespace", "backupTarget", "syncTimeout", "restoreTimeout", "concurrency", "skipFlag", "statusConfigMap", "volumes",
+        ])
+        let namespace =
+            top.name("longhornNamespace", rule: { KubernetesName.labelProblem($0) }) ?? (top.has("longhornNamespace") ? nil : Defaults.longhornNamespace)
         let target = top.name("backupTarget", rule: KubernetesName.subdomainProblem) ?? (top.has("backupTarget") ? nil : Defaults.backupTarget)
         let syncTimeout = top.duration("syncTimeout") ?? (top.has("syncTimeout") ? nil : Defaults.syncTimeout)
         let restoreTimeout = top.duration("restoreTimeout") ?? (top.has("restoreTimeout") ? nil : Defaults.restoreTimeout)
@@ -37,7 +40,8 @@ struct RestoreConfigParser {
     private func parseVolumes(_ top: ConfigMapping) -> [RestoreConfig.Volume]? {
         guard let items = top.list("volumes") else {
             if !top.has("volumes") {
-                top.reader.report("volumes", at: top.node, "is required but missing",
+                top.reader.report(
+                    "volumes", at: top.node, "is required but missing",
                     hint: "list each well-known volume to restore; an empty list `volumes: []` restores nothing")
             }
             return nil
@@ -52,7 +56,8 @@ struct RestoreConfigParser {
                 continue
             }
             if let first = seenNames[volume.name] {
-                reader.report(map.childPath("name"), at: map.value("name"), "volume name \"\(volume.name)\" is declared twice (first at \(first))",
+                reader.report(
+                    map.childPath("name"), at: map.value("name"), "volume name \"\(volume.name)\" is declared twice (first at \(first))",
                     hint: "each Longhorn volume can back one PVC only")
                 ok = false
             } else {
@@ -60,7 +65,8 @@ struct RestoreConfigParser {
             }
             let claim = "\(volume.pvcNamespace)/\(volume.pvcName)"
             if let first = seenClaims[claim] {
-                reader.report(map.childPath("pvc"), at: map.value("pvc"), "PVC \(claim) is declared twice (first at \(first))",
+                reader.report(
+                    map.childPath("pvc"), at: map.value("pvc"), "PVC \(claim) is declared twice (first at \(first))",
                     hint: "a PVC binds to exactly one volume")
                 ok = false
             } else {
@@ -81,17 +87,22 @@ struct RestoreConfigParser {
             pvcNamespace = pvc.name("namespace", required: true, rule: { KubernetesName.labelProblem($0) })
             pvcName = pvc.name("name", required: true, rule: KubernetesName.subdomainProblem)
         }
-        let size: ByteQuantity? = map.has("size") ? map.quantity("size") : {
-            reader.report(map.childPath("size"), at: map.node, "is required but missing",
-                hint: "the size a fresh volume gets; a restored one takes the backup's size")
-            return nil
-        }()
+        let size: ByteQuantity? =
+            map.has("size")
+            ? map.quantity("size")
+            : {
+                reader.report(
+                    map.childPath("size"), at: map.node, "is required but missing",
+                    hint: "the size a fresh volume gets; a restored one takes the backup's size")
+                return nil
+            }()
         let replicas = map.int("replicas", range: 1...20) ?? (map.has("replicas") ? nil : Defaults.replicas)
         let storageClass = map.name("storageClass", rule: KubernetesName.subdomainProblem) ?? (map.has("storageClass") ? nil : Defaults.storageClass)
         let fsType = map.choice("fsType", of: RestoreConfig.FilesystemType.self) ?? (map.has("fsType") ? nil : Defaults.fsType)
         let accessMode = map.choice("accessMode", of: RestoreConfig.AccessMode.self) ?? (map.has("accessMode") ? nil : Defaults.accessMode)
         let restore = parseRestorePolicy(map)
-        let onMissing = map.choice("onMissingBackup", of: RestoreConfig.MissingBackupAction.self) ?? (map.has("onMissingBackup") ? nil : Defaults.onMissingBackup)
+        let onMissing =
+            map.choice("onMissingBackup", of: RestoreConfig.MissingBackupAction.self) ?? (map.has("onMissingBackup") ? nil : Defaults.onMissingBackup)
         guard let name, let pvcNamespace, let pvcName, let size, let replicas, let storageClass, let fsType, let accessMode,
             let restore, let onMissing
         else { return nil }
@@ -119,7 +130,8 @@ struct RestoreConfigParser {
         case (false, true):
             guard let text = policy.string("asOf") else { return nil }
             guard let date = Self.parseTimestamp(text) else {
-                reader.report(policy.childPath("asOf"), at: policy.value("asOf"),
+                reader.report(
+                    policy.childPath("asOf"), at: policy.value("asOf"),
                     "expected an RFC 3339 time like 2026-11-20T00:00:00Z, found \"\(text)\"")
                 return nil
             }

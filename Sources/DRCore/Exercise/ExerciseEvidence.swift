@@ -18,9 +18,10 @@ public struct PreflightFacts: Sendable, Equatable {
     /// Plain http to another machine, certificate checks off: shown in the report.
     public var warnings: [String]
 
-    public init(apiServer: String, longhorn: String, backupTarget: String, store: String? = nil, restoreJob: String? = nil,
-        fluxGate: String? = nil, warnings: [String] = [])
-    {
+    public init(
+        apiServer: String, longhorn: String, backupTarget: String, store: String? = nil, restoreJob: String? = nil,
+        fluxGate: String? = nil, warnings: [String] = []
+    ) {
         self.apiServer = apiServer
         self.longhorn = longhorn
         self.backupTarget = backupTarget
@@ -72,8 +73,10 @@ public struct StoreCheckResult: Sendable, Equatable {
     }
 
     public var facts: [String: String] {
-        ["blocksVerified": String(blocksVerified), "bytesVerified": String(bytesVerified), "storeSentinelSHA256": sentinelSHA256,
-            "storeSentinelBytes": String(sentinelBytes), "store": store]
+        [
+            "blocksVerified": String(blocksVerified), "bytesVerified": String(bytesVerified), "storeSentinelSHA256": sentinelSHA256,
+            "storeSentinelBytes": String(sentinelBytes), "store": store,
+        ]
     }
 }
 
@@ -86,9 +89,10 @@ public struct BackupInventory: Sendable, Equatable {
     public var newestScheduledBackup: String?
     public var newestScheduledBackupAt: String?
 
-    public init(backups: Int, newestBackup: String? = nil, newestBackupAt: String? = nil, newestScheduledBackup: String? = nil,
-        newestScheduledBackupAt: String? = nil)
-    {
+    public init(
+        backups: Int, newestBackup: String? = nil, newestBackupAt: String? = nil, newestScheduledBackup: String? = nil,
+        newestScheduledBackupAt: String? = nil
+    ) {
         self.backups = backups
         self.newestBackup = newestBackup
         self.newestBackupAt = newestBackupAt
@@ -138,9 +142,10 @@ public struct RestoredWorkload: Sendable, Equatable {
     public var restoreStatusStartedAt: String?
     public var restoreDuration: String?
 
-    public init(pod: String? = nil, restoreDecision: String, restoredFrom: String, restoreMessage: String, restoreSummary: String? = nil,
-        restoreStatusStartedAt: String? = nil, restoreDuration: String? = nil)
-    {
+    public init(
+        pod: String? = nil, restoreDecision: String, restoredFrom: String, restoreMessage: String, restoreSummary: String? = nil,
+        restoreStatusStartedAt: String? = nil, restoreDuration: String? = nil
+    ) {
         self.restoreDuration = restoreDuration
         self.pod = pod
         self.restoreDecision = restoreDecision

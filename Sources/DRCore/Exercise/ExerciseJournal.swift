@@ -149,7 +149,9 @@ public enum DestroyGate {
         }
         let recorded = ClusterIdentity.uid(journal.clusterFingerprint)
         if recorded == nil || recorded != ClusterIdentity.uid(currentFingerprint) {
-            problems.append("the cluster is not the one the exercise started on (fingerprint \(currentFingerprint ?? "unknown") vs \(journal.clusterFingerprint ?? "none recorded"))")
+            problems.append(
+                "the cluster is not the one the exercise started on (fingerprint \(currentFingerprint ?? "unknown") vs \(journal.clusterFingerprint ?? "none recorded"))"
+            )
         }
         if !operatorConfirmed { problems.append("the operator did not confirm (pass --yes or type the cluster name)") }
         return problems
@@ -198,13 +200,17 @@ public enum RebuildProof {
         if after == nil {
             problems.notRebuilt.append("the cluster's kube-system uid could not be read")
         } else if after == before {
-            problems.notRebuilt.append("kube-system has the uid recorded at setup (\(before ?? "?")): the destroy did not replace the cluster, or the kubeconfig points at the old one")
+            problems.notRebuilt.append(
+                "kube-system has the uid recorded at setup (\(before ?? "?")): the destroy did not replace the cluster, or the kubeconfig points at the old one"
+            )
         }
         let rebuildStart = journal.phases[.rebuild]?.startedAt
         if let rebuildStart {
             if let started = ExerciseReport.parseDate(cluster.restoreStartedAt) {
                 if started < rebuildStart.addingTimeInterval(-clockSkew) {
-                    problems.notRebuilt.append("the bootstrap's restore began at \(cluster.restoreStartedAt), before the rebuild started (\(ISO8601DateFormatter().string(from: rebuildStart)))")
+                    problems.notRebuilt.append(
+                        "the bootstrap's restore began at \(cluster.restoreStartedAt), before the rebuild started (\(ISO8601DateFormatter().string(from: rebuildStart)))"
+                    )
                 }
             } else {
                 problems.notRebuilt.append("no restore by the bootstrap was found (no start time)")
@@ -218,9 +224,11 @@ public enum RebuildProof {
             // (recorded as the newest at destroy) holds the sentinel too, and verify checks the bytes.
             let newer = journal.destroyStarted?.evidence("newestBackup", volume: volume)
             if decision != "restore" {
-                problems.notRestored[volume] = "its decision for volume \(volume) was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(row.restoreMessage.isEmpty ? "no status" : row.restoreMessage))"
+                problems.notRestored[volume] =
+                    "its decision for volume \(volume) was \(decision.isEmpty ? "missing" : "\"\(decision)\"") (\(row.restoreMessage.isEmpty ? "no status" : row.restoreMessage))"
             } else if source != backup && (newer == nil || source != newer) {
-                problems.notRestored[volume] = "it restored volume \(volume) from \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)"
+                problems.notRestored[volume] =
+                    "it restored volume \(volume) from \(source.isEmpty ? "an unnamed backup" : source), not this run's backup \(backup)"
             }
         }
         return problems

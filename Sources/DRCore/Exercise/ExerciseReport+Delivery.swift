@@ -26,18 +26,24 @@ extension ExerciseReport {
             ("duration", "Wall time of the last DR exercise.", seconds(total)),
         ] {
             guard let value else { continue }
-            lines += ["# HELP longhorn_dr_exercise_\(name)_seconds \(help)", "# TYPE longhorn_dr_exercise_\(name)_seconds gauge",
-                "longhorn_dr_exercise_\(name)_seconds{\(cluster)} \(value)"]
+            lines += [
+                "# HELP longhorn_dr_exercise_\(name)_seconds \(help)", "# TYPE longhorn_dr_exercise_\(name)_seconds gauge",
+                "longhorn_dr_exercise_\(name)_seconds{\(cluster)} \(value)",
+            ]
         }
-        lines += ["# HELP longhorn_dr_exercise_phase_duration_seconds Wall time of each phase of the last DR exercise.",
-            "# TYPE longhorn_dr_exercise_phase_duration_seconds gauge"]
+        lines += [
+            "# HELP longhorn_dr_exercise_phase_duration_seconds Wall time of each phase of the last DR exercise.",
+            "# TYPE longhorn_dr_exercise_phase_duration_seconds gauge",
+        ]
         for line in phases {
             guard let value = seconds(line.duration) else { continue }
             lines.append("longhorn_dr_exercise_phase_duration_seconds{\(cluster),phase=\"\(line.phase.rawValue)\"} \(value)")
         }
         if !volumes.isEmpty {
-            lines += ["# HELP longhorn_dr_exercise_volume_success 1 when the volume's data came back byte for byte in the last DR exercise, else 0.",
-                "# TYPE longhorn_dr_exercise_volume_success gauge"]
+            lines += [
+                "# HELP longhorn_dr_exercise_volume_success 1 when the volume's data came back byte for byte in the last DR exercise, else 0.",
+                "# TYPE longhorn_dr_exercise_volume_success gauge",
+            ]
             for volume in volumes {
                 lines.append("longhorn_dr_exercise_volume_success{\(cluster),volume=\"\(Self.labelValue(volume.volume))\"} \(volume.verdict == "PASS" ? 1 : 0)")
             }

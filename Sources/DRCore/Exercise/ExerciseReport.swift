@@ -2,7 +2,11 @@ import Foundation
 
 /// The outcome of an exercise, derived from its journal: verdict, per-phase timings, RTO and RPO.
 public struct ExerciseReport: Sendable, Equatable {
-    public enum Verdict: String, Sendable { case pass = "PASS", fail = "FAIL", incomplete = "INCOMPLETE" }
+    public enum Verdict: String, Sendable {
+        case pass = "PASS"
+        case fail = "FAIL"
+        case incomplete = "INCOMPLETE"
+    }
 
     public struct PhaseLine: Sendable, Equatable {
         public var phase: ExercisePhase
@@ -65,7 +69,8 @@ public struct ExerciseReport: Sendable, Equatable {
         cluster = journal.cluster
         phases = ExercisePhase.allCases.map { phase in
             let record = journal.phases[phase]
-            return PhaseLine(phase: phase, outcome: record?.outcome.rawValue ?? "not run", duration: record?.duration,
+            return PhaseLine(
+                phase: phase, outcome: record?.outcome.rawValue ?? "not run", duration: record?.duration,
                 budget: budgets.budget(for: phase), reason: record?.reason ?? "", message: record?.message ?? "")
         }
         let failed = ExercisePhase.allCases.first { journal.phases[$0]?.outcome == .failed }
@@ -106,14 +111,17 @@ public struct ExerciseReport: Sendable, Equatable {
             let backup = journal.evidence(.backup, "backup", volume: volume) ?? ""
             let restoredFrom = journal.evidence(.waitReady, "restoredFrom", volume: volume) ?? ""
             if let failure = journal.failure(of: volume) {
-                return VolumeLine(volume: volume, verdict: "FAIL", backup: backup, restoredFrom: restoredFrom,
+                return VolumeLine(
+                    volume: volume, verdict: "FAIL", backup: backup, restoredFrom: restoredFrom,
                     message: "\(failure.phase.rawValue): \(failure.message)")
             }
             if journal.phases[.verify]?.volumes?[volume]?["sentinelMatch"] == "true" {
-                return VolumeLine(volume: volume, verdict: "PASS", backup: backup, restoredFrom: restoredFrom,
+                return VolumeLine(
+                    volume: volume, verdict: "PASS", backup: backup, restoredFrom: restoredFrom,
                     message: "sentinel matches byte for byte")
             }
-            return VolumeLine(volume: volume, verdict: "not verified", backup: backup, restoredFrom: restoredFrom,
+            return VolumeLine(
+                volume: volume, verdict: "not verified", backup: backup, restoredFrom: restoredFrom,
                 message: journal.nextPhase.map { "the run stopped before \($0.rawValue)" } ?? "")
         }
     }
@@ -134,10 +142,15 @@ public struct ExerciseReport: Sendable, Equatable {
         switch verdict {
         case .pass: .ok
         case .fail:
-            if phases.contains(where: { $0.outcome == "failed" && ($0.phase == .verify || $0.reason == "verification-failed") }) { .verificationFailed }
+            if phases.contains(where: { $0.outcome == "failed" && ($0.phase == .verify || $0.reason == "verification-failed") }) {
+                .verificationFailed
+            }
             // A missing precondition outside the tool (a tool, root or user namespaces): exit 3.
-            else if phases.contains(where: { $0.outcome == "failed" && $0.reason == "environment" }) { .environment }
-            else { .infrastructure }
+            else if phases.contains(where: { $0.outcome == "failed" && $0.reason == "environment" }) {
+                .environment
+            } else {
+                .infrastructure
+            }
         case .incomplete: .infrastructure
         }
     }
@@ -150,14 +163,21 @@ public struct ExerciseReport: Sendable, Equatable {
         var lines = ["DR exercise \(runID) on cluster \(cluster): \(verdict.rawValue)"]
         for line in phases {
             let mark = line.outcome == "completed" ? "ok  " : line.outcome == "failed" ? "FAIL" : "--  "
-            var text = "  \(mark) \(line.phase.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(Self.text(line.duration).padding(toLength: 9, withPad: " ", startingAt: 0)) (budget \(DurationText.format(line.budget)))"
+            var text =
+                "  \(mark) \(line.phase.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(Self.text(line.duration).padding(toLength: 9, withPad: " ", startingAt: 0)) (budget \(DurationText.format(line.budget)))"
             if !line.message.isEmpty { text += "  \(line.message)" }
             lines.append(text)
         }
-        lines.append("  RTO \(Self.text(recoveryTime)) (rebuild → verified)   destroy \(Self.text(destroyTime))   RPO \(Self.text(recoveryPoint))   scheduled RPO \(scheduledRPOText)")
-        lines.append("  total \(Self.text(total)), in phases \(Self.text(activeTime)) (target \(DurationText.format(target)): \(targetMet ? "met" : "missed"))\(resumes > 0 ? ", resumed \(resumes)×" : "")")
+        lines.append(
+            "  RTO \(Self.text(recoveryTime)) (rebuild → verified)   destroy \(Self.text(destroyTime))   RPO \(Self.text(recoveryPoint))   scheduled RPO \(scheduledRPOText)"
+        )
+        lines.append(
+            "  total \(Self.text(total)), in phases \(Self.text(activeTime)) (target \(DurationText.format(target)): \(targetMet ? "met" : "missed"))\(resumes > 0 ? ", resumed \(resumes)×" : "")"
+        )
         for volume in volumes {
-            lines.append("  volume \(volume.volume): \(volume.verdict)  backup \(volume.backup.isEmpty ? "-" : volume.backup), restored from \(volume.restoredFrom.isEmpty ? "-" : volume.restoredFrom)  \(volume.message)")
+            lines.append(
+                "  volume \(volume.volume): \(volume.verdict)  backup \(volume.backup.isEmpty ? "-" : volume.backup), restored from \(volume.restoredFrom.isEmpty ? "-" : volume.restoredFrom)  \(volume.message)"
+            )
         }
         if let failure { lines.append("  failure: \(failure)") }
         lines += warnings.map { "  \($0)" }
@@ -175,10 +195,14 @@ public struct ExerciseReport: Sendable, Equatable {
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
             "destroyMillis": millis(destroyTime), "scheduledRpoMillis": millis(scheduledRecoveryPoint),
             "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes, "warnings": warnings,
-            "volumes": volumes.map { ["volume": $0.volume, "verdict": $0.verdict, "backup": $0.backup, "restoredFrom": $0.restoredFrom, "message": $0.message] },
+            "volumes": volumes.map {
+                ["volume": $0.volume, "verdict": $0.verdict, "backup": $0.backup, "restoredFrom": $0.restoredFrom, "message": $0.message]
+            },
             "phases": phases.map { line -> [String: Any] in
-                ["phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
-                 "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message]
+                [
+                    "phase": line.phase.rawValue, "outcome": line.outcome, "durationMillis": millis(line.duration),
+                    "budgetMillis": Int(line.budget.milliseconds), "reason": line.reason, "message": line.message,
+                ]
             },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
@@ -191,10 +215,13 @@ public struct ExerciseReport: Sendable, Equatable {
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         let failures = phases.filter { $0.outcome == "failed" }.count + volumes.filter { $0.verdict == "FAIL" }.count
-        let skipped = phases.filter { $0.outcome != "failed" && $0.outcome != "completed" }.count
+        let skipped =
+            phases.filter { $0.outcome != "failed" && $0.outcome != "completed" }.count
             + volumes.filter { $0.verdict != "FAIL" && $0.verdict != "PASS" }.count
-        var xml = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-            "<testsuite name=\"dr-exercise \(escape(cluster))\" tests=\"\(phases.count + volumes.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">"]
+        var xml = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<testsuite name=\"dr-exercise \(escape(cluster))\" tests=\"\(phases.count + volumes.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">",
+        ]
         for line in phases {
             xml.append("  <testcase classname=\"dr-exercise\" name=\"\(line.phase.rawValue)\" time=\"\(seconds(line.duration))\">")
             if line.outcome == "failed" {
@@ -229,21 +256,27 @@ public struct ExerciseReport: Sendable, Equatable {
     }
 
     public func markdown() -> String {
-        var lines = ["# DR exercise \(runID): \(verdict.rawValue)", "",
+        var lines = [
+            "# DR exercise \(runID): \(verdict.rawValue)", "",
             "Cluster `\(cluster)`. RTO \(Self.text(recoveryTime)) (rebuild start until the data was verified), destroy \(Self.text(destroyTime)), "
                 + "RPO \(Self.text(recoveryPoint)), scheduled RPO \(scheduledRPOText), total \(Self.text(total)) "
                 + "(in phases \(Self.text(activeTime)), target \(DurationText.format(target)) \(targetMet ? "met" : "missed"))"
-                + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", ""]
+                + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", "",
+        ]
         if let failure { lines += ["**Failure:** \(Self.tableCell(failure))", ""] }
         if !warnings.isEmpty { lines += warnings.map { "- **Security:** \(Self.tableCell($0))" } + [""] }
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
-            lines.append("| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(Self.tableCell(line.message)) |")
+            lines.append(
+                "| \(line.phase.rawValue) | \(line.outcome) | \(Self.text(line.duration)) | \(DurationText.format(line.budget)) | \(Self.tableCell(line.message)) |"
+            )
         }
         if !volumes.isEmpty {
             lines += ["", "| volume | verdict | backup | restored from | detail |", "| --- | --- | --- | --- | --- |"]
             for volume in volumes {
-                lines.append("| \(Self.tableCell(volume.volume)) | \(volume.verdict) | \(Self.tableCell(volume.backup)) | \(Self.tableCell(volume.restoredFrom)) | \(Self.tableCell(volume.message)) |")
+                lines.append(
+                    "| \(Self.tableCell(volume.volume)) | \(volume.verdict) | \(Self.tableCell(volume.backup)) | \(Self.tableCell(volume.restoredFrom)) | \(Self.tableCell(volume.message)) |"
+                )
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -1,4 +1,5 @@
 import Foundation
+
 /// Names a kind of object on the REST API: `/apis/<group>/<version>/<resource>`.
 public struct GroupVersionResource: Sendable, Hashable, CustomStringConvertible {
     public var group: String
@@ -41,5 +42,6 @@ public struct GroupVersionResource: Sendable, Hashable, CustomStringConvertible 
     public static let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments", namespaced: true)
     public static let jobs = GroupVersionResource(group: "batch", version: "v1", resource: "jobs", namespaced: true)
     public static let storageClasses = GroupVersionResource(group: "storage.k8s.io", version: "v1", resource: "storageclasses", namespaced: false)
-    public static let customResourceDefinitions = GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", namespaced: false)
+    public static let customResourceDefinitions = GroupVersionResource(
+        group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", namespaced: false)
 }

@@ -15,7 +15,9 @@ public enum PatchType: String, Sendable {
 }
 
 public enum PropagationPolicy: String, Sendable {
-    case background = "Background", foreground = "Foreground", orphan = "Orphan"
+    case background = "Background"
+    case foreground = "Foreground"
+    case orphan = "Orphan"
 }
 
 extension KubeClient {
@@ -43,7 +45,7 @@ extension KubeClient {
     public func getIfPresent(_ resource: GroupVersionResource, namespace: String? = nil, name: String) async throws(KubeClientError) -> JSONValue? {
         do {
             return try await get(resource, namespace: namespace, name: name)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return nil
         }
     }
@@ -96,7 +98,8 @@ extension KubeClient {
     ) async throws(KubeClientError) -> JSONValue {
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let subject = Self.describe("update", resource, namespace, name) + (subresource.map { "/\($0)" } ?? "")
-        let response = try await send(.PUT, path: resource.path(namespace: namespace, name: name, subresource: subresource),
+        let response = try await send(
+            .PUT, path: resource.path(namespace: namespace, name: name, subresource: subresource),
             query: [("fieldManager", fieldManager), ("fieldValidation", "Strict")], body: object.encoded(), subject: subject)
         return try json(response, subject: subject)
     }
@@ -107,7 +110,8 @@ extension KubeClient {
         subresource: String? = nil, fieldManager: String = "longhorn-dr"
     ) async throws(KubeClientError) -> JSONValue {
         let subject = Self.describe("patch", resource, namespace, name) + (subresource.map { "/\($0)" } ?? "")
-        let response = try await send(.PATCH, path: resource.path(namespace: namespace, name: name, subresource: subresource),
+        let response = try await send(
+            .PATCH, path: resource.path(namespace: namespace, name: name, subresource: subresource),
             query: [("fieldManager", fieldManager), ("fieldValidation", "Strict")], body: patch.encoded(), contentType: type.rawValue, subject: subject)
         return try json(response, subject: subject)
     }
@@ -119,7 +123,8 @@ extension KubeClient {
     ) async throws(KubeClientError) -> JSONValue {
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let subject = Self.describe("apply", resource, namespace, name)
-        let response = try await send(.PATCH, path: resource.path(namespace: namespace, name: name),
+        let response = try await send(
+            .PATCH, path: resource.path(namespace: namespace, name: name),
             query: [("fieldManager", fieldManager), ("fieldValidation", "Strict"), ("force", force ? "true" : "false")],
             body: object.encoded(), contentType: "application/apply-patch+yaml", subject: subject)
         return try json(response, subject: subject)
@@ -147,7 +152,8 @@ extension KubeClient {
         var query: [(String, String)] = []
         if let container { query.append(("container", container)) }
         if let tailLines { query.append(("tailLines", String(tailLines))) }
-        let response = try await send(.GET, path: GroupVersionResource.pods.path(namespace: namespace, name: pod, subresource: "log"),
+        let response = try await send(
+            .GET, path: GroupVersionResource.pods.path(namespace: namespace, name: pod, subresource: "log"),
             query: query, accept: "text/plain", subject: subject)
         guard (200..<300).contains(response.status) else {
             throw KubeClientError.from(status: response.status, body: response.body, subject: subject)
@@ -160,7 +166,8 @@ extension KubeClient {
         do {
             return try JSONDecoder().decode(T.self, from: object.encoded())
         } catch {
-            throw KubeClientError(.decoding, subject: "\(object["kind"]?.stringValue ?? "object") \(object[path: ["metadata", "name"]]?.stringValue ?? "")",
+            throw KubeClientError(
+                .decoding, subject: "\(object["kind"]?.stringValue ?? "object") \(object[path: ["metadata", "name"]]?.stringValue ?? "")",
                 detail: "does not have the expected shape: \(error)")
         }
     }

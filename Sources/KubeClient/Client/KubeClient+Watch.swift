@@ -28,8 +28,10 @@ extension KubeClient {
         // The producer lives exactly as long as the consumer's iteration: cancelled on termination.
         let producer = Task {
             do {
-                try await self.runWatch(resource, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
-                    resourceVersion: resourceVersion, serverTimeoutSeconds: serverTimeoutSeconds) { continuation.yield($0) }
+                try await self.runWatch(
+                    resource, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
+                    resourceVersion: resourceVersion, serverTimeoutSeconds: serverTimeoutSeconds
+                ) { continuation.yield($0) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -58,7 +60,8 @@ extension KubeClient {
             if let labelSelector { query.append(("labelSelector", labelSelector)) }
             if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
             do {
-                let request = try await makeRequest(.GET, path: resource.path(namespace: namespace), query: query, body: nil, contentType: "", accept: "application/json")
+                let request = try await makeRequest(
+                    .GET, path: resource.path(namespace: namespace), query: query, body: nil, contentType: "", accept: "application/json")
                 let response = try await http.execute(request, timeout: .seconds(30))
                 let status = Int(response.status.code)
                 if status == 410 {
@@ -178,7 +181,8 @@ extension KubeClient {
                 let first = try await group.next() ?? nil
                 group.cancelAll()
                 guard let result = first else {
-                    throw KubeClientError(.timeout, subject: subject,
+                    throw KubeClientError(
+                        .timeout, subject: subject,
                         detail: "still not \(condition) after \(timeout); last seen: \(await lastSeen.summary)")
                 }
                 return result

@@ -26,14 +26,16 @@ public final class KubeClient: Sendable {
     public static let http1ConnectionLimit = 16
 
     public init(
-        cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "longhorn-dr.kube", factory: { _ in SwiftLogNoOpLogHandler() }),
+        cluster: ResolvedCluster, retry: RetryPolicy = RetryPolicy(),
+        logger: Logger = Logger(label: "longhorn-dr.kube", factory: { _ in SwiftLogNoOpLogHandler() }),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(KubeClientError) {
         self.cluster = cluster
         self.retry = retry
         self.logger = logger
         if cluster.tls.serverName != nil {
-            throw KubeClientError(.configuration, subject: "kubeconfig cluster \(cluster.server.absoluteString)",
+            throw KubeClientError(
+                .configuration, subject: "kubeconfig cluster \(cluster.server.absoluteString)",
                 detail: "tls-server-name is not supported yet", hint: "reach the API server by a name its certificate holds, or remove tls-server-name")
         }
         var tls: TLSConfiguration
@@ -125,7 +127,8 @@ public final class KubeClient: Sendable {
                     try? await Task.sleep(for: retry.delay(afterAttempt: attempt))
                     continue
                 }
-                throw KubeClientError(.transport, subject: subject, detail: "cannot reach \(baseURL): \(Self.describe(error))",
+                throw KubeClientError(
+                    .transport, subject: subject, detail: "cannot reach \(baseURL): \(Self.describe(error))",
                     hint: "check that the cluster is up and the kubeconfig points at it")
             }
         }

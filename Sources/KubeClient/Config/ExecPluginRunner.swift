@@ -21,8 +21,10 @@ struct ExecPluginRunner: Sendable {
 
     /// - Throws: `ProcessStartError` when the executable cannot be started.
     func run(executable: String, arguments: [String], environment: [String: String]) async throws -> Outcome {
-        let outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments, environment: environment,
-            timeout: timeout, grace: killGrace, drainLimit: drainLimit))
+        let outcome = try await ProcessRunner.run(
+            ProcessRequest(
+                executable: executable, arguments: arguments, environment: environment,
+                timeout: timeout, grace: killGrace, drainLimit: drainLimit))
         return Outcome(status: outcome.status, timedOut: outcome.timedOut, stdout: outcome.standardOutput, stderr: outcome.standardError)
     }
 }

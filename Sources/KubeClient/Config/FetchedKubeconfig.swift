@@ -10,8 +10,9 @@ public enum FetchedKubeconfig {
     /// Parses `bytes` with the client's own model and returns it, or throws naming every refused
     /// entry (never the content, which holds credentials).
     public static func check(_ bytes: Data, origin: String, allowExec: [String]) throws(KubeconfigError) -> Kubeconfig {
-        let loader = KubeconfigLoader(environment: KubeconfigEnvironment(
-            variables: [:], homeDirectory: nil, currentDirectory: "/", readFile: { _ in bytes }))
+        let loader = KubeconfigLoader(
+            environment: KubeconfigEnvironment(
+                variables: [:], homeDirectory: nil, currentDirectory: "/", readFile: { _ in bytes }))
         let parsed: Kubeconfig?
         do {
             parsed = try loader.readKubeconfig(at: "/fetched")
@@ -25,9 +26,12 @@ public enum FetchedKubeconfig {
         }
         let refused = problems(config, allowExec: allowExec)
         guard refused.isEmpty else {
-            throw KubeconfigError(code: .invalidKubeconfig, subject: origin,
+            throw KubeconfigError(
+                code: .invalidKubeconfig, subject: origin,
                 detail: "refused: a fetched kubeconfig may not run programs or read files on this machine: " + refused.joined(separator: "; "),
-                hint: "embed credentials and CA as *-data fields; to let a known exec plugin run, allow its program by name (cluster.kubeconfig.allowExec, or --allow-exec)")
+                hint:
+                    "embed credentials and CA as *-data fields; to let a known exec plugin run, allow its program by name (cluster.kubeconfig.allowExec, or --allow-exec)"
+            )
         }
         return config
     }
@@ -42,7 +46,8 @@ public enum FetchedKubeconfig {
                 if !allowExec.contains(program) { problems.append("user \(user.name) runs exec plugin \(program)") }
             }
             if auth.authProvider != nil { problems.append("user \(user.name) uses an auth-provider") }
-            for (field, value) in [("tokenFile", auth.tokenFile), ("client-certificate", auth.clientCertificate), ("client-key", auth.clientKey)] where value != nil {
+            for (field, value) in [("tokenFile", auth.tokenFile), ("client-certificate", auth.clientCertificate), ("client-key", auth.clientKey)]
+            where value != nil {
                 problems.append("user \(user.name) reads \(field) from a local file")
             }
         }

@@ -540,8 +540,9 @@ public struct KubeconfigLoader: Sendable {
         // IPv6 literals must be bracketed in a URL authority (as Go's net.JoinHostPort does).
         let authorityHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         guard let server = URL(string: "https://\(authorityHost):\(port)"), server.host != nil else {
-            return .failure(InClusterUnavailable(
-                "KUBERNETES_SERVICE_HOST/PORT (\(host), \(port)) do not form a valid URL"))
+            return .failure(
+                InClusterUnavailable(
+                    "KUBERNETES_SERVICE_HOST/PORT (\(host), \(port)) do not form a valid URL"))
         }
         var namespace = Kubeconfig.nonEmpty(namespaceOverride) ?? Kubeconfig.nonEmpty(variables["POD_NAMESPACE"])
         if namespace == nil, let data = try? environment.readFile(Kubeconfig.joinPath(directory, "namespace")) {

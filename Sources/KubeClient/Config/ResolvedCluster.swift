@@ -94,10 +94,14 @@ extension ResolvedCluster {
         let host = (server.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
         if server.scheme?.lowercased() == "http", !loopback {
-            warnings.append("the kubeconfig's API server http://\(host) is plain http: the credentials and every object read or written cross the network unencrypted (use https://)")
+            warnings.append(
+                "the kubeconfig's API server http://\(host) is plain http: the credentials and every object read or written cross the network unencrypted (use https://)"
+            )
         }
         if tls.insecureSkipVerify {
-            warnings.append("the kubeconfig sets insecure-skip-tls-verify: the API server's certificate is not checked, so anyone on the network path can pose as it and receive the credentials (set certificate-authority-data instead)")
+            warnings.append(
+                "the kubeconfig sets insecure-skip-tls-verify: the API server's certificate is not checked, so anyone on the network path can pose as it and receive the credentials (set certificate-authority-data instead)"
+            )
         }
         return warnings
     }

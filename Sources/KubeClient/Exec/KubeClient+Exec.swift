@@ -44,7 +44,8 @@ extension KubeClient {
                 let first = try await group.next() ?? nil
                 group.cancelAll()
                 guard let result = first else {
-                    throw KubeClientError(.timeout, subject: subject, detail: "the command did not finish within \(timeout)",
+                    throw KubeClientError(
+                        .timeout, subject: subject, detail: "the command did not finish within \(timeout)",
                         hint: "raise the timeout, or check what the command waits for (stdin, a lock, the network)")
                 }
                 return result
@@ -69,7 +70,8 @@ extension KubeClient {
             }
             throw error
         } catch {
-            throw KubeClientError(.transport, subject: subject, detail: "exec stream to \(baseURL) failed: \(Self.describe(error))",
+            throw KubeClientError(
+                .transport, subject: subject, detail: "exec stream to \(baseURL) failed: \(Self.describe(error))",
                 hint: "check that the cluster is up and the kubeconfig points at it")
         }
     }
@@ -158,7 +160,8 @@ struct ExecConnection: Sendable {
         case .upgraded(let frames, let subprotocol):
             guard subprotocol == ExecChannelProtocol.v5 else {
                 try? await frames.channel.close()
-                throw KubeClientError(.serverError, subject: subject,
+                throw KubeClientError(
+                    .serverError, subject: subject,
                     detail: "the server accepted the WebSocket upgrade with subprotocol \(subprotocol ?? "none"), not \(ExecChannelProtocol.v5)",
                     hint: "the API server (or a proxy in front of it) does not speak the Kubernetes exec protocol v5")
             }
@@ -184,7 +187,7 @@ struct ExecConnection: Sendable {
                     case .end: return KubeClientError.from(status: status, body: body, subject: subject)
                     }
                 }
-            } catch where status != 0 && !body.isEmpty {
+            } catch  where status != 0 && !body.isEmpty {
                 // A server that closes the connection abruptly right after its answer (no TLS
                 // close_notify) still gave its answer: report that, not the broken connection.
             }
@@ -197,7 +200,8 @@ struct ExecConnection: Sendable {
             if let stdin {
                 var offset = 0
                 while offset < stdin.count {
-                    let chunk = stdin[stdin.index(stdin.startIndex, offsetBy: offset)..<stdin.index(stdin.startIndex, offsetBy: min(stdin.count, offset + 32 << 10))]
+                    let chunk = stdin[
+                        stdin.index(stdin.startIndex, offsetBy: offset)..<stdin.index(stdin.startIndex, offsetBy: min(stdin.count, offset + 32 << 10))]
                     try await outbound.write(Self.frame(opcode: .binary, [ExecChannelProtocol.stdin] + chunk))
                     offset += chunk.count
                 }
@@ -235,7 +239,8 @@ struct ExecConnection: Sendable {
 
     private func finish(_ result: ExecResult, status: JSONValue?) throws -> ExecResult {
         guard let status else {
-            let error = KubeClientError(.transport, subject: subject, detail: "the connection ended before the command's exit status arrived",
+            let error = KubeClientError(
+                .transport, subject: subject, detail: "the connection ended before the command's exit status arrived",
                 hint: "the container may have been stopped; run the command again")
             if result.stdout.isEmpty, result.stderr.isEmpty { throw ExecEndedEmpty(error: error) }
             throw error
@@ -258,7 +263,8 @@ struct ExecConnection: Sendable {
     }
 
     static func isIPAddress(_ host: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
+        var v4 = in_addr()
+        var v6 = in6_addr()
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         return inet_pton(AF_INET, bare, &v4) == 1 || inet_pton(AF_INET6, bare, &v6) == 1
     }

@@ -77,11 +77,15 @@ enum RBACAuthorizer {
     static func matches(_ rule: JSONValue, _ request: Attributes) -> Bool {
         func list(_ key: String) -> [String] { rule[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         let resource = request.subresource.map { "\(request.resource)/\($0)" } ?? request.resource
-        let verbs = list("verbs"), groups = list("apiGroups"), resources = list("resources"), names = list("resourceNames")
+        let verbs = list("verbs")
+        let groups = list("apiGroups")
+        let resources = list("resources")
+        let names = list("resourceNames")
         guard verbs.contains("*") || verbs.contains(request.verb) else { return false }
         guard groups.contains("*") || groups.contains(request.group) else { return false }
-        guard resources.contains("*") || resources.contains(resource)
-            || (request.subresource != nil && resources.contains("*/\(request.subresource ?? "")"))
+        guard
+            resources.contains("*") || resources.contains(resource)
+                || (request.subresource != nil && resources.contains("*/\(request.subresource ?? "")"))
         else { return false }
         if names.isEmpty { return true }
         // A rule limited to names never allows requests without one (create, list, watch).

@@ -51,8 +51,10 @@ struct DeploymentController: Controller {
                     ],
                     "ownerReferences": [Workload.controllerReference(to: deployment)],
                 ],
-                "spec": ["replicas": .number(Double(replicas)), "selector": selector, "template": template,
-                    "minReadySeconds": deployment[path: ["spec", "minReadySeconds"]] ?? 0],
+                "spec": [
+                    "replicas": .number(Double(replicas)), "selector": selector, "template": template,
+                    "minReadySeconds": deployment[path: ["spec", "minReadySeconds"]] ?? 0,
+                ],
             ]
             current = try? store.create(setType, namespace: namespace, object: set)
         }
@@ -72,7 +74,9 @@ struct DeploymentController: Controller {
         let count: (String) -> Int = { field in sets.reduce(0) { $0 + ($1[path: ["status", field]]?.intValue ?? 0) } }
         let currentSet = sets.first { $0[path: ["metadata", "name"]]?.stringValue == currentName }
         let updatedReplicas = currentSet?[path: ["status", "replicas"]]?.intValue ?? 0
-        let total = count("replicas"), ready = count("readyReplicas"), available = count("availableReplicas")
+        let total = count("replicas")
+        let ready = count("readyReplicas")
+        let available = count("availableReplicas")
         let currentRevision = currentSet?[path: ["metadata", "annotations", revision]] ?? current?[path: ["metadata", "annotations", revision]]
         if let currentRevision, deployment[path: ["metadata", "annotations", revision]] != currentRevision {
             _ = try? store.patch(deploymentType, namespace: namespace, name: name) { old throws(APIError) in
@@ -92,14 +96,21 @@ struct DeploymentController: Controller {
             let unavailable = max(0, total - available)
             status["unavailableReplicas"] = unavailable == 0 ? nil : .number(Double(unavailable))
             if available >= replicas {
-                Workload.setCondition(&status, type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability.", now: stamp)
+                Workload.setCondition(
+                    &status, type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability.", now: stamp)
             } else {
-                Workload.setCondition(&status, type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability.", now: stamp)
+                Workload.setCondition(
+                    &status, type: "Available", status: "False", reason: "MinimumReplicasUnavailable",
+                    message: "Deployment does not have minimum availability.", now: stamp)
             }
             if complete {
-                Workload.setCondition(&status, type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: "ReplicaSet \"\(currentName)\" has successfully progressed.", now: stamp)
+                Workload.setCondition(
+                    &status, type: "Progressing", status: "True", reason: "NewReplicaSetAvailable",
+                    message: "ReplicaSet \"\(currentName)\" has successfully progressed.", now: stamp)
             } else {
-                Workload.setCondition(&status, type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(currentName)\" is progressing.", now: stamp)
+                Workload.setCondition(
+                    &status, type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(currentName)\" is progressing.",
+                    now: stamp)
             }
         }
     }

@@ -40,7 +40,8 @@ struct DynamicProvisioner: Controller {
                 try await hook.createVolume(handle: volumeName, capacityBytes: Int64(Quantity.bytes(request) ?? 0), claim: claim)
             } catch {
                 _ = await store.run { store in
-                    EventRecorder.record(store, about: claim, reason: "ProvisioningFailed",
+                    EventRecorder.record(
+                        store, about: claim, reason: "ProvisioningFailed",
                         message: "failed to provision volume with StorageClass \"\(className)\": \(error)", component: driver)
                 }
                 continue
@@ -48,7 +49,10 @@ struct DynamicProvisioner: Controller {
             var volume: JSONValue = [
                 "metadata": [
                     "name": .string(volumeName),
-                    "annotations": [PersistentVolumeBinder.provisionedBy: .string(driver), "volume.kubernetes.io/provisioner-deletion-secret-name": "", "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""],
+                    "annotations": [
+                        PersistentVolumeBinder.provisionedBy: .string(driver), "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                        "volume.kubernetes.io/provisioner-deletion-secret-namespace": "",
+                    ],
                     "finalizers": [.string(PersistentVolumeBinder.provisionerFinalizer), "kubernetes.io/pv-protection"],
                 ],
                 "spec": [
@@ -62,14 +66,17 @@ struct DynamicProvisioner: Controller {
                         "name": claim[path: ["metadata", "name"]] ?? "", "uid": .string(uid),
                         "resourceVersion": claim[path: ["metadata", "resourceVersion"]] ?? "",
                     ],
-                    "csi": ["driver": .string(driver), "volumeHandle": .string(volumeName), "fsType": "ext4",
-                        "volumeAttributes": .object((storageClass["parameters"]?.objectValue ?? [:]))],
+                    "csi": [
+                        "driver": .string(driver), "volumeHandle": .string(volumeName), "fsType": "ext4",
+                        "volumeAttributes": .object((storageClass["parameters"]?.objectValue ?? [:])),
+                    ],
                 ],
             ]
             if let mountOptions = storageClass["mountOptions"] { volume[path: ["spec", "mountOptions"]] = mountOptions }
             _ = try? await store.create(volumeType, namespace: nil, object: volume)
             _ = await store.run { store in
-                EventRecorder.record(store, about: claim, type: "Normal", reason: "ProvisioningSucceeded",
+                EventRecorder.record(
+                    store, about: claim, type: "Normal", reason: "ProvisioningSucceeded",
                     message: "Successfully provisioned volume \(volumeName)", component: driver)
             }
         }

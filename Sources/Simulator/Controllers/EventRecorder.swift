@@ -16,21 +16,23 @@ enum EventRecorder {
         let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? "default"
         let uid = object[path: ["metadata", "uid"]]?.stringValue ?? ""
         let key = "\(uid)|\(reason)|\(message)"
-        var hash: UInt64 = 1469598103934665603
-        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         let eventName = "\(name).\(String(hash, radix: 16))"
         guard store.find(events, namespace: namespace, name: eventName) == nil else { return }
         let now = ClusterStore.timestamp(store.now())
-        _ = try? store.create(events, namespace: namespace, object: [
-            "metadata": ["name": .string(eventName), "namespace": .string(namespace)],
-            "involvedObject": [
-                "kind": object["kind"] ?? "", "apiVersion": object["apiVersion"] ?? "", "name": .string(name),
-                "namespace": object[path: ["metadata", "namespace"]] ?? .null, "uid": .string(uid),
-                "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? "",
-            ],
-            "type": .string(type), "reason": .string(reason), "message": .string(message),
-            "source": ["component": .string(component)], "reportingComponent": .string(component),
-            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
-        ])
+        _ = try? store.create(
+            events, namespace: namespace,
+            object: [
+                "metadata": ["name": .string(eventName), "namespace": .string(namespace)],
+                "involvedObject": [
+                    "kind": object["kind"] ?? "", "apiVersion": object["apiVersion"] ?? "", "name": .string(name),
+                    "namespace": object[path: ["metadata", "namespace"]] ?? .null, "uid": .string(uid),
+                    "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? "",
+                ],
+                "type": .string(type), "reason": .string(reason), "message": .string(message),
+                "source": ["component": .string(component)], "reportingComponent": .string(component),
+                "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
+            ])
     }
 }

@@ -56,7 +56,9 @@ struct Kubelet: Controller {
         if phase == "Pending", await runtime.containers(podUID: uid).isEmpty {
             if let unbound = await PodVolumes.unboundClaims(of: pod, store: store) {
                 await writeStatus(type, namespace, name, uid) { status in
-                    Self.setCondition(&status, "PodScheduled", false, reason: "Unschedulable", message: "0/1 nodes are available: \(unbound). preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+                    Self.setCondition(
+                        &status, "PodScheduled", false, reason: "Unschedulable",
+                        message: "0/1 nodes are available: \(unbound). preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
                 }
                 return
             }
@@ -101,7 +103,10 @@ struct Kubelet: Controller {
     static func report(_ status: inout JSONValue, pod: JSONValue, uid: String, instances: [String: ContainerInstance], now: Date) {
         let containers = pod[path: ["spec", "containers"]]?.arrayValue ?? []
         var statuses: [JSONValue] = []
-        var allReady = true, allTerminated = true, anyFailed = false, anyNotStarted = false
+        var allReady = true
+        var allTerminated = true
+        var anyFailed = false
+        var anyNotStarted = false
         var earliest: Date?
         for container in containers {
             guard let name = container["name"]?.stringValue else { continue }
@@ -118,11 +123,13 @@ struct Kubelet: Controller {
                 allTerminated = false
             case .terminated(let code, let started, let finished)?:
                 earliest = min(earliest ?? started, started)
-                entry["state"] = ["terminated": [
-                    "exitCode": .number(Double(code)), "reason": code == 0 ? "Completed" : "Error",
-                    "startedAt": .string(ClusterStore.timestamp(started)), "finishedAt": .string(ClusterStore.timestamp(finished)),
-                    "containerID": .string("sim://\(uid)/\(name)"),
-                ]]
+                entry["state"] = [
+                    "terminated": [
+                        "exitCode": .number(Double(code)), "reason": code == 0 ? "Completed" : "Error",
+                        "startedAt": .string(ClusterStore.timestamp(started)), "finishedAt": .string(ClusterStore.timestamp(finished)),
+                        "containerID": .string("sim://\(uid)/\(name)"),
+                    ]
+                ]
                 entry["ready"] = false
                 entry["started"] = false
                 allReady = false
@@ -155,7 +162,9 @@ struct Kubelet: Controller {
         status["containerStatuses"] = .array(statuses)
         let done = phase == "Succeeded" || phase == "Failed"
         let reason: String? = done ? "PodCompleted" : (allReady ? nil : "ContainersNotReady")
-        let message: String? = done || allReady ? nil : "containers with unready status: [\(statuses.filter { $0["ready"] != true }.compactMap { $0["name"]?.stringValue }.joined(separator: " "))]"
+        let message: String? =
+            done || allReady
+            ? nil : "containers with unready status: [\(statuses.filter { $0["ready"] != true }.compactMap { $0["name"]?.stringValue }.joined(separator: " "))]"
         setCondition(&status, "PodReadyToStartContainers", !done)
         setCondition(&status, "Initialized", true, reason: done ? "PodCompleted" : nil)
         setCondition(&status, "Ready", allReady, reason: reason, message: message)

@@ -52,7 +52,9 @@ struct PersistentVolumeBinder: Controller {
         if claim[path: ["metadata", "annotations", bindCompleted]] != nil {
             guard !volumeName.isEmpty, let volume else {
                 setClaimPhase(store, claimType, namespace, name, "Lost")
-                EventRecorder.record(store, about: claim, reason: "ClaimLost", message: "Bound claim has lost its PersistentVolume. Data on the volume is lost!", component: component)
+                EventRecorder.record(
+                    store, about: claim, reason: "ClaimLost", message: "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
+                    component: component)
                 return
             }
             let refUID = volume[path: ["spec", "claimRef", "uid"]]?.stringValue
@@ -60,7 +62,9 @@ struct PersistentVolumeBinder: Controller {
                 bind(store, claim: claim, volume: volume, claimType: claimType, volumeType: volumeType)
             } else if refUID != uid {
                 setClaimPhase(store, claimType, namespace, name, "Lost")
-                EventRecorder.record(store, about: claim, reason: "ClaimMisbound", message: "Two claims are bound to the same volume, this one is bound incorrectly", component: component)
+                EventRecorder.record(
+                    store, about: claim, reason: "ClaimMisbound", message: "Two claims are bound to the same volume, this one is bound incorrectly",
+                    component: component)
             } else if phase != "Bound" {
                 bind(store, claim: claim, volume: volume, claimType: claimType, volumeType: volumeType)
             }
@@ -75,7 +79,8 @@ struct PersistentVolumeBinder: Controller {
             setClaimPhase(store, claimType, namespace, name, "Pending")
             let className = claim[path: ["spec", "storageClassName"]]?.stringValue ?? ""
             if className.isEmpty {
-                EventRecorder.record(store, about: claim, type: "Normal", reason: "FailedBinding",
+                EventRecorder.record(
+                    store, about: claim, type: "Normal", reason: "FailedBinding",
                     message: "no persistent volumes available for this claim and no storage class is set", component: component)
             } else if let classType = store.type(group: "storage.k8s.io", resource: "storageclasses"),
                 let storageClass = store.find(classType, namespace: nil, name: className),
@@ -89,8 +94,11 @@ struct PersistentVolumeBinder: Controller {
                     updated[path: ["metadata", "annotations", "volume.beta.kubernetes.io/storage-provisioner"]] = .string(provisioner)
                     return updated
                 }
-                EventRecorder.record(store, about: claim, type: "Normal", reason: "ExternalProvisioning",
-                    message: "Waiting for a volume to be created either by the external provisioner '\(provisioner)' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.", component: component)
+                EventRecorder.record(
+                    store, about: claim, type: "Normal", reason: "ExternalProvisioning",
+                    message:
+                        "Waiting for a volume to be created either by the external provisioner '\(provisioner)' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",
+                    component: component)
             }
             return
         }
@@ -103,7 +111,9 @@ struct PersistentVolumeBinder: Controller {
         if ref == nil {
             if let problem = mismatch(claim, volume, checkSelector: false) {
                 setClaimPhase(store, claimType, namespace, name, "Pending")
-                EventRecorder.record(store, about: claim, reason: "VolumeMismatch", message: "Cannot bind to requested volume \"\(volumeName)\": \(problem)", component: component)
+                EventRecorder.record(
+                    store, about: claim, reason: "VolumeMismatch", message: "Cannot bind to requested volume \"\(volumeName)\": \(problem)",
+                    component: component)
                 return
             }
             bind(store, claim: claim, volume: volume, claimType: claimType, volumeType: volumeType)
@@ -111,7 +121,8 @@ struct PersistentVolumeBinder: Controller {
             bind(store, claim: claim, volume: volume, claimType: claimType, volumeType: volumeType)
         } else {
             setClaimPhase(store, claimType, namespace, name, "Pending")
-            EventRecorder.record(store, about: claim, reason: "FailedBinding", message: "volume \"\(volumeName)\" already bound to a different claim.", component: component)
+            EventRecorder.record(
+                store, about: claim, reason: "FailedBinding", message: "volume \"\(volumeName)\" already bound to a different claim.", component: component)
         }
     }
 
@@ -242,7 +253,8 @@ struct PersistentVolumeBinder: Controller {
     private func reclaimByDeleting(_ volume: JSONValue, name: String, type: ResourceType) async {
         let driver = volume[path: ["metadata", "annotations", Self.provisionedBy]]?.stringValue ?? volume[path: ["spec", "csi", "driver"]]?.stringValue
         guard let driver, let hook = await provisioners.hook(for: driver) else {
-            await setVolumePhase(type, name, "Failed", message: "error getting deleter volume plugin for volume \"\(name)\": no deletable volume plugin matched")
+            await setVolumePhase(
+                type, name, "Failed", message: "error getting deleter volume plugin for volume \"\(name)\": no deletable volume plugin matched")
             return
         }
         let handle = volume[path: ["spec", "csi", "volumeHandle"]]?.stringValue ?? name

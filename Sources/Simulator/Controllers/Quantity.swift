@@ -1,3 +1,5 @@
+import Foundation
+
 /// Kubernetes resource quantities as bytes (`5Gi`, `500Mi`, `1G`, `1e9`, `1024`), enough to compare
 /// storage sizes.
 enum Quantity {
@@ -13,5 +15,3 @@ enum Quantity {
         return Double(trimmed)
     }
 }
-
-import Foundation

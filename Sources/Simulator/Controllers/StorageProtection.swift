@@ -57,7 +57,8 @@ struct StorageProtection: Controller {
 
     /// The admission half: new claims and volumes get their protection finalizer.
     struct Admission: AdmissionPlugin {
-        func admit(_ object: inout JSONValue, operation: AdmissionOperation, type: ResourceType, old: JSONValue?, store: isolated ClusterStore) throws(APIError) {
+        func admit(_ object: inout JSONValue, operation: AdmissionOperation, type: ResourceType, old: JSONValue?, store: isolated ClusterStore) throws(APIError)
+        {
             guard operation == .create, type.group.isEmpty else { return }
             let finalizer: String
             switch type.resource {

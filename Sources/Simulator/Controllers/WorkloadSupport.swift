@@ -41,10 +41,14 @@ enum Workload {
     static func setCondition(_ status: inout JSONValue, type: String, status value: String, reason: String, message: String, now: String) {
         var conditions = status["conditions"]?.arrayValue ?? []
         let index = conditions.firstIndex { $0["type"]?.stringValue == type }
-        var condition: JSONValue = ["type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
-            "lastUpdateTime": .string(now), "lastTransitionTime": .string(now)]
+        var condition: JSONValue = [
+            "type": .string(type), "status": .string(value), "reason": .string(reason), "message": .string(message),
+            "lastUpdateTime": .string(now), "lastTransitionTime": .string(now),
+        ]
         if let index {
-            if conditions[index]["status"]?.stringValue == value, let since = conditions[index]["lastTransitionTime"] { condition["lastTransitionTime"] = since }
+            if conditions[index]["status"]?.stringValue == value, let since = conditions[index]["lastTransitionTime"] {
+                condition["lastTransitionTime"] = since
+            }
             if conditions[index]["status"] == condition["status"], conditions[index]["reason"] == condition["reason"],
                 conditions[index]["message"] == condition["message"]
             {
@@ -59,8 +63,8 @@ enum Workload {
 
     /// A short stable hash of a value (FNV-1a), spelled with the alphabet Kubernetes uses for names.
     static func hash(_ value: JSONValue) -> String {
-        var hash: UInt64 = 1469598103934665603
-        for byte in value.encoded() { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in value.encoded() { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         var text = ""
         for _ in 0..<10 {

@@ -19,7 +19,8 @@ extension LonghornSimulation {
                 continue
             }
             guard await store.find(volumes, namespace: namespace, name: volume) != nil, !(await faults.snapshotNeverReady) else { continue }
-            let source = volumeDirectory(volume), target = snapshotDirectory(volume: volume, snapshot: name)
+            let source = volumeDirectory(volume)
+            let target = snapshotDirectory(volume: volume, snapshot: name)
             do {
                 try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
                 try? FileManager.default.removeItem(at: target)
@@ -97,17 +98,22 @@ extension LonghornSimulation {
         do {
             try FileManager.default.createDirectory(at: scratch.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Self.makeSparseFile(scratch, size: size)
-            try await ToolRunner.run("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-d", snapshotDirectory(volume: volumeName, snapshot: snapshotName).path,
-                // The filesystem's root belongs to whoever runs the simulator, so a restore
-                // (debugfs rdump keeps owners) works without root too.
-                "-E", "root_owner=\(getuid()):\(getgid())", scratch.path])
+            try await ToolRunner.run(
+                "mke2fs",
+                [
+                    "-q", "-F", "-t", "ext4", "-b", "4096", "-d", snapshotDirectory(volume: volumeName, snapshot: snapshotName).path,
+                    // The filesystem's root belongs to whoever runs the simulator, so a restore
+                    // (debugfs rdump keeps owners) works without root too.
+                    "-E", "root_owner=\(getuid()):\(getgid())", scratch.path,
+                ])
             let compression = (try? CompressionMethod(parsing: volume[path: ["spec", "backupCompressionMethod"]]?.stringValue ?? "lz4")) ?? .lz4
             var labels = (backup[path: ["spec", "labels"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
             labels["longhorn.io/volume-access-mode"] = labels["longhorn.io/volume-access-mode"] ?? volume[path: ["spec", "accessMode"]]?.stringValue ?? "rwo"
             let writer = BackupWriter(store: objects, layout: BackupstoreLayout(targetURL: url))
             let result = try await writer.backup(
                 imageAt: scratch, volumeName: volumeName, backupName: name,
-                options: .init(compression: compression, snapshotName: snapshotName,
+                options: .init(
+                    compression: compression, snapshotName: snapshotName,
                     snapshotCreatedAt: Self.date(snapshot[path: ["status", "creationTime"]]?.stringValue), labels: labels),
                 now: store.now())
             if await faults.corruptUploadedBlock, let block = result.config.blocks.first {
@@ -187,8 +193,10 @@ extension LonghornSimulation {
                 await setStatus(volumes, name) { status in
                     status["state"] = "attached"
                     status["robustness"] = "healthy"
-                    status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
-                        ["type": "Restore", "status": "True", "reason": "RestoreInProgress", "message": ""]]
+                    status["conditions"] = [
+                        ["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                        ["type": "Restore", "status": "True", "reason": "RestoreInProgress", "message": ""],
+                    ]
                 }
             case "attached" where restoring && volume[path: ["status", "robustness"]]?.stringValue != "faulted":
                 jobs.append(.restore(name))
@@ -212,8 +220,10 @@ extension LonghornSimulation {
         func fault(_ message: String) async {
             await setStatus(volumes, name) { status in
                 status["robustness"] = "faulted"
-                status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
-                    ["type": "Restore", "status": "False", "reason": "RestoreFailure", "message": .string(message)]]
+                status["conditions"] = [
+                    ["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                    ["type": "Restore", "status": "False", "reason": "RestoreFailure", "message": .string(message)],
+                ]
             }
         }
         if await faults.restoreStalls {
@@ -256,8 +266,10 @@ extension LonghornSimulation {
         await setStatus(volumes, name) { status in
             status["restoreRequired"] = false
             status["state"] = "detaching"
-            status["conditions"] = [["type": "Scheduled", "status": "True", "reason": "", "message": ""],
-                ["type": "Restore", "status": "False", "reason": "", "message": ""]]
+            status["conditions"] = [
+                ["type": "Scheduled", "status": "True", "reason": "", "message": ""],
+                ["type": "Restore", "status": "False", "reason": "", "message": ""],
+            ]
         }
     }
 }

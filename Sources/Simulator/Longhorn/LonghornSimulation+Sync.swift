@@ -47,7 +47,8 @@ extension LonghornSimulation {
             let setting = await store.find(settings, namespace: namespace, name: "backup-target")
             if let setting, hopElapsed(since: setting[path: ["metadata", "creationTimestamp"]]?.stringValue) {
                 let secret = await store.find(settings, namespace: namespace, name: "backup-target-credential-secret")?["value"]?.stringValue ?? ""
-                _ = try? await store.create(targets, namespace: namespace,
+                _ = try? await store.create(
+                    targets, namespace: namespace,
                     object: defaultBackupTarget(url: setting["value"]?.stringValue ?? "", credentialSecret: secret))
             }
         }
@@ -68,8 +69,12 @@ extension LonghornSimulation {
             guard let objects = await objectStore(for: url), let keys = try? await objects.list(prefix: layout.volumesRoot) else {
                 await setStatus(targets, name) { status in
                     status["available"] = false
-                    status["conditions"] = [["type": "Unavailable", "status": "True", "reason": "Unavailable",
-                        "message": .string("failed to list backup volumes in \(url): cannot reach the backup store")]]
+                    status["conditions"] = [
+                        [
+                            "type": "Unavailable", "status": "True", "reason": "Unavailable",
+                            "message": .string("failed to list backup volumes in \(url): cannot reach the backup store"),
+                        ]
+                    ]
                 }
                 continue
             }
@@ -109,13 +114,17 @@ extension LonghornSimulation {
             if let match, let name = match[path: ["metadata", "name"]]?.stringValue {
                 // A request still pending keeps its time: the hop delay counts from the oldest
                 // unserved request, so a poll faster than the hop cannot starve the BackupVolume.
-                let pending = syncDue(lastSynced: match[path: ["status", "lastSyncedAt"]]?.stringValue,
-                    requested: match[path: ["spec", "syncRequestedAt"]]?.stringValue) && match[path: ["spec", "syncRequestedAt"]] != nil
+                let pending =
+                    syncDue(
+                        lastSynced: match[path: ["status", "lastSyncedAt"]]?.stringValue,
+                        requested: match[path: ["spec", "syncRequestedAt"]]?.stringValue) && match[path: ["spec", "syncRequestedAt"]] != nil
                 if !pending { await setSpec(backupVolumes, name) { $0[path: ["spec", "syncRequestedAt"]] = .string(stamp) } }
                 continue
             }
-            var object: JSONValue = ["metadata": ["name": .string(personality.backupVolumeName(volume: volume, target: target))],
-                "spec": ["syncRequestedAt": .string(stamp)]]
+            var object: JSONValue = [
+                "metadata": ["name": .string(personality.backupVolumeName(volume: volume, target: target))],
+                "spec": ["syncRequestedAt": .string(stamp)],
+            ]
             if personality.labelsBackupVolumes {
                 object[path: ["metadata", "labels"]] = ["backup-volume": .string(volume), "backup-target": .string(target)]
                 object[path: ["spec", "volumeName"]] = .string(volume)
@@ -135,7 +144,8 @@ extension LonghornSimulation {
                 hopElapsed(since: bv[path: ["spec", "syncRequestedAt"]]?.stringValue ?? bv[path: ["metadata", "creationTimestamp"]]?.stringValue)
             else { continue }
             let volume = bv[path: ["spec", "volumeName"]]?.stringValue ?? bv[path: ["metadata", "labels", "backup-volume"]]?.stringValue ?? name
-            let targetName = bv[path: ["spec", "backupTargetName"]]?.stringValue ?? bv[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
+            let targetName =
+                bv[path: ["spec", "backupTargetName"]]?.stringValue ?? bv[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
             guard let url = await targetURL(targetName), let objects = await objectStore(for: url) else { continue }
             let reader = BackupReader(store: objects, layout: BackupstoreLayout(targetURL: url))
             guard let names = try? await reader.listBackups(volume: volume), let config = try? await reader.volumeConfig(volume) else {
@@ -147,11 +157,15 @@ extension LonghornSimulation {
             for backup in names where await store.find(backups, namespace: namespace, name: backup) == nil {
                 var labels: JSONValue = ["backup-volume": .string(volume)]
                 if personality.labelsBackupVolumes { labels["backup-target"] = .string(targetName) }
-                _ = try? await store.create(backups, namespace: namespace, object: [
-                    "metadata": ["name": .string(backup), "labels": labels,
-                        "ownerReferences": [["apiVersion": "longhorn.io/v1beta2", "kind": "BackupVolume", "name": .string(name), "uid": uid]]],
-                    "spec": ["snapshotName": "", "labels": [:]],
-                ])
+                _ = try? await store.create(
+                    backups, namespace: namespace,
+                    object: [
+                        "metadata": [
+                            "name": .string(backup), "labels": labels,
+                            "ownerReferences": [["apiVersion": "longhorn.io/v1beta2", "kind": "BackupVolume", "name": .string(name), "uid": uid]],
+                        ],
+                        "spec": ["snapshotName": "", "labels": [:]],
+                    ])
             }
             let stamp = now
             await setStatus(backupVolumes, name) { status in
@@ -178,7 +192,9 @@ extension LonghornSimulation {
             let state = backup[path: ["status", "state"]]?.stringValue ?? ""
             if snapshot.isEmpty {
                 // controller/backup_controller.go: a pulled Backup is read from the store in a later pass.
-                guard syncDue(lastSynced: backup[path: ["status", "lastSyncedAt"]]?.stringValue, requested: backup[path: ["spec", "syncRequestedAt"]]?.stringValue),
+                guard
+                    syncDue(
+                        lastSynced: backup[path: ["status", "lastSyncedAt"]]?.stringValue, requested: backup[path: ["spec", "syncRequestedAt"]]?.stringValue),
                     hopElapsed(since: backup[path: ["metadata", "creationTimestamp"]]?.stringValue),
                     let volume = backup[path: ["metadata", "labels", "backup-volume"]]?.stringValue
                 else { continue }
@@ -191,7 +207,8 @@ extension LonghornSimulation {
                 let stamp = now
                 let labelTarget = personality.labelsBackupVolumes ? targetName : nil
                 await setStatus(backups, name) { status in
-                    Self.fillStatus(&status, config: config, volumeSize: volumeConfig.size, url: Self.backupURL(url, backup: name, volume: volume), target: labelTarget)
+                    Self.fillStatus(
+                        &status, config: config, volumeSize: volumeConfig.size, url: Self.backupURL(url, backup: name, volume: volume), target: labelTarget)
                     status["lastSyncedAt"] = .string(stamp)
                 }
             } else if state.isEmpty || state == "Pending" {

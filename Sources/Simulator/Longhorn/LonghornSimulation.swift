@@ -97,7 +97,8 @@ public final class LonghornSimulation: Sendable {
         let targets = try await type(LonghornCRDs.group, "backuptargets")
         // ≤1.7: the Setting controller creates BackupTarget default later, from the Settings.
         if !personality.targetInSettings, await store.find(targets, namespace: namespace, name: "default") == nil {
-            try await store.create(targets, namespace: namespace,
+            try await store.create(
+                targets, namespace: namespace,
                 object: defaultBackupTarget(url: options.backupTargetURL ?? "", credentialSecret: options.credentialSecret ?? ""))
         }
         try await installWorkloads()
@@ -109,28 +110,51 @@ public final class LonghornSimulation: Sendable {
     /// controllers and the kubelet like any other Deployment.
     private func installWorkloads() async throws {
         if let deployments = await store.type(group: "apps", resource: "deployments") {
-            for name in ["csi-attacher", "csi-provisioner", "csi-resizer", "csi-snapshotter"] where await store.find(deployments, namespace: namespace, name: name) == nil {
+            for name in ["csi-attacher", "csi-provisioner", "csi-resizer", "csi-snapshotter"]
+            where await store.find(deployments, namespace: namespace, name: name) == nil {
                 let labels: JSONValue = ["app": .string(name)]
-                try await store.create(deployments, namespace: namespace, object: [
-                    "metadata": ["name": .string(name), "labels": labels],
-                    "spec": ["replicas": 1, "selector": ["matchLabels": labels],
-                        "template": ["metadata": ["labels": labels], "spec": ["containers": [["name": .string(name),
-                            "image": .string("longhornio/\(name):simulated"), "command": ["sleep", "infinity"]]]]]],
-                ])
+                try await store.create(
+                    deployments, namespace: namespace,
+                    object: [
+                        "metadata": ["name": .string(name), "labels": labels],
+                        "spec": [
+                            "replicas": 1, "selector": ["matchLabels": labels],
+                            "template": [
+                                "metadata": ["labels": labels],
+                                "spec": [
+                                    "containers": [
+                                        [
+                                            "name": .string(name),
+                                            "image": .string("longhornio/\(name):simulated"), "command": ["sleep", "infinity"],
+                                        ]
+                                    ]
+                                ],
+                            ],
+                        ],
+                    ])
             }
         }
         let labels: JSONValue = ["app": "longhorn-manager"]
         if let daemonSets = await store.type(group: "apps", resource: "daemonsets") {
             for name in ["longhorn-manager", "longhorn-csi-plugin"] where await store.find(daemonSets, namespace: namespace, name: name) == nil {
-                try await store.create(daemonSets, namespace: namespace, object: [
-                    "metadata": ["name": .string(name), "labels": labels],
-                    "spec": ["selector": ["matchLabels": ["app": .string(name)]],
-                             "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": .string(name), "image": .string("longhornio/longhorn-manager:\(personality)")]]]]],
-                ])
+                try await store.create(
+                    daemonSets, namespace: namespace,
+                    object: [
+                        "metadata": ["name": .string(name), "labels": labels],
+                        "spec": [
+                            "selector": ["matchLabels": ["app": .string(name)]],
+                            "template": [
+                                "metadata": ["labels": ["app": .string(name)]],
+                                "spec": ["containers": [["name": .string(name), "image": .string("longhornio/longhorn-manager:\(personality)")]]],
+                            ],
+                        ],
+                    ])
                 try await store.patch(daemonSets, namespace: namespace, name: name, target: .status) { old throws(APIError) in
                     var ready = old
-                    ready["status"] = ["desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberReady": 1, "numberAvailable": 1,
-                        "updatedNumberScheduled": 1, "observedGeneration": 1]
+                    ready["status"] = [
+                        "desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberReady": 1, "numberAvailable": 1,
+                        "updatedNumberScheduled": 1, "observedGeneration": 1,
+                    ]
                     return ready
                 }
             }
@@ -139,8 +163,13 @@ public final class LonghornSimulation: Sendable {
 
     /// `BackupTarget/default` as Helm (1.8+) or the Setting controller (≤1.7) makes it.
     func defaultBackupTarget(url: String, credentialSecret: String) -> JSONValue {
-        ["metadata": ["name": "default"], "spec": ["backupTargetURL": .string(url), "credentialSecret": .string(credentialSecret),
-            "pollInterval": .string(Self.goDuration(options.pollInterval))]]
+        [
+            "metadata": ["name": "default"],
+            "spec": [
+                "backupTargetURL": .string(url), "credentialSecret": .string(credentialSecret),
+                "pollInterval": .string(Self.goDuration(options.pollInterval)),
+            ],
+        ]
     }
 
     /// Go's `time.Duration.String()`: `5m0s`, `1h0m0s`, `10s`.
@@ -256,11 +285,15 @@ struct LonghornCSIHook: VolumeProvisioningHook {
         _ = simulation.volumeDirectory(handle)
         guard await store.find(volumes, namespace: simulation.namespace, name: handle) == nil else { return }
         let modes = claim[path: ["spec", "accessModes"]]?.arrayValue?.compactMap(\.stringValue) ?? []
-        try await store.create(volumes, namespace: simulation.namespace, object: [
-            "metadata": ["name": .string(handle)],
-            "spec": ["size": .string(String(capacityBytes)), "numberOfReplicas": 3, "frontend": "blockdev",
-                "accessMode": modes.contains("ReadWriteMany") ? "rwx" : "rwo"],
-        ])
+        try await store.create(
+            volumes, namespace: simulation.namespace,
+            object: [
+                "metadata": ["name": .string(handle)],
+                "spec": [
+                    "size": .string(String(capacityBytes)), "numberOfReplicas": 3, "frontend": "blockdev",
+                    "accessMode": modes.contains("ReadWriteMany") ? "rwx" : "rwo",
+                ],
+            ])
     }
 
     func deleteVolume(handle: String) async throws {

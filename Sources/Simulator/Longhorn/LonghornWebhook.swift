@@ -30,7 +30,8 @@ struct LonghornWebhook: AdmissionPlugin {
 
     /// The apiserver's answer when an admission webhook refuses an object.
     static func denied(_ resource: String, _ name: String, _ message: String) -> APIError {
-        APIError(code: 400, reason: "BadRequest",
+        APIError(
+            code: 400, reason: "BadRequest",
             message: "admission webhook \"validator.longhorn.io\" denied the request: \(message)",
             details: KubeStatus.Details(name: name, group: "longhorn.io", kind: resource))
     }
@@ -59,15 +60,19 @@ struct LonghornWebhook: AdmissionPlugin {
             let all = (try? store.list(backupVolumes, namespace: namespace).items) ?? []
             let found: JSONValue?
             if personality.labelsBackupVolumes {
-                found = targetName.isEmpty ? nil : all.first {
-                    $0[path: ["metadata", "labels", "backup-volume"]]?.stringValue == storeVolume
-                        && $0[path: ["metadata", "labels", "backup-target"]]?.stringValue == targetName
-                }
+                found =
+                    targetName.isEmpty
+                    ? nil
+                    : all.first {
+                        $0[path: ["metadata", "labels", "backup-volume"]]?.stringValue == storeVolume
+                            && $0[path: ["metadata", "labels", "backup-target"]]?.stringValue == targetName
+                    }
             } else {
                 found = all.first { $0[path: ["metadata", "name"]]?.stringValue == storeVolume }
             }
             guard found != nil else {
-                throw Self.denied("volumes", name, "cannot get backup volume \(storeVolume) of backup target \(targetName.isEmpty ? "\"\"" : targetName): not found")
+                throw Self.denied(
+                    "volumes", name, "cannot get backup volume \(storeVolume) of backup target \(targetName.isEmpty ? "\"\"" : targetName): not found")
             }
             // The backup decides the size; an unsynced Backup has none, and size 0 is invalid. From
             // v1.12 the BackupVolume's status.size wins when set (volume mutator, restore path).
@@ -121,14 +126,18 @@ struct LonghornWebhook: AdmissionPlugin {
         }
         guard let volumeName else {
             // Longhorn builds this refusal from a nil error (issue #13722); clients see the call fail.
-            throw APIError(code: 500, reason: "InternalError",
-                message: "Internal error occurred: failed calling webhook \"mutator.longhorn.io\": failed to call webhook: Post \"https://longhorn-admission-webhook.longhorn-system.svc:9502/v1/webhook/mutation?timeout=10s\": EOF")
+            throw APIError(
+                code: 500, reason: "InternalError",
+                message:
+                    "Internal error occurred: failed calling webhook \"mutator.longhorn.io\": failed to call webhook: Post \"https://longhorn-admission-webhook.longhorn-system.svc:9502/v1/webhook/mutation?timeout=10s\": EOF"
+            )
         }
         if personality.atLeast(1, 8) {
             if !Self.isValidName(name) { throw Self.denied("backups", name, "invalid name \(name)") }
             if backup[path: ["metadata", "labels", "backup-target"]] == nil {
                 let volumes = store.type(group: LonghornCRDs.group, resource: "volumes")
-                let target = volumes.flatMap { store.find($0, namespace: namespace, name: volumeName) }?[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
+                let target =
+                    volumes.flatMap { store.find($0, namespace: namespace, name: volumeName) }?[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
                 backup[path: ["metadata", "labels", "backup-target"]] = .string(target)
             }
         }
@@ -159,7 +168,8 @@ struct LonghornWebhook: AdmissionPlugin {
                     let volumeTarget = volume[path: ["spec", "backupTargetName"]]?.stringValue ?? "default"
                     let labelTarget = backup[path: ["metadata", "labels", "backup-target"]]?.stringValue ?? "default"
                     guard volumeTarget == labelTarget else {
-                        throw Self.denied("backups", name, "backup target \(labelTarget) of the backup does not match backup target \(volumeTarget) of volume \(volumeName)")
+                        throw Self.denied(
+                            "backups", name, "backup target \(labelTarget) of the backup does not match backup target \(volumeTarget) of volume \(volumeName)")
                     }
                 }
             }

@@ -21,8 +21,10 @@ public enum ToolRunner {
         }
         let outcome: ProcessOutcome
         do {
-            outcome = try await ProcessRunner.run(ProcessRequest(executable: executable, arguments: arguments,
-                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, standardError: .intoStandardOutput, grace: .seconds(2)))
+            outcome = try await ProcessRunner.run(
+                ProcessRequest(
+                    executable: executable, arguments: arguments,
+                    environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, standardError: .intoStandardOutput, grace: .seconds(2)))
         } catch {
             throw Failure(command: [tool] + arguments, status: 126, output: error.description)
         }

@@ -20,7 +20,8 @@ enum KubeProtobuf {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
             throw Failure(description: "the body does not start with the Kubernetes protobuf magic k8s\\0")
         }
-        var apiVersion = "", kind = ""
+        var apiVersion = ""
+        var kind = ""
         var raw: ArraySlice<UInt8> = []
         var reader = ProtobufReader(bytes[4...])
         do {
@@ -48,7 +49,10 @@ enum KubeProtobuf {
         }
         guard let message = KubeProtobufSchema.kinds["\(apiVersion)/\(kind)"] else {
             let known = KubeProtobufSchema.kinds.keys.sorted().joined(separator: ", ")
-            throw Failure(description: "protobuf bodies of \(apiVersion.isEmpty ? "an unnamed type" : "\(apiVersion) \(kind)") are not decoded by the simulator (it decodes \(known)); send JSON, e.g. `kubectl create -f`")
+            throw Failure(
+                description:
+                    "protobuf bodies of \(apiVersion.isEmpty ? "an unnamed type" : "\(apiVersion) \(kind)") are not decoded by the simulator (it decodes \(known)); send JSON, e.g. `kubectl create -f`"
+            )
         }
         var object = try decodeMessage(raw, type: message, path: kind)
         object["apiVersion"] = .string(apiVersion)
@@ -69,7 +73,9 @@ enum KubeProtobuf {
             guard let field = fields[number] else {
                 if case .bytes(let nested) = value, ProtobufReader.isZeroMessage(nested) { continue }
                 if value.isEmpty { continue }
-                throw Failure(description: "\(path): field \(number) of \(type) is not known to the simulator and is not empty; send this object as JSON (kubectl create -f)")
+                throw Failure(
+                    description:
+                        "\(path): field \(number) of \(type) is not known to the simulator and is not empty; send this object as JSON (kubectl create -f)")
             }
             let fieldPath = "\(path).\(field.name)"
             if case .map(let valueKind) = field.kind {
@@ -126,7 +132,9 @@ enum KubeProtobuf {
             guard seconds != 0 else { return nil }
             return .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds))))
         case (.intOrString, .bytes(let message)):
-            var type: UInt64 = 0, number: Int64 = 0, text = ""
+            var type: UInt64 = 0
+            var number: Int64 = 0
+            var text = ""
             var reader = ProtobufReader(message)
             do {
                 while let (field, item) = try reader.next() {

@@ -20,10 +20,10 @@ enum KubeProtobufSchema {
     static let source: [String: String] = [
         // k8s.io/apimachinery/pkg/apis/meta/v1
         "ObjectMeta": """
-            1 name; 2 generateName; 3 namespace; 4 selfLink; 5 uid; 6 resourceVersion; 7 generation int; \
-            8 creationTimestamp Time; 9 deletionTimestamp Time; 10 deletionGracePeriodSeconds int?; 11 labels map; \
-            12 annotations map; 13 ownerReferences [OwnerReference]; 14 finalizers [string]
-            """,
+        1 name; 2 generateName; 3 namespace; 4 selfLink; 5 uid; 6 resourceVersion; 7 generation int; \
+        8 creationTimestamp Time; 9 deletionTimestamp Time; 10 deletionGracePeriodSeconds int?; 11 labels map; \
+        12 annotations map; 13 ownerReferences [OwnerReference]; 14 finalizers [string]
+        """,
         "OwnerReference": "5 apiVersion; 1 kind; 3 name; 4 uid; 6 controller bool?; 7 blockOwnerDeletion bool?",
         "LabelSelector": "1 matchLabels map; 2 matchExpressions [LabelSelectorRequirement]",
         "LabelSelectorRequirement": "1 key; 2 operator; 3 values [string]",
@@ -34,35 +34,35 @@ enum KubeProtobufSchema {
         "ConfigMap": "1 metadata ObjectMeta; 2 data map; 3 binaryData bytesmap; 4 immutable bool?",
         "Secret": "1 metadata ObjectMeta; 2 data bytesmap; 3 type; 4 stringData map; 5 immutable bool?",
         "ServiceAccount": """
-            1 metadata ObjectMeta; 2 secrets [ObjectReference]; 3 imagePullSecrets [LocalObjectReference]; \
-            4 automountServiceAccountToken bool?
-            """,
+        1 metadata ObjectMeta; 2 secrets [ObjectReference]; 3 imagePullSecrets [LocalObjectReference]; \
+        4 automountServiceAccountToken bool?
+        """,
         "ObjectReference": "1 kind; 2 namespace; 3 name; 4 uid; 5 apiVersion; 6 resourceVersion; 7 fieldPath",
         "LocalObjectReference": "1 name",
         "PodTemplateSpec": "1 metadata ObjectMeta; 2 spec PodSpec",
         "PodSpec": """
-            2 containers [Container]; 20 initContainers [Container]; 3 restartPolicy; \
-            4 terminationGracePeriodSeconds int?; 5 activeDeadlineSeconds int?; 6 dnsPolicy; 7 nodeSelector map; \
-            8 serviceAccountName; 9 serviceAccount; 21 automountServiceAccountToken bool?; 10 nodeName; \
-            11 hostNetwork bool; 12 hostPID bool; 13 hostIPC bool; 27 shareProcessNamespace bool?; \
-            14 securityContext PodSecurityContext?; 15 imagePullSecrets [LocalObjectReference]; 16 hostname; \
-            17 subdomain; 19 schedulerName; 22 tolerations [Toleration]; 24 priorityClassName; 25 priority int?; \
-            29 runtimeClassName?; 30 enableServiceLinks bool?; 31 preemptionPolicy?; 35 setHostnameAsFQDN bool?; \
-            37 hostUsers bool?
-            """,
+        2 containers [Container]; 20 initContainers [Container]; 3 restartPolicy; \
+        4 terminationGracePeriodSeconds int?; 5 activeDeadlineSeconds int?; 6 dnsPolicy; 7 nodeSelector map; \
+        8 serviceAccountName; 9 serviceAccount; 21 automountServiceAccountToken bool?; 10 nodeName; \
+        11 hostNetwork bool; 12 hostPID bool; 13 hostIPC bool; 27 shareProcessNamespace bool?; \
+        14 securityContext PodSecurityContext?; 15 imagePullSecrets [LocalObjectReference]; 16 hostname; \
+        17 subdomain; 19 schedulerName; 22 tolerations [Toleration]; 24 priorityClassName; 25 priority int?; \
+        29 runtimeClassName?; 30 enableServiceLinks bool?; 31 preemptionPolicy?; 35 setHostnameAsFQDN bool?; \
+        37 hostUsers bool?
+        """,
         "Container": """
-            1 name; 2 image; 3 command [string]; 4 args [string]; 5 workingDir; 6 ports [ContainerPort]; \
-            19 envFrom [EnvFromSource]; 7 env [EnvVar]; 8 resources ResourceRequirements; 24 restartPolicy?; \
-            9 volumeMounts [VolumeMount]; 10 livenessProbe Probe?; 11 readinessProbe Probe?; 22 startupProbe Probe?; \
-            13 terminationMessagePath; 20 terminationMessagePolicy; 14 imagePullPolicy; \
-            15 securityContext SecurityContext?; 16 stdin bool; 17 stdinOnce bool; 18 tty bool
-            """,
+        1 name; 2 image; 3 command [string]; 4 args [string]; 5 workingDir; 6 ports [ContainerPort]; \
+        19 envFrom [EnvFromSource]; 7 env [EnvVar]; 8 resources ResourceRequirements; 24 restartPolicy?; \
+        9 volumeMounts [VolumeMount]; 10 livenessProbe Probe?; 11 readinessProbe Probe?; 22 startupProbe Probe?; \
+        13 terminationMessagePath; 20 terminationMessagePolicy; 14 imagePullPolicy; \
+        15 securityContext SecurityContext?; 16 stdin bool; 17 stdinOnce bool; 18 tty bool
+        """,
         "ContainerPort": "1 name; 2 hostPort int; 3 containerPort int; 4 protocol; 5 hostIP",
         "EnvVar": "1 name; 2 value; 3 valueFrom EnvVarSource?",
         "EnvVarSource": """
-            1 fieldRef ObjectFieldSelector?; 2 resourceFieldRef ResourceFieldSelector?; \
-            3 configMapKeyRef ConfigMapKeySelector?; 4 secretKeyRef SecretKeySelector?
-            """,
+        1 fieldRef ObjectFieldSelector?; 2 resourceFieldRef ResourceFieldSelector?; \
+        3 configMapKeyRef ConfigMapKeySelector?; 4 secretKeyRef SecretKeySelector?
+        """,
         "ObjectFieldSelector": "1 apiVersion; 2 fieldPath",
         "ResourceFieldSelector": "1 containerName; 2 resource; 3 divisor Quantity",
         "ConfigMapKeySelector": "1 ^localObjectReference LocalObjectReference; 2 key; 3 optional bool?",
@@ -73,29 +73,29 @@ enum KubeProtobufSchema {
         "ResourceRequirements": "1 limits quantitymap; 2 requests quantitymap",
         "VolumeMount": "1 name; 2 readOnly bool; 3 mountPath; 4 subPath; 5 mountPropagation?; 6 subPathExpr; 7 recursiveReadOnly?",
         "Probe": """
-            1 ^handler ProbeHandler; 2 initialDelaySeconds int; 3 timeoutSeconds int; 4 periodSeconds int; \
-            5 successThreshold int; 6 failureThreshold int; 7 terminationGracePeriodSeconds int?
-            """,
+        1 ^handler ProbeHandler; 2 initialDelaySeconds int; 3 timeoutSeconds int; 4 periodSeconds int; \
+        5 successThreshold int; 6 failureThreshold int; 7 terminationGracePeriodSeconds int?
+        """,
         "ProbeHandler": "1 exec ExecAction?; 2 httpGet HTTPGetAction?; 3 tcpSocket TCPSocketAction?",
         "ExecAction": "1 command [string]",
         "HTTPGetAction": "1 path; 2 port IntOrString; 3 host; 4 scheme",
         "TCPSocketAction": "1 port IntOrString; 2 host",
         "Toleration": "1 key; 2 operator; 3 value; 4 effect; 5 tolerationSeconds int?",
         "PodSecurityContext": """
-            2 runAsUser int?; 6 runAsGroup int?; 3 runAsNonRoot bool?; 4 supplementalGroups [int]; 5 fsGroup int?; \
-            9 fsGroupChangePolicy?
-            """,
+        2 runAsUser int?; 6 runAsGroup int?; 3 runAsNonRoot bool?; 4 supplementalGroups [int]; 5 fsGroup int?; \
+        9 fsGroupChangePolicy?
+        """,
         "SecurityContext": """
-            1 capabilities Capabilities?; 2 privileged bool?; 4 runAsUser int?; 8 runAsGroup int?; 5 runAsNonRoot bool?; \
-            6 readOnlyRootFilesystem bool?; 7 allowPrivilegeEscalation bool?
-            """,
+        1 capabilities Capabilities?; 2 privileged bool?; 4 runAsUser int?; 8 runAsGroup int?; 5 runAsNonRoot bool?; \
+        6 readOnlyRootFilesystem bool?; 7 allowPrivilegeEscalation bool?
+        """,
         "Capabilities": "1 add [string]; 2 drop [string]",
         // k8s.io/api/apps/v1
         "Deployment": "1 metadata ObjectMeta; 2 spec DeploymentSpec; 3 status DeploymentStatus",
         "DeploymentSpec": """
-            1 replicas int?; 2 selector LabelSelector?; 3 template PodTemplateSpec; 4 strategy DeploymentStrategy; \
-            5 minReadySeconds int; 6 revisionHistoryLimit int?; 7 paused bool; 9 progressDeadlineSeconds int?
-            """,
+        1 replicas int?; 2 selector LabelSelector?; 3 template PodTemplateSpec; 4 strategy DeploymentStrategy; \
+        5 minReadySeconds int; 6 revisionHistoryLimit int?; 7 paused bool; 9 progressDeadlineSeconds int?
+        """,
         "DeploymentStrategy": "1 type; 2 rollingUpdate RollingUpdateDeployment?",
         "RollingUpdateDeployment": "1 maxUnavailable IntOrString?; 2 maxSurge IntOrString?",
         // Status is the server's to write: what a client sends is dropped on create anyway.
@@ -103,11 +103,11 @@ enum KubeProtobufSchema {
         // k8s.io/api/batch/v1
         "Job": "1 metadata ObjectMeta; 2 spec JobSpec; 3 status JobStatus",
         "JobSpec": """
-            1 parallelism int?; 2 completions int?; 3 activeDeadlineSeconds int?; 7 backoffLimit int?; \
-            12 backoffLimitPerIndex int?; 13 maxFailedIndexes int?; 4 selector LabelSelector?; 5 manualSelector bool?; \
-            6 template PodTemplateSpec; 8 ttlSecondsAfterFinished int?; 9 completionMode?; 10 suspend bool?; \
-            14 podReplacementPolicy?; 15 managedBy?
-            """,
+        1 parallelism int?; 2 completions int?; 3 activeDeadlineSeconds int?; 7 backoffLimit int?; \
+        12 backoffLimitPerIndex int?; 13 maxFailedIndexes int?; 4 selector LabelSelector?; 5 manualSelector bool?; \
+        6 template PodTemplateSpec; 8 ttlSecondsAfterFinished int?; 9 completionMode?; 10 suspend bool?; \
+        14 podReplacementPolicy?; 15 managedBy?
+        """,
         "JobStatus": "",
         // k8s.io/api/rbac/v1
         "Role": "1 metadata ObjectMeta; 2 rules [PolicyRule]",

@@ -30,18 +30,34 @@ public enum PodSandbox: Sendable, Equatable, CustomStringConvertible {
 
     static func detect(environment: [String: String]) -> Result<PodSandbox, ContainerRuntimeError> {
         guard let unshare = unsharePath else {
-            return .failure(ContainerRuntimeError(message: "the simulated kubelet needs util-linux `unshare` to run pod commands, and it is not in /usr/bin or /bin; install util-linux (Debian: apt-get install util-linux)"))
+            return .failure(
+                ContainerRuntimeError(
+                    message:
+                        "the simulated kubelet needs util-linux `unshare` to run pod commands, and it is not in /usr/bin or /bin; install util-linux (Debian: apt-get install util-linux)"
+                ))
         }
         if geteuid() == 0 { return .success(.rootMountNamespace) }
         if environment[switchVariable] == "off" {
-            return .failure(ContainerRuntimeError(message: "user namespaces are switched off for this process (\(switchVariable)=off), and it does not run as root; the simulated kubelet needs one of them to run pod commands"))
+            return .failure(
+                ContainerRuntimeError(
+                    message:
+                        "user namespaces are switched off for this process (\(switchVariable)=off), and it does not run as root; the simulated kubelet needs one of them to run pod commands"
+                ))
         }
         let limit = (try? String(contentsOfFile: "/proc/sys/user/max_user_namespaces", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         if limit == "0" {
-            return .failure(ContainerRuntimeError(message: "unprivileged user namespaces are disabled on this machine (/proc/sys/user/max_user_namespaces is 0), and this process is not root; allow them (sysctl -w user.max_user_namespaces=15000) or run as root"))
+            return .failure(
+                ContainerRuntimeError(
+                    message:
+                        "unprivileged user namespaces are disabled on this machine (/proc/sys/user/max_user_namespaces is 0), and this process is not root; allow them (sysctl -w user.max_user_namespaces=15000) or run as root"
+                ))
         }
         guard ProcessRunner.statusBlocking(unshare, ["--user", "--map-root-user", "--mount", "true"]) == 0 else {
-            return .failure(ContainerRuntimeError(message: "this machine refuses unprivileged user namespaces to this process (`unshare --user --map-root-user --mount true` failed); on Ubuntu 24.04+ AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing userns for this binary), elsewhere check user.max_user_namespaces; or run as root"))
+            return .failure(
+                ContainerRuntimeError(
+                    message:
+                        "this machine refuses unprivileged user namespaces to this process (`unshare --user --map-root-user --mount true` failed); on Ubuntu 24.04+ AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing userns for this binary), elsewhere check user.max_user_namespaces; or run as root"
+                ))
         }
         return .success(.userNamespace)
     }

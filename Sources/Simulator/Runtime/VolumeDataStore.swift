@@ -193,7 +193,8 @@ enum PodVolumes {
                 return "persistentvolumeclaim \"\(claimName)\" is being deleted"
             }
             if claim[path: ["status", "phase"]]?.stringValue != "Bound" {
-                return "pod has unbound immediate PersistentVolumeClaims: persistentvolumeclaim \"\(claimName)\" is \(claim[path: ["status", "phase"]]?.stringValue ?? "Pending")"
+                return
+                    "pod has unbound immediate PersistentVolumeClaims: persistentvolumeclaim \"\(claimName)\" is \(claim[path: ["status", "phase"]]?.stringValue ?? "Pending")"
             }
         }
         return nil
@@ -229,7 +230,9 @@ enum PodVolumes {
     /// The service-account projection: a token issued for the pod's service account, the CA and
     /// the namespace, mounted read-only into every container, plus `KUBERNETES_SERVICE_HOST/PORT`.
     /// Nil when the pod opts out or the server has no HTTPS endpoint (in-process clusters).
-    static func serviceAccount(of pod: JSONValue, access: ClusterAccess, data: VolumeDataStore) async throws -> (mount: VolumeMount, environment: [String: String])? {
+    static func serviceAccount(of pod: JSONValue, access: ClusterAccess, data: VolumeDataStore) async throws -> (
+        mount: VolumeMount, environment: [String: String]
+    )? {
         guard pod[path: ["spec", "automountServiceAccountToken"]]?.boolValue != false,
             let endpoint = await access.endpoint,
             let uid = pod[path: ["metadata", "uid"]]?.stringValue,
@@ -241,9 +244,13 @@ enum PodVolumes {
         try VolumeDataStore.writePrivate(Data(token.utf8), to: directory.appendingPathComponent("token"))
         try Data(endpoint.caPEM.utf8).write(to: directory.appendingPathComponent("ca.crt"))
         try Data(namespace.utf8).write(to: directory.appendingPathComponent("namespace"))
-        return (VolumeMount(source: directory.path, target: serviceAccountPath, readOnly: true),
-            ["KUBERNETES_SERVICE_HOST": endpoint.host, "KUBERNETES_SERVICE_PORT": String(endpoint.port),
-             "KUBERNETES_SERVICE_PORT_HTTPS": String(endpoint.port)])
+        return (
+            VolumeMount(source: directory.path, target: serviceAccountPath, readOnly: true),
+            [
+                "KUBERNETES_SERVICE_HOST": endpoint.host, "KUBERNETES_SERVICE_PORT": String(endpoint.port),
+                "KUBERNETES_SERVICE_PORT_HTTPS": String(endpoint.port),
+            ]
+        )
     }
 
     /// The host directories each container of `pod` sees, by container name.

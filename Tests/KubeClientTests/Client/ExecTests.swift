@@ -13,18 +13,36 @@ import Testing
         mountPath: String? = nil, _ body: @Sendable (KubeClient, SimulatedCluster) async throws -> Void
     ) async throws {
         try await SimulatorHarness.withClient { client, cluster, _ in
-            var pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "namespace": "default"],
-                "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]]]
+            var pod: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "namespace": "default"],
+                "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]],
+            ]
             if let mountPath {
-                _ = try await client.create(.persistentVolumes, object: ["apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": "pv-x"],
-                    "spec": ["capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
-                        "claimRef": ["namespace": "default", "name": "data"], "csi": ["driver": "driver.longhorn.io", "volumeHandle": "vol-x"]]])
-                _ = try await client.create(.persistentVolumeClaims, namespace: "default", object: ["apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                    "metadata": ["name": "data", "namespace": "default"],
-                    "spec": ["storageClassName": "manual", "volumeName": "pv-x", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]])
+                _ = try await client.create(
+                    .persistentVolumes,
+                    object: [
+                        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": "pv-x"],
+                        "spec": [
+                            "capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
+                            "claimRef": ["namespace": "default", "name": "data"], "csi": ["driver": "driver.longhorn.io", "volumeHandle": "vol-x"],
+                        ],
+                    ])
+                _ = try await client.create(
+                    .persistentVolumeClaims, namespace: "default",
+                    object: [
+                        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                        "metadata": ["name": "data", "namespace": "default"],
+                        "spec": [
+                            "storageClassName": "manual", "volumeName": "pv-x", "accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]],
+                        ],
+                    ])
                 pod[path: ["spec", "volumes"]] = [["name": "v", "persistentVolumeClaim": ["claimName": "data"]]]
-                pod[path: ["spec", "containers"]] = [["name": "main", "image": "busybox", "command": ["sleep", "infinity"],
-                    "volumeMounts": [["name": "v", "mountPath": .string(mountPath)]]]]
+                pod[path: ["spec", "containers"]] = [
+                    [
+                        "name": "main", "image": "busybox", "command": ["sleep", "infinity"],
+                        "volumeMounts": [["name": "v", "mountPath": .string(mountPath)]],
+                    ]
+                ]
             }
             _ = try await client.create(.pods, namespace: "default", object: pod)
             try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
@@ -87,8 +105,12 @@ import Testing
 
     @Test func execIntoACompletedPodIsRefused() async throws {
         try await SimulatorHarness.withClient { client, _, _ in
-            _ = try await client.create(.pods, namespace: "default", object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "done"],
-                "spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox", "command": ["true"]]]]])
+            _ = try await client.create(
+                .pods, namespace: "default",
+                object: [
+                    "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "done"],
+                    "spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox", "command": ["true"]]]],
+                ])
             try await client.waitFor(.pods, namespace: "default", name: "done", timeout: .seconds(30), until: "Succeeded") {
                 $0?[path: ["status", "phase"]] == "Succeeded"
             }
@@ -104,7 +126,8 @@ import Testing
     @Test(arguments: ["SPDY/3.1", "h2c"]) func foreignUpgradeGetsAStatusNotADroppedConnection(_ upgrade: String) async throws {
         try await SimulatorHarness.withServer(tls: false) { endpoint, _ in
             let port = try #require(URL(string: endpoint.url)?.port)
-            let request = "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            let request =
+                "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer \(endpoint.token)\r\nConnection: Upgrade\r\nUpgrade: \(upgrade)\r\n"
                 + "X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n"
             let reply = try await RawHTTP.exchange(port: port, request: request)
@@ -117,13 +140,18 @@ import Testing
         try await SimulatorHarness.withServer(tls: false) { endpoint, cluster in
             let client = try SimulatorHarness.client(endpoint)
             defer { Task { try? await client.shutdown() } }
-            _ = try await client.create(.pods, namespace: "default", object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"],
-                "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]]])
+            _ = try await client.create(
+                .pods, namespace: "default",
+                object: [
+                    "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"],
+                    "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]],
+                ])
             try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
                 $0?[path: ["status", "phase"]] == "Running"
             }
             let port = try #require(URL(string: endpoint.url)?.port)
-            let request = "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            let request =
+                "POST /api/v1/namespaces/default/pods/p/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer \(endpoint.token)\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n"
             let reply = try await RawHTTP.exchange(port: port, request: request)
             #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
@@ -134,7 +162,9 @@ import Testing
 
     @Test func timeoutNamesPodAndCommand() async throws {
         try await withRunningPod { client, _ in
-            let error = await expectKubeError { _ = try await client.exec(namespace: "default", pod: "p", command: ["sleep", "5"], timeout: .milliseconds(300)) }
+            let error = await expectKubeError {
+                _ = try await client.exec(namespace: "default", pod: "p", command: ["sleep", "5"], timeout: .milliseconds(300))
+            }
             #expect(error?.code == .timeout)
             #expect(error?.description.contains("default/p") == true && error?.description.contains("sleep") == true)
         }
@@ -146,7 +176,10 @@ import Testing
 
     @Test func exitStatusDecoding() throws {
         #expect(ExecChannelProtocol.exitCode(fromStatus: ["metadata": [:], "status": "Success"]) == 0)
-        let failure = try JSONValue(parsing: #"{"metadata":{},"status":"Failure","reason":"NonZeroExitCode","message":"command terminated with non-zero exit code","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}"#)
+        let failure = try JSONValue(
+            parsing:
+                #"{"metadata":{},"status":"Failure","reason":"NonZeroExitCode","message":"command terminated with non-zero exit code","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}"#
+        )
         #expect(ExecChannelProtocol.exitCode(fromStatus: failure) == 3)
         #expect(ExecChannelProtocol.exitCode(fromStatus: ["status": "Failure", "message": "boom"]) == nil)
     }

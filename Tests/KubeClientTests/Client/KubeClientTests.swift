@@ -38,10 +38,12 @@ import Testing
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-exec-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let plugin = folder.appendingPathComponent("plugin.sh")
-            try Data("""
+            try Data(
+                """
                 #!/bin/sh
                 echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"\(endpoint.token)"}}'
-                """.utf8).write(to: plugin)
+                """.utf8
+            ).write(to: plugin)
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: plugin.path)
             let ca = Data(endpoint.authority?.ca.certificatePEM.utf8 ?? "".utf8).base64EncodedString()
             let kubeconfig = """
@@ -171,14 +173,26 @@ import Testing
         try await SimulatorHarness.withClient { client, cluster, _ in
             let events = client.watch(.configMaps, namespace: "default")
             var iterator = events.makeAsyncIterator()
-            guard case .relisted = try await iterator.next() else { Issue.record("a watch starts with a list"); return }
-            guard case .progress = try await iterator.next() else { Issue.record("then says how far the list reached"); return }
+            guard case .relisted = try await iterator.next() else {
+                Issue.record("a watch starts with a list")
+                return
+            }
+            guard case .progress = try await iterator.next() else {
+                Issue.record("then says how far the list reached")
+                return
+            }
             try await client.create(.configMaps, namespace: "default", object: configMap("w1"))
-            guard case .added(let first) = try await Self.nextChange(&iterator) else { Issue.record("expected ADDED w1"); return }
+            guard case .added(let first) = try await Self.nextChange(&iterator) else {
+                Issue.record("expected ADDED w1")
+                return
+            }
             #expect(first[path: ["metadata", "name"]] == "w1")
             await cluster.store.dropAllWatches()
             try await client.create(.configMaps, namespace: "default", object: configMap("w2"))
-            guard case .added(let second) = try await Self.nextChange(&iterator) else { Issue.record("expected ADDED w2 after the reconnect"); return }
+            guard case .added(let second) = try await Self.nextChange(&iterator) else {
+                Issue.record("expected ADDED w2 after the reconnect")
+                return
+            }
             #expect(second[path: ["metadata", "name"]] == "w2")
             let watches = await cluster.log.entries.filter { $0.query.contains("watch=true") }
             #expect(watches.count >= 2)
@@ -202,7 +216,10 @@ import Testing
             await cluster.store.compact()
             let events = client.watch(.configMaps, namespace: "default", resourceVersion: old)
             var iterator = events.makeAsyncIterator()
-            guard case .relisted(let items) = try await iterator.next() else { Issue.record("expected a relist after 410"); return }
+            guard case .relisted(let items) = try await iterator.next() else {
+                Issue.record("expected a relist after 410")
+                return
+            }
             #expect(items.contains { $0[path: ["metadata", "name"]] == "r1" })
         }
     }

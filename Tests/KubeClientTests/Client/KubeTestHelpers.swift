@@ -4,8 +4,10 @@ import KubeModels
 import Testing
 
 func configMap(_ name: String, namespace: String = "default", data: [String: String] = [:], labels: [String: String] = [:]) -> JSONValue {
-    var object: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": .string(namespace)],
-        "data": .object(data.mapValues { .string($0) })]
+    var object: JSONValue = [
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": .string(namespace)],
+        "data": .object(data.mapValues { .string($0) }),
+    ]
     if !labels.isEmpty { object[path: ["metadata", "labels"]] = .object(labels.mapValues { .string($0) }) }
     return object
 }

@@ -29,7 +29,9 @@ struct ExecCredentialProviderTests {
 
     @Test func v1TokenWithExecInfoArgsAndMergedEnvironment() async throws {
         try await withConfigTestDirectory { dir in
-            let script = try writeConfigTestFile(dir, "v1-plugin", """
+            let script = try writeConfigTestFile(
+                dir, "v1-plugin",
+                """
                 #!/bin/sh
                 printf '%s' "$KUBERNETES_EXEC_INFO" > "$1"
                 printf '%s|%s|%s|%s' "$PLUGIN_REGION" "$KEEP" "$2" "$#" > "$1.env"
@@ -56,7 +58,9 @@ struct ExecCredentialProviderTests {
 
     @Test func v1beta1ClientCertificateWithExpiryAndClusterInfo() async throws {
         try await withConfigTestDirectory { dir in
-            let script = try writeConfigTestFile(dir, "beta-plugin", """
+            let script = try writeConfigTestFile(
+                dir, "beta-plugin",
+                """
                 #!/bin/sh
                 printf '%s' "$KUBERNETES_EXEC_INFO" > "$1"
                 cat <<'JSON'
@@ -94,7 +98,9 @@ struct ExecCredentialProviderTests {
 
     @Test func failingPluginReportsCommandStderrAndInstallHintButNotStdout() async throws {
         try await withConfigTestDirectory { dir in
-            let script = try writeConfigTestFile(dir, "failing-plugin", """
+            let script = try writeConfigTestFile(
+                dir, "failing-plugin",
+                """
                 #!/bin/sh
                 echo '{"status":{"token":"SECRET-in-stdout"}}'
                 echo "error: SSO session expired, run: aws sso login" >&2
@@ -143,7 +149,9 @@ struct ExecCredentialProviderTests {
 
     @Test func apiVersionMismatchIsAnError() async throws {
         try await withConfigTestDirectory { dir in
-            let script = try writeConfigTestFile(dir, "beta-answer", """
+            let script = try writeConfigTestFile(
+                dir, "beta-answer",
+                """
                 #!/bin/sh
                 echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"SECRET-t"}}'
                 """, executable: true)
@@ -183,7 +191,9 @@ struct ExecCredentialProviderTests {
     @Test func credentialIsCachedUntilExpiryOrInvalidation() async throws {
         try await withConfigTestDirectory { dir in
             let counter = dir + "/runs"
-            let script = try writeConfigTestFile(dir, "counting", """
+            let script = try writeConfigTestFile(
+                dir, "counting",
+                """
                 #!/bin/sh
                 echo run >> "$1"
                 runs=$(wc -l < "$1" | tr -d ' ')
@@ -226,7 +236,9 @@ struct ExecCredentialProviderTests {
 
     @Test func commandIsFoundOnPathOrReportedMissingWithInstallHint() async throws {
         try await withConfigTestDirectory { dir in
-            try writeConfigTestFile(dir, "bin/kube-login", """
+            try writeConfigTestFile(
+                dir, "bin/kube-login",
+                """
                 #!/bin/sh
                 echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"SECRET-path"}}'
                 """, executable: true)
@@ -247,11 +259,15 @@ struct ExecCredentialProviderTests {
 
     @Test func relativeCommandFromKubeconfigRunsFromTheKubeconfigFolder() async throws {
         try await withConfigTestDirectory { dir in
-            try writeConfigTestFile(dir, "cfg/plugins/token.sh", """
+            try writeConfigTestFile(
+                dir, "cfg/plugins/token.sh",
+                """
                 #!/bin/sh
                 echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"SECRET-relative"}}'
                 """, executable: true)
-            try writeConfigTestFile(dir, "cfg/config", """
+            try writeConfigTestFile(
+                dir, "cfg/config",
+                """
                 clusters:
                 - name: c
                   cluster: {server: "https://c"}
@@ -308,7 +324,9 @@ struct RequestAuthenticatorTests {
     @Test func unauthorizedReRunsTheExecPlugin() async throws {
         try await withConfigTestDirectory { dir in
             let counter = dir + "/runs"
-            let script = try writeConfigTestFile(dir, "counting", """
+            let script = try writeConfigTestFile(
+                dir, "counting",
+                """
                 #!/bin/sh
                 echo run >> "$1"
                 runs=$(wc -l < "$1" | tr -d ' ')

@@ -40,8 +40,10 @@ struct KubeconfigLoaderTests {
             files: ["/cfg/a.yaml": first, "/cfg/b.yaml": second, "/cfg/c.yaml": third],
             variables: ["KUBECONFIG": "/cfg/a.yaml:/cfg/b.yaml:/cfg/c.yaml"])
         let resolved = try KubeconfigLoader(environment: env).load()
-        #expect(resolved.origin == .kubeconfig(
-            files: ["/cfg/a.yaml", "/cfg/b.yaml", "/cfg/c.yaml"], context: "shared", cluster: "shared", user: "shared"))
+        #expect(
+            resolved.origin
+                == .kubeconfig(
+                    files: ["/cfg/a.yaml", "/cfg/b.yaml", "/cfg/c.yaml"], context: "shared", cluster: "shared", user: "shared"))
         // The "shared" context itself comes from a.yaml (first definition), so its namespace is first-ns.
         #expect(resolved.namespace == "first-ns")
         #expect(resolved.server.absoluteString == "https://first.example:6443")
@@ -92,11 +94,15 @@ struct KubeconfigLoaderTests {
         let env = memoryEnvironment(files: [:], variables: ["KUBERNETES_SERVICE_HOST": "10.0.0.1"], home: "/home/tester")
         let error = #expect(throws: KubeconfigError.self) { try KubeconfigLoader(environment: env).load() }
         #expect(error?.code == .noConfiguration)
-        #expect(error?.sourceFailures == [
-            .init(source: "~/.kube/config", reason: "/home/tester/.kube/config does not exist"),
-            .init(source: "in-cluster", reason: "KUBERNETES_SERVICE_PORT is not set"),
-        ])
-        #expect(error?.detail == "no Kubernetes configuration found; tried ~/.kube/config: /home/tester/.kube/config does not exist; in-cluster: KUBERNETES_SERVICE_PORT is not set")
+        #expect(
+            error?.sourceFailures == [
+                .init(source: "~/.kube/config", reason: "/home/tester/.kube/config does not exist"),
+                .init(source: "in-cluster", reason: "KUBERNETES_SERVICE_PORT is not set"),
+            ])
+        #expect(
+            error?.detail
+                == "no Kubernetes configuration found; tried ~/.kube/config: /home/tester/.kube/config does not exist; in-cluster: KUBERNETES_SERVICE_PORT is not set"
+        )
 
         let noHome = memoryEnvironment(files: [:], home: nil)
         let second = #expect(throws: KubeconfigError.self) { try KubeconfigLoader(environment: noHome).load() }
@@ -401,7 +407,8 @@ struct RefusedSettingsTests {
 
     @Test func insecureWithCAIsAConflict() throws {
         let error = #expect(throws: KubeconfigError.self) {
-            try load(cluster: "server: https://c\n    insecure-skip-tls-verify: true\n    certificate-authority-data: \("x".kubeconfigBase64)", user: "token: t")
+            try load(
+                cluster: "server: https://c\n    insecure-skip-tls-verify: true\n    certificate-authority-data: \("x".kubeconfigBase64)", user: "token: t")
         }
         #expect(error?.code == .conflictingSettings)
     }
@@ -491,8 +498,10 @@ extension RefusedSettingsTests {
             let previous = "*a\(level - 1)"
             lines.append("x\(level): &a\(level) [\(Array(repeating: previous, count: 10).joined(separator: ", "))]")
         }
-        lines += ["clusters: [{name: c, cluster: {server: \"https://10.0.0.1:6443\", extensions: [{name: e, extension: *a\(levels)}]}}]",
-            "users: [{name: u, user: {token: t}}]", "contexts: [{name: x, context: {cluster: c, user: u}}]", "current-context: x"]
+        lines += [
+            "clusters: [{name: c, cluster: {server: \"https://10.0.0.1:6443\", extensions: [{name: e, extension: *a\(levels)}]}}]",
+            "users: [{name: u, user: {token: t}}]", "contexts: [{name: x, context: {cluster: c, user: u}}]", "current-context: x",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -104,7 +104,9 @@ struct TLSSettingsTests {
         let fixtures = try await CertificateFixtures.load()
         let resolved = try resolve(
             cluster: "",
-            user: "token: SECRET-tok\n    client-certificate-data: \(fixtures.clientCertificatePEM.kubeconfigBase64)\n    client-key-data: \(fixtures.clientKeyPEM.kubeconfigBase64)")
+            user:
+                "token: SECRET-tok\n    client-certificate-data: \(fixtures.clientCertificatePEM.kubeconfigBase64)\n    client-key-data: \(fixtures.clientKeyPEM.kubeconfigBase64)"
+        )
         guard case .bearerToken(let token) = resolved.credentials else {
             Issue.record("expected bearer token")
             return

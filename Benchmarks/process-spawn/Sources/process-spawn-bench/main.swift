@@ -44,13 +44,16 @@ func subprocessTrue() async throws {
 }
 
 func runnerBig() async throws {
-    let outcome = try await ProcessRunner.run(ProcessRequest(executable: "/usr/bin/head", arguments: ["-c", String(bigOutput), "/dev/zero"],
-        standardError: .discard))
+    let outcome = try await ProcessRunner.run(
+        ProcessRequest(
+            executable: "/usr/bin/head", arguments: ["-c", String(bigOutput), "/dev/zero"],
+            standardError: .discard))
     guard outcome.standardOutput.count == bigOutput else { throw Failure(description: "ProcessRunner: short output") }
 }
 
 func subprocessBig() async throws {
-    let result = try await Subprocess.run(.path(FilePath("/usr/bin/head")), arguments: ["-c", String(bigOutput), "/dev/zero"],
+    let result = try await Subprocess.run(
+        .path(FilePath("/usr/bin/head")), arguments: ["-c", String(bigOutput), "/dev/zero"],
         output: .bytes(limit: bigOutput + 1), error: .discarded)
     guard result.standardOutput.count == bigOutput else { throw Failure(description: "Subprocess: short output") }
 }
@@ -63,18 +66,29 @@ func many(_ one: @escaping @Sendable () async throws -> Void) async throws {
 }
 
 var rows: [(String, Double, Double)] = []
-rows.append(("\(sequential) × /bin/true, one after another",
-    try await best { for _ in 0..<sequential { try await runnerTrue() } },
-    try await best { for _ in 0..<sequential { try await subprocessTrue() } }))
-rows.append(("\(concurrent) tasks × \(perTask) × /bin/true at once",
-    try await best { try await many(runnerTrue) },
-    try await best { try await many(subprocessTrue) }))
-rows.append(("64 MiB of output captured",
-    try await best { try await runnerBig() },
-    try await best { try await subprocessBig() }))
+rows.append(
+    (
+        "\(sequential) × /bin/true, one after another",
+        try await best { for _ in 0..<sequential { try await runnerTrue() } },
+        try await best { for _ in 0..<sequential { try await subprocessTrue() } }
+    ))
+rows.append(
+    (
+        "\(concurrent) tasks × \(perTask) × /bin/true at once",
+        try await best { try await many(runnerTrue) },
+        try await best { try await many(subprocessTrue) }
+    ))
+rows.append(
+    (
+        "64 MiB of output captured",
+        try await best { try await runnerBig() },
+        try await best { try await subprocessBig() }
+    ))
 
 print("process spawn: best of \(rounds) rounds each (release build)")
 print("  workload                                        ProcessRunner  swift-subprocess  ratio (subprocess / runner)")
 for (name, runner, subprocess) in rows {
-    print("  \(name.padding(toLength: 46, withPad: " ", startingAt: 0))  \(String(format: "%9.3f s", runner))  \(String(format: "%12.3f s", subprocess))   \(String(format: "%.2f", subprocess / runner))")
+    print(
+        "  \(name.padding(toLength: 46, withPad: " ", startingAt: 0))  \(String(format: "%9.3f s", runner))  \(String(format: "%12.3f s", subprocess))   \(String(format: "%.2f", subprocess / runner))"
+    )
 }
