@@ -45,7 +45,7 @@ public struct BackupVerification: Sendable {
         } catch {
             throw DRError(
                 .environment, subject: "work folder \(folder.path)", detail: "cannot be created: \(error)",
-                hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)")
+                hint: "pass --work-dir with a writable folder that has room for the volume image (it stays sparse)", cause: error)
         }
         return folder
     }

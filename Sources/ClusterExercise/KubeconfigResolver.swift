@@ -38,7 +38,8 @@ public enum KubeconfigResolver {
             let cluster = try KubeconfigLoader().load(.init(kubeconfigPath: path, context: context))
             return (cluster, warnings + cluster.securityWarnings.map { "warning: \($0)" })
         } catch {
-            throw DRError(.environment, subject: "kubeconfig \(path)", detail: "\(error)", hint: "check cluster.kubeconfig in the exercise config")
+            throw DRError(
+                .environment, subject: "kubeconfig \(path)", detail: "\(error)", hint: "check cluster.kubeconfig in the exercise config", cause: error)
         }
     }
 

@@ -41,7 +41,8 @@ enum StoreCheck {
             throw DRError(
                 .environment, subject: "backup store \(reached ?? target)", detail: "cannot be read from this workstation: \(error)",
                 hint:
-                    "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access"
+                    "the store check reads the backup from here before destroy; set longhorn.storeEndpoint when the Secret's endpoint only resolves inside the cluster, or aws.credentials for the workstation's own access",
+                cause: error
             )
         }
     }

@@ -168,7 +168,7 @@ extension KubeClient {
         } catch {
             throw KubeClientError(
                 .decoding, subject: "\(object["kind"]?.stringValue ?? "object") \(object[path: ["metadata", "name"]]?.stringValue ?? "")",
-                detail: "does not have the expected shape: \(error)")
+                detail: "does not have the expected shape: \(error)", cause: error)
         }
     }
 }

@@ -107,7 +107,7 @@ extension KubeClient {
                 if Task.isCancelled { return }
                 failures += 1
                 guard failures < retry.maxAttempts else {
-                    throw KubeClientError(.transport, subject: subject, detail: "the watch connection keeps failing: \(Self.describe(error))")
+                    throw KubeClientError(.transport, subject: subject, detail: "the watch connection keeps failing: \(Self.describe(error))", cause: error)
                 }
                 try await Task.sleep(for: retry.delay(afterAttempt: failures))
             }
@@ -190,7 +190,7 @@ extension KubeClient {
         } catch let error as KubeClientError {
             throw error
         } catch {
-            throw KubeClientError(.transport, subject: subject, detail: "\(error)")
+            throw KubeClientError(.transport, subject: subject, detail: "\(error)", cause: error)
         }
     }
 }

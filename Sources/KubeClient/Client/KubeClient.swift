@@ -42,7 +42,7 @@ public final class KubeClient: Sendable {
         do {
             tls = try cluster.tls.makeTLSConfiguration()
         } catch {
-            throw KubeClientError(.configuration, subject: "kubeconfig cluster \(cluster.server.absoluteString)", detail: "\(error)")
+            throw KubeClientError(.configuration, subject: "kubeconfig cluster \(cluster.server.absoluteString)", detail: "\(error)", cause: error)
         }
         // HTTP/2 when the server offers it (the kube-apiserver does): every watch and request
         // shares one multiplexed connection. Behind a proxy that speaks only HTTP/1.1, each open
@@ -129,7 +129,7 @@ public final class KubeClient: Sendable {
                 }
                 throw KubeClientError(
                     .transport, subject: subject, detail: "cannot reach \(baseURL): \(Self.describe(error))",
-                    hint: "check that the cluster is up and the kubeconfig points at it")
+                    hint: "check that the cluster is up and the kubeconfig points at it", cause: error)
             }
         }
     }
@@ -151,7 +151,7 @@ public final class KubeClient: Sendable {
                 request.headers.add(name: "Authorization", value: header.revealed)
             }
         } catch {
-            throw KubeClientError(.configuration, subject: "credentials for \(baseURL)", detail: "\(error)")
+            throw KubeClientError(.configuration, subject: "credentials for \(baseURL)", detail: "\(error)", cause: error)
         }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
@@ -183,7 +183,7 @@ public final class KubeClient: Sendable {
         do {
             return try JSONValue(parsing: response.body)
         } catch {
-            throw KubeClientError(.decoding, subject: subject, detail: "the server's answer is not JSON: \(error)")
+            throw KubeClientError(.decoding, subject: subject, detail: "the server's answer is not JSON: \(error)", cause: error)
         }
     }
 }

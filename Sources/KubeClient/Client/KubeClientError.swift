@@ -37,14 +37,21 @@ public struct KubeClientError: Error, Sendable, CustomStringConvertible {
     public var httpStatus: Int?
     /// The server's Status object, when it sent one.
     public var status: KubeStatus?
+    /// The error this one stands for, when it wraps one (a TLS or connection failure, a
+    /// credential plugin's error), kept for callers that need more than the text.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, subject: String, detail: String, hint: String? = nil, httpStatus: Int? = nil, status: KubeStatus? = nil) {
+    public init(
+        _ code: Code, subject: String, detail: String, hint: String? = nil, httpStatus: Int? = nil, status: KubeStatus? = nil,
+        cause: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.subject = subject
         self.detail = detail
         self.hint = hint
         self.httpStatus = httpStatus
         self.status = status
+        self.cause = cause
     }
 
     public var description: String {

@@ -30,7 +30,7 @@ extension KubeClient {
         do {
             authorization = try await authenticator.authorizationHeader()?.revealed
         } catch {
-            throw KubeClientError(.configuration, subject: "credentials for \(baseURL)", detail: "\(error)")
+            throw KubeClientError(.configuration, subject: "credentials for \(baseURL)", detail: "\(error)", cause: error)
         }
         let connection = ExecConnection(
             server: cluster.server, tls: cluster.tls, target: target, authorization: authorization, subject: subject)
@@ -115,7 +115,7 @@ struct ExecConnection: Sendable {
                 configuration.applicationProtocols = ["http/1.1"]
                 sslContext = try NIOSSLContext(configuration: configuration)
             } catch {
-                throw KubeClientError(.configuration, subject: "kubeconfig cluster \(server.absoluteString)", detail: "\(error)")
+                throw KubeClientError(.configuration, subject: "kubeconfig cluster \(server.absoluteString)", detail: "\(error)", cause: error)
             }
         } else {
             sslContext = nil
