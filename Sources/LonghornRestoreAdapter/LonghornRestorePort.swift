@@ -11,8 +11,6 @@ import Synchronization
 public actor LonghornRestorePort: RestorePort {
     let longhorn: LonghornClient
     var kube: KubeClient { longhorn.kube }
-    /// Backups found by `findBackup`, by name, so the restore uses Longhorn's own object.
-    private var found: [String: Backup] = [:]
 
     public init(longhorn: LonghornClient) {
         self.longhorn = longhorn
@@ -88,7 +86,6 @@ public actor LonghornRestorePort: RestorePort {
         case .success(let lookup):
             switch lookup {
             case .found(let backup, _):
-                found[backup.metadata.name] = backup
                 return .found(
                     BackupReference(
                         name: backup.metadata.name, url: backup.status?.url ?? "",
@@ -106,16 +103,18 @@ public actor LonghornRestorePort: RestorePort {
         _ volume: RestoreConfig.Volume, from backup: BackupReference, timeout: Duration,
         progress: @escaping @Sendable (String) -> Void
     ) async throws {
-        let source: Backup
-        if let cached = found[backup.name] {
-            source = cached
-        } else {
-            // The Job is granted list on Backups, not get.
-            guard let json = try await kube.listNamed(LonghornResources.backups, namespace: longhorn.namespace, name: backup.name) else {
-                throw LonghornError(
-                    .backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
-            }
-            source = try Backup(json: json)
+        // Read again rather than remembered from findBackup: the port keeps no state between
+        // calls, and a Backup deleted since is found out here, before a volume is made from it.
+        // The Job is granted list on Backups, not get.
+        guard let json = try await kube.listNamed(LonghornResources.backups, namespace: longhorn.namespace, name: backup.name) else {
+            throw LonghornError(
+                .backupNotFound, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)", detail: "disappeared before the restore")
+        }
+        let source = try Backup(json: json)
+        if !backup.url.isEmpty, let url = source.status?.url, url != backup.url {
+            throw LonghornError(
+                .conflict, subject: "backups.longhorn.io \(longhorn.namespace)/\(backup.name)",
+                detail: "now points at \(url), not the \(backup.url) the decision was made on", hint: "run the Job again: it decides anew")
         }
         _ = try await longhorn.createRestoreVolume(
             name: volume.name, from: source,

@@ -328,14 +328,7 @@ enum PythonRunner {
             .deletingLastPathComponent()
         let venv = packageRoot.appendingPathComponent(".tools/venv/bin/python3").path
         if FileManager.default.isExecutableFile(atPath: venv) { return URL(fileURLWithPath: venv) }
-        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in searchPath.split(separator: ":") {
-            let candidate = "\(directory)/python3"
-            if FileManager.default.isExecutableFile(atPath: candidate) {
-                return URL(fileURLWithPath: candidate)
-            }
-        }
-        throw DifferentialTestError(description: "no python3 found (looked in .tools/venv and PATH): run scripts/test to install botocore")
+        return URL(fileURLWithPath: try TestTool.locate("python3", hint: "run scripts/test, which installs botocore into .tools/venv"))
     }
 
     static func run<Input: Encodable, Output: Decodable>(
