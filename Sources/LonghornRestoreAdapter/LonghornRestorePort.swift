@@ -50,8 +50,8 @@ public actor LonghornRestorePort: RestorePort {
     }
 
     public func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool {
-        guard let map = try await kube.getIfPresent(.configMaps, namespace: flag.namespace, name: flag.configMap) else { return false }
-        return map[path: ["data", flag.key]]?.stringValue?.lowercased() == "true"
+        let map = try await kube.getIfPresent(.configMaps, namespace: flag.namespace, name: flag.configMap)
+        return try flag.isSet(value: map?[path: ["data", flag.key]]?.stringValue)
     }
 
     public func waitForTarget(_ target: String, timeout: Duration) async throws -> (requestedAt: Date, state: VolumeObservation.Target) {

@@ -7,7 +7,8 @@ import Testing
 /// A hand-written fake with scripted answers and a record of what was done.
 actor ScriptedRestorePort: RestorePort {
     var existing: Set<String> = []
-    var skip = false
+    /// The skip flag's value as the ConfigMap holds it (nil: no ConfigMap or no key).
+    var skipValue: String?
     var target: VolumeObservation.Target = .synced(at: Date(timeIntervalSince1970: 0))
     var backups: [String: VolumeObservation.Backups] = [:]
     var restoreErrors: [String: String] = [:]
@@ -23,7 +24,7 @@ actor ScriptedRestorePort: RestorePort {
         backups: [String: VolumeObservation.Backups] = [:], restoreErrors: [String: String] = [:], stuck: Set<String> = []
     ) {
         self.existing = existing
-        self.skip = skip
+        self.skipValue = skip ? "true" : nil
         self.target = target
         self.backups = backups
         self.restoreErrors = restoreErrors
@@ -31,7 +32,9 @@ actor ScriptedRestorePort: RestorePort {
     }
 
     func longhornVolumeExists(_ name: String) async throws -> Bool { existing.contains(name) }
-    func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool { skip }
+    /// Read the way the Longhorn adapter reads it: the value through the flag's own rule.
+    func skipFlagSet(_ flag: RestoreConfig.SkipFlag) async throws -> Bool { try flag.isSet(value: skipValue) }
+    func setSkipValue(_ value: String?) { skipValue = value }
     func settleExisting(_ name: String, timeout: Duration, progress: @escaping @Sendable (String) -> Void) async throws {
         if let message = brokenExisting[name] { throw StubError(message: message) }
         actions.append("settled \(name)")
@@ -121,6 +124,26 @@ struct StubError: Error, CustomStringConvertible {
         let port = ScriptedRestorePort(skip: true, target: .notReady("never synced"), backups: ["a": Self.backup("backup-1")])
         let outcomes = await RestoreOrchestrator(config: Self.config(["a"]), port: port).run()
         #expect(outcomes.first?.decision == "fresh" && outcomes.first?.succeeded == true)
+    }
+
+    /// A skip flag that is neither "true" nor "false" is not guessed at: every volume fails,
+    /// naming the value, nothing is created, and the Job's failure keeps the gate closed.
+    @Test(arguments: ["yes", "True", " true", ""])
+    func aSkipFlagThatIsNeitherTrueNorFalseFailsEveryVolume(value: String) async {
+        let port = ScriptedRestorePort(backups: ["a": Self.backup("backup-1"), "b": Self.backup("backup-2")])
+        await port.setSkipValue(value)
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a", "b"]), port: port).run()
+        #expect(outcomes.map(\.succeeded) == [false, false])
+        #expect(outcomes.allSatisfy { $0.decision == "fail" && $0.message.contains("\"\(value)\"") && $0.message.contains("exactly") })
+        #expect(await port.actions.isEmpty, "nothing was created or synced")
+        #expect(RestoreOrchestrator.exitStatus(outcomes) != .ok)
+    }
+
+    @Test func aSkipFlagOfFalseRestoresAsUsual() async {
+        let port = ScriptedRestorePort(backups: ["a": Self.backup("backup-1")])
+        await port.setSkipValue("false")
+        let outcomes = await RestoreOrchestrator(config: Self.config(["a"]), port: port).run()
+        #expect(outcomes.first?.decision == "restore" && outcomes.first?.succeeded == true)
     }
 
     @Test func oneStuckVolumeDoesNotHideTheOthers() async {

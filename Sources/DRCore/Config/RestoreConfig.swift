@@ -44,6 +44,24 @@ public struct RestoreConfig: Sendable, Equatable {
             self.configMap = configMap
             self.key = key
         }
+
+        /// What the flag's value means: no ConfigMap or no key is "not set"; otherwise the value
+        /// must be exactly `true` or `false`. Anything else ("yes", "True", a typo) is refused
+        /// rather than guessed: read one way it would skip restores the user wanted, read the
+        /// other it would restore over a fresh start the user asked for.
+        public func isSet(value: String?) throws(DRError) -> Bool {
+            switch value {
+            case nil, "false": return false
+            case "true": return true
+            case let other?:
+                throw DRError(
+                    .usage, subject: "skip flag \(namespace)/\(configMap) key \(key)",
+                    detail: "is \"\(other.prefix(64))\"; it must be exactly \"true\" or \"false\"",
+                    hint:
+                        "set it with kubectl -n \(namespace) patch configmap \(configMap) --type merge -p '{\"data\":{\"\(key)\":\"false\"}}' (or \"true\" for fresh volumes), then run the Job again"
+                )
+            }
+        }
     }
 
     /// A well-known volume: a fixed Longhorn volume name bound to a fixed PVC.
