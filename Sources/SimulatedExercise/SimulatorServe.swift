@@ -23,6 +23,8 @@ public struct SimulatorServe: Sendable {
     public var dataFolder: URL?
     /// Image name → folder put first on PATH of that image's containers.
     public var imageBins: [(image: String, folder: String)] = []
+    /// Run containers whose image is in podman's storage as podman containers.
+    public var podman: PodmanEngine?
     public var pollInterval: Duration = .seconds(300)
     public var syncHopDelay: Duration = .seconds(1)
 
@@ -40,6 +42,7 @@ public struct SimulatorServe: Sendable {
         for (image, folder) in imageBins {
             await cluster.runtime.setImageBin(image, folder: URL(fileURLWithPath: folder).standardizedFileURL.path)
         }
+        await cluster.runtime.setEngine(podman)
         let s3 = try backupstoreS3Endpoint.map { endpoint in try AWSHTTPClient(caPEM: nil).withStores(endpoint: endpoint) }
         defer { if let s3 { Task { try? await s3.http.shutdown() } } }
         let simulation = try await installLonghorn(cluster, s3: s3)
@@ -68,7 +71,8 @@ public struct SimulatorServe: Sendable {
         }
         let pods: String =
             switch PodSandbox.current {
-            case .success(let sandbox): "pods: run \(sandbox)"
+            case .success(let sandbox):
+                "pods: run \(sandbox)" + (podman.map { " or, when their image is in podman's storage, as podman containers (\($0.podman))" } ?? "")
             case .failure(let error): "pods: cannot run commands here: \(error.message)"
             }
         announce("serving \(running.endpoint.url)\nkubeconfig: \(kubeconfigPath)\n\(pods)\n")

@@ -79,6 +79,12 @@
                     valueName: "IMAGE=FOLDER"))
             var imageBin: [String] = []
 
+            @Option(
+                help: ArgumentHelp(
+                    "How pod containers run: `process` (their command as a host process in private mount namespaces) or `podman` (a container whose image is in podman's local storage runs as a real podman container with its securityContext; needs root; other images run as processes).",
+                    valueName: "process|podman"))
+            var containerRuntime = "process"
+
             @Option(help: "How often backup targets re-read the store on their own (e.g. 300s, 10s).")
             var pollInterval = "300s"
 
@@ -107,6 +113,9 @@
                         throw ValidationError("--image-bin \(mapping): \(parts[1]) is not a folder")
                     }
                 }
+                guard ["process", "podman"].contains(containerRuntime) else {
+                    throw ValidationError("--container-runtime must be `process` or `podman`, got \(containerRuntime)")
+                }
                 guard Logger.Level(rawValue: logLevel) != nil else {
                     throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(logLevel)")
                 }
@@ -132,6 +141,12 @@
                 serve.imageBins = imageBin.map { mapping in
                     let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
                     return (parts[0], parts[1])
+                }
+                if containerRuntime == "podman" {
+                    switch PodmanEngine.locate() {
+                    case .success(let engine): serve.podman = engine
+                    case .failure(let error): throw ValidationError(error.message)
+                    }
                 }
                 serve.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
                 serve.syncHopDelay = DurationText.parse(syncHopDelay) ?? .seconds(1)

@@ -90,7 +90,22 @@ struct Kubelet: Controller {
                 }
                 return
             }
-            await runtime.start(pod: pod, mounts: mounts, environment: environment)
+            let started = await runtime.start(pod: pod, mounts: mounts, environment: environment)
+            let notes = started.values.compactMap { instance in instance.note.map { (instance.name, $0) } }.sorted { $0.0 < $1.0 }
+            let refused = started.values.compactMap { instance -> (String, String)? in
+                if case .failedToStart(let reason, let message) = instance.state, reason == "CreateContainerConfigError" { return (instance.name, message) }
+                return nil
+            }
+            if !notes.isEmpty || !refused.isEmpty {
+                _ = await store.run { store in
+                    for (_, note) in notes {
+                        EventRecorder.record(store, about: pod, type: "Normal", reason: "Started", message: note, component: "kubelet")
+                    }
+                    for (_, message) in refused {
+                        EventRecorder.record(store, about: pod, reason: "Failed", message: "Error: \(message)", component: "kubelet")
+                    }
+                }
+            }
         }
         let instances = await runtime.containers(podUID: uid)
         let now = store.now()
@@ -110,10 +125,12 @@ struct Kubelet: Controller {
         var earliest: Date?
         for container in containers {
             guard let name = container["name"]?.stringValue else { continue }
+            let instance = instances[name]
+            let containerID = instance?.containerID ?? ""
             var entry: JSONValue = [
-                "name": .string(name), "image": container["image"] ?? "", "imageID": "",
-                "containerID": .string("sim://\(uid)/\(name)"), "restartCount": 0,
+                "name": .string(name), "image": container["image"] ?? "", "imageID": .string(instance?.imageID ?? ""), "restartCount": 0,
             ]
+            if !containerID.isEmpty { entry["containerID"] = .string(containerID) }
             switch instances[name]?.state {
             case .running(let started)?:
                 earliest = min(earliest ?? started, started)
@@ -127,15 +144,15 @@ struct Kubelet: Controller {
                     "terminated": [
                         "exitCode": .number(Double(code)), "reason": code == 0 ? "Completed" : "Error",
                         "startedAt": .string(ClusterStore.timestamp(started)), "finishedAt": .string(ClusterStore.timestamp(finished)),
-                        "containerID": .string("sim://\(uid)/\(name)"),
+                        "containerID": .string(containerID),
                     ]
                 ]
                 entry["ready"] = false
                 entry["started"] = false
                 allReady = false
                 if code != 0 { anyFailed = true }
-            case .failedToStart(let message)?:
-                entry["state"] = ["waiting": ["reason": "RunContainerError", "message": .string(message)]]
+            case .failedToStart(let reason, let message)?:
+                entry["state"] = ["waiting": ["reason": .string(reason), "message": .string(message)]]
                 entry["ready"] = false
                 entry["started"] = false
                 allReady = false

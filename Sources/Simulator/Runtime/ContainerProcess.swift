@@ -26,8 +26,12 @@ public final class ContainerProcess: Sendable {
     /// The PATH a container starts with (an image's usual one), whatever the host's is.
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+    /// Runs before the process group is signalled on ``terminate()`` (a podman container is
+    /// stopped through podman, which owns it).
+    private let beforeTerminate: (@Sendable () -> Void)?
+
     /// Starts `command` with `mounts` visible; output arrives on ``output``.
-    public init(
+    public convenience init(
         command: [String], mounts: [VolumeMount], workingDirectory: String = "/", environment: [String: String] = [:],
         helper: URL, withStdin: Bool, sink: (@Sendable (Output) -> Void)? = nil
     ) throws(ContainerRuntimeError) {
@@ -42,6 +46,17 @@ public final class ContainerProcess: Sendable {
         for mount in mounts { arguments += [mount.source, mount.target, mount.readOnly ? "ro" : "rw"] }
         var env = ["PATH": Self.defaultPath, "HOME": "/root"]
         env.merge(environment) { _, new in new }
+        try self.init(
+            request: ProcessRequest(executable: unshare, arguments: arguments + command, environment: env), describing: "command \(command)",
+            withStdin: withStdin, sink: sink)
+    }
+
+    /// Starts a prepared request (`unshare …` or `podman run|exec …`) as a container process.
+    init(
+        request: ProcessRequest, describing what: String, withStdin: Bool, sink: (@Sendable (Output) -> Void)? = nil,
+        beforeTerminate: (@Sendable () -> Void)? = nil
+    ) throws(ContainerRuntimeError) {
+        self.beforeTerminate = beforeTerminate
         let (stream, streamContinuation) = AsyncStream.makeStream(of: Output.self, bufferingPolicy: .unbounded)
         self.output = stream
         // With a sink (container main processes) output goes straight there, no reader task needed.
@@ -51,7 +66,7 @@ public final class ContainerProcess: Sendable {
         }
         let registered = Registered()
         do {
-            child = try ChildProcess(ProcessRequest(executable: unshare, arguments: arguments + command, environment: env), acceptsInput: withStdin) { event in
+            child = try ChildProcess(request, acceptsInput: withStdin) { event in
                 switch event {
                 case .standardOutput(let data): emit(.stdout(data))
                 case .standardError(let data): emit(.stderr(data))
@@ -63,7 +78,7 @@ public final class ContainerProcess: Sendable {
                 }
             }
         } catch {
-            throw ContainerRuntimeError(message: "cannot start \(unshare) for command \(command): \(error.reason)")
+            throw ContainerRuntimeError(message: "cannot start \(request.executable) for \(what): \(error.reason)")
         }
         // The child leads a process group of its own (unshare, the helper and the command all
         // exec, so the command keeps that pid): stopping the group reaches whatever the command
@@ -114,7 +129,10 @@ public final class ContainerProcess: Sendable {
 
     /// SIGTERM to the command's group now; SIGKILL to what is left of it shortly after (a
     /// container's grace period, shortened).
-    public func terminate() { child.stop(grace: .seconds(2)) }
+    public func terminate() {
+        if child.isRunning { beforeTerminate?() }
+        child.stop(grace: .seconds(2))
+    }
 
     public var isRunning: Bool { child.isRunning }
 }

@@ -7,19 +7,33 @@ public final class ContainerInstance: Sendable {
     public enum State: Sendable, Equatable {
         case running(startedAt: Date)
         case terminated(exitCode: Int32, startedAt: Date, finishedAt: Date)
-        /// The command could not be started (e.g. no `unshare`); the message says why.
-        case failedToStart(message: String)
+        /// The container was not started: the kubelet's waiting reason (RunContainerError when the
+        /// command could not start, e.g. no `unshare`; CreateContainerConfigError when the spec
+        /// forbids it) and why.
+        case failedToStart(reason: String, message: String)
     }
 
     public let name: String
     public let log: ContainerLog
+    /// As containerStatuses report them: `podman://NAME` and the image's id for a podman
+    /// container, `sim://UID/NAME` and "" for a host process.
+    public let containerID: String
+    public let imageID: String
+    /// Said about the container in a pod event when it starts (how it runs, when that differs
+    /// from what was asked).
+    public let note: String?
     private let current: Mutex<State>
     private let processBox = Mutex<ContainerProcess?>(nil)
     private let changes: ChangeCounter
 
-    init(name: String, log: ContainerLog, state: State, changes: ChangeCounter) {
+    init(
+        name: String, log: ContainerLog, state: State, changes: ChangeCounter, containerID: String, imageID: String = "", note: String? = nil
+    ) {
         self.name = name
         self.log = log
+        self.containerID = containerID
+        self.imageID = imageID
+        self.note = note
         self.current = Mutex(state)
         self.changes = changes
     }
@@ -30,8 +44,8 @@ public final class ContainerInstance: Sendable {
         processBox.withLock { $0 = process }
     }
 
-    func failed(_ message: String) {
-        current.withLock { $0 = .failedToStart(message: message) }
+    func failed(_ message: String, reason: String = "RunContainerError") {
+        current.withLock { $0 = .failedToStart(reason: reason, message: message) }
         changes.bump()
         log.append(Data("\(message)\n".utf8))
         log.finish()
@@ -62,6 +76,16 @@ public actor ContainerRuntime: PodRuntime {
     /// Host folders standing in for images: a container whose image (any tag) is a key finds its
     /// commands in that folder first, as if the image contained them.
     private var imageBins: [String: String] = [:]
+
+    /// Runs containers whose image is in podman's local storage as podman containers.
+    private var engine: PodmanEngine?
+    /// The podman container of each pod's containers, by pod uid and container name.
+    private var podmanNames: [String: [String: String]] = [:]
+
+    /// `sim serve --container-runtime podman`.
+    public func setEngine(_ engine: PodmanEngine?) {
+        self.engine = engine
+    }
 
     /// Makes containers of `image` find their commands in `folder` (`sim serve --image-bin`).
     public func setImageBin(_ image: String, folder: String) {
@@ -94,38 +118,51 @@ public actor ContainerRuntime: PodRuntime {
 
     /// Starts every container of `pod` that is not started yet; returns the pod's containers.
     @discardableResult
-    func start(pod: JSONValue, mounts: [String: [VolumeMount]], environment podEnvironment: [String: String] = [:]) -> [String: ContainerInstance] {
+    func start(pod: JSONValue, mounts: [String: [VolumeMount]], environment podEnvironment: [String: String] = [:]) async -> [String: ContainerInstance] {
         guard let uid = pod[path: ["metadata", "uid"]]?.stringValue else { return [:] }
+        // Looked up before anything changes: the lookups wait for podman.
+        var images: [String: PodmanEngine.Image] = [:]
+        if let engine {
+            for container in pod[path: ["spec", "containers"]]?.arrayValue ?? [] {
+                guard let name = container["name"]?.stringValue, let reference = container["image"]?.stringValue,
+                    pods[uid]?[name] == nil, let image = await engine.image(reference)
+                else { continue }
+                images[name] = image
+            }
+        }
         podMounts[uid] = mounts
         var instances = pods[uid] ?? [:]
+        var ownershipDone = false
         for container in pod[path: ["spec", "containers"]]?.arrayValue ?? [] {
             guard let name = container["name"]?.stringValue, instances[name] == nil else { continue }
-            let command = ((container["command"]?.arrayValue ?? []) + (container["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
-            let log = ContainerLog()
-            let started = now()
-            let instance = ContainerInstance(name: name, log: log, state: .running(startedAt: started), changes: changes)
-            instances[name] = instance
-            guard !Self.isIdle(command) else { continue }
             var environment = podEnvironment
             environment["HOSTNAME"] = pod[path: ["metadata", "name"]]?.stringValue ?? ""
-            if let folder = imageBins[Self.imageName(container["image"]?.stringValue ?? "")] {
-                environment["PATH"] = folder + ":" + ContainerProcess.defaultPath
-            }
             for variable in container["env"]?.arrayValue ?? [] {
                 if let key = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[key] = value }
+            }
+            if let engine, let image = images[name] {
+                instances[name] = startPodman(
+                    engine: engine, image: image, pod: pod, uid: uid, container: container, name: name, mounts: mounts[name] ?? [],
+                    environment: environment, ownershipDone: &ownershipDone)
+                continue
+            }
+            let reference = container["image"]?.stringValue ?? ""
+            let note = engine == nil ? nil : "image \(reference) is not in podman's local storage: its command runs as a host process"
+            let command = ((container["command"]?.arrayValue ?? []) + (container["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
+            let log = ContainerLog()
+            let instance = ContainerInstance(
+                name: name, log: log, state: .running(startedAt: now()), changes: changes, containerID: "sim://\(uid)/\(name)", note: note)
+            instances[name] = instance
+            guard !Self.isIdle(command) else { continue }
+            if let folder = imageBins[Self.imageName(reference)] {
+                environment["PATH"] = folder + ":" + ContainerProcess.defaultPath
             }
             let clock = now
             do {
                 let helper = try data.mountHelper()
                 let process = try ContainerProcess(
                     command: command, mounts: mounts[name] ?? [], workingDirectory: container["workingDir"]?.stringValue ?? "/",
-                    environment: environment, helper: helper, withStdin: false,
-                    sink: { output in
-                        switch output {
-                        case .stdout(let chunk), .stderr(let chunk): log.append(chunk)
-                        case .exited(let code): instance.exited(code, now: clock())
-                        }
-                    })
+                    environment: environment, helper: helper, withStdin: false, sink: Self.sink(log: log, instance: instance, clock: clock))
                 instance.attach(process)
             } catch let error as ContainerRuntimeError {
                 instance.failed(error.message)
@@ -137,14 +174,70 @@ public actor ContainerRuntime: PodRuntime {
         return instances
     }
 
+    /// Where a container's output and end go.
+    private static func sink(log: ContainerLog, instance: ContainerInstance, clock: @escaping @Sendable () -> Date)
+        -> @Sendable (ContainerProcess.Output) -> Void
+    {
+        { output in
+            switch output {
+            case .stdout(let chunk), .stderr(let chunk): log.append(chunk)
+            case .exited(let code): instance.exited(code, now: clock())
+            }
+        }
+    }
+
+    /// Starts one container with podman, or records why the kubelet would not.
+    private func startPodman(
+        engine: PodmanEngine, image: PodmanEngine.Image, pod: JSONValue, uid: String, container: JSONValue, name: String,
+        mounts: [VolumeMount], environment: [String: String], ownershipDone: inout Bool
+    ) -> ContainerInstance {
+        // Unique per server and pod; podman names allow [a-zA-Z0-9_.-].
+        let containerName = "lhdr-sim-\(getpid())-\(VolumeDataStore.safe(uid))-\(VolumeDataStore.safe(name))"
+        let reference = container["image"]?.stringValue ?? ""
+        let log = ContainerLog()
+        let imageID = image.id.hasPrefix("sha256:") ? image.id : "sha256:\(image.id)"
+        switch PodmanLaunch.plan(
+            pod: pod, container: container, image: image, name: containerName, reference: reference, mounts: mounts, environment: environment)
+        {
+        case .failure(let refusal):
+            let instance = ContainerInstance(
+                name: name, log: log, state: .running(startedAt: now()), changes: changes, containerID: "", imageID: imageID)
+            instance.failed(refusal.message, reason: refusal.reason)
+            return instance
+        case .success(let launch):
+            if !ownershipDone {
+                // Every container's volumes, once: the kubelet prepares volumes per pod.
+                VolumeOwnership.apply(mounts: Array(Set((podMounts[uid] ?? [:]).values.joined())), runAsUser: launch.runAsUser, fsGroup: launch.fsGroup)
+                ownershipDone = true
+            }
+            let instance = ContainerInstance(
+                name: name, log: log, state: .running(startedAt: now()), changes: changes, containerID: "podman://\(containerName)", imageID: imageID,
+                note: "runs as podman container \(containerName) from image \(reference) (\(imageID))")
+            podmanNames[uid, default: [:]][name] = containerName
+            do {
+                let process = try ContainerProcess(
+                    request: engine.runRequest(launch), describing: "container \(name) (image \(reference))", withStdin: false,
+                    sink: Self.sink(log: log, instance: instance, clock: now),
+                    beforeTerminate: { Task { await engine.remove([containerName]) } })
+                instance.attach(process)
+            } catch {
+                instance.failed(error.message)
+            }
+            return instance
+        }
+    }
+
     /// The containers started for a pod, by name.
     public func containers(podUID: String) -> [String: ContainerInstance] {
         pods[podUID] ?? [:]
     }
 
     /// Stops every container process (the server is going away; nothing may outlive it).
-    public func stopAll() {
+    public func stopAll() async {
         for uid in pods.keys { stop(podUID: uid) }
+        let names = podmanNames.values.flatMap(\.values)
+        podmanNames = [:]
+        if let engine { await engine.remove(names, grace: 1) }
     }
 
     /// Stops a pod's processes (SIGTERM, then SIGKILL).
@@ -158,6 +251,7 @@ public actor ContainerRuntime: PodRuntime {
         for instance in (pods[podUID] ?? [:]).values { instance.log.finish() }
         pods[podUID] = nil
         podMounts[podUID] = nil
+        podmanNames[podUID] = nil
         data.removePod(uid: podUID)
     }
 
@@ -245,6 +339,15 @@ public actor ContainerRuntime: PodRuntime {
     public func exec(namespace: String, pod name: String, container: String?, command: [String], stdin: Bool) async throws(APIError) -> ContainerProcess {
         let (uid, chosen) = try await execTarget(namespace: namespace, pod: name, container: container)
         guard !command.isEmpty else { throw .badRequest("you must specify at least one command for the container") }
+        if let engine, let containerName = podmanNames[uid]?[chosen] {
+            do {
+                return try ContainerProcess(
+                    request: engine.execRequest(container: containerName, command: command, stdin: stdin), describing: "exec \(command)",
+                    withStdin: stdin)
+            } catch {
+                throw .internalError("exec in pod \(namespace)/\(name) container \(chosen): \(error.message)")
+            }
+        }
         do {
             return try ContainerProcess(command: command, mounts: podMounts[uid]?[chosen] ?? [], helper: try data.mountHelper(), withStdin: stdin)
         } catch let error as ContainerRuntimeError {
