@@ -184,12 +184,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Flux's source- and kustomize-controller, simulated over the API (`sim serve --flux-source`):
+        // a folder as the GitRepository, Kustomizations built with the real kustomize.
+        .target(
+            name: "SimulatedFlux",
+            dependencies: [
+                "KubeClient", "KubeModels", "ProcessRunner", "Simulator",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The exercise against the built-in simulated cluster (`exercise --simulate`).
         .target(
             name: "SimulatedExercise",
             dependencies: [
-                "Exercise", "ClusterExercise", "Simulator", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3", "AWS",
-                "DRCore",
+                "Exercise", "ClusterExercise", "Simulator", "SimulatedFlux", "KubeClient", "KubeModels", "Longhorn", "Backupstore", "BackupstoreS3",
+                "AWS", "DRCore",
             ],
             swiftSettings: strict
         ),
@@ -210,6 +220,7 @@ let package = Package(
                 "Exercise",
                 "ClusterExercise",
                 .target(name: "SimulatedExercise", condition: .when(traits: ["Simulator"])),
+                .target(name: "SimulatedFlux", condition: .when(traits: ["Simulator"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -244,6 +255,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels", "Backupstore"], swiftSettings: strict),
+        .testTarget(
+            name: "SimulatedFluxTests", dependencies: ["SimulatedFlux", "SimulatorTestSupport", "Simulator", "KubeClient", "KubeModels"], swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", dependencies: ["CLITestSupport"], swiftSettings: strict),
         // Test support: the one way tests find and run the built binary, and the one way they

@@ -4,6 +4,8 @@ import BackupstoreS3
 import DRCore
 import Exercise
 import Foundation
+import KubeClient
+import SimulatedFlux
 import Simulator
 
 /// `sim serve`: a simulated cluster (with the simulated Longhorn unless told otherwise) on
@@ -25,6 +27,8 @@ public struct SimulatorServe: Sendable {
     public var imageBins: [(image: String, folder: String)] = []
     /// Run containers whose image is in podman's storage as podman containers.
     public var podman: PodmanEngine?
+    /// Flux over this folder (`--flux-source`): its GitRepository and controllers.
+    public var flux: FluxSimulation.Options?
     public var pollInterval: Duration = .seconds(300)
     public var syncHopDelay: Duration = .seconds(1)
 
@@ -69,13 +73,30 @@ public struct SimulatorServe: Sendable {
                 .environment, subject: "kubeconfig \(kubeconfigPath)", detail: "cannot be written: \(error)",
                 hint: "pass --kubeconfig with a path in a writable folder")
         }
+        // Flux reaches the server as a client, as the real controllers do, with the admin identity.
+        var fluxTask: Task<Void, Never>?
+        if let flux {
+            let client: KubeClient
+            do {
+                let cluster = try KubeconfigLoader().load(KubeconfigLoader.Options(kubeconfigPath: (kubeconfigPath as NSString).expandingTildeInPath))
+                client = try KubeClient(cluster: cluster)
+                let simulation = FluxSimulation(client: client, options: flux)
+                try await simulation.install()
+                fluxTask = Task { await simulation.run() }
+            } catch {
+                await running.stop()
+                throw DRError(.environment, subject: "simulated Flux", detail: "cannot start: \(error)", hint: "check --flux-source and that kubectl runs")
+            }
+        }
+        defer { fluxTask?.cancel() }
         let pods: String =
             switch PodSandbox.current {
             case .success(let sandbox):
                 "pods: run \(sandbox)" + (podman.map { " or, when their image is in podman's storage, as podman containers (\($0.podman))" } ?? "")
             case .failure(let error): "pods: cannot run commands here: \(error.message)"
             }
-        announce("serving \(running.endpoint.url)\nkubeconfig: \(kubeconfigPath)\n\(pods)\n")
+        let fluxLine = flux.map { "\nflux: GitRepository flux-system/flux-system serves \($0.sourceFolder.path)" } ?? ""
+        announce("serving \(running.endpoint.url)\nkubeconfig: \(kubeconfigPath)\n\(pods)\(fluxLine)\n")
         await running.wait()
     }
 

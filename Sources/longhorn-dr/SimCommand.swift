@@ -4,7 +4,9 @@
     import DRCore
     import Foundation
     import Logging
+    import ProcessRunner
     import SimulatedExercise
+    import SimulatedFlux
     import Simulator
 
     struct SimCommand: AsyncParsableCommand {
@@ -85,6 +87,15 @@
                     valueName: "process|podman"))
             var containerRuntime = "process"
 
+            @Option(
+                help: ArgumentHelp(
+                    "Run a simulated Flux whose GitRepository flux-system/flux-system serves FOLDER (every change is a new revision); Kustomizations are built with kubectl kustomize (docs/simulator.md).",
+                    valueName: "folder"))
+            var fluxSource: String?
+
+            @Option(help: "How long a Flux Kustomization waits before checking its dependsOn again (Flux's --requeue-dependency).")
+            var fluxRequeueDependency = "30s"
+
             @Option(help: "How often backup targets re-read the store on their own (e.g. 300s, 10s).")
             var pollInterval = "300s"
 
@@ -111,6 +122,19 @@
                     var isFolder: ObjCBool = false
                     guard FileManager.default.fileExists(atPath: String(parts[1]), isDirectory: &isFolder), isFolder.boolValue else {
                         throw ValidationError("--image-bin \(mapping): \(parts[1]) is not a folder")
+                    }
+                }
+                guard DurationText.parse(fluxRequeueDependency) != nil else {
+                    throw ValidationError("--flux-requeue-dependency must be a duration like 30s, got \(fluxRequeueDependency)")
+                }
+                if let fluxSource {
+                    var isFolder: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: fluxSource, isDirectory: &isFolder), isFolder.boolValue else {
+                        throw ValidationError("--flux-source \(fluxSource) is not a folder")
+                    }
+                    guard ToolLocator.locate("kubectl") != nil else {
+                        throw ValidationError(
+                            "--flux-source needs kubectl on PATH: its kustomize builds the Kustomizations (scripts/install-tools puts one in .tools/venv/bin)")
                     }
                 }
                 guard ["process", "podman"].contains(containerRuntime) else {
@@ -147,6 +171,11 @@
                     case .success(let engine): serve.podman = engine
                     case .failure(let error): throw ValidationError(error.message)
                     }
+                }
+                if let fluxSource, let kubectl = ToolLocator.locate("kubectl") {
+                    var flux = FluxSimulation.Options(sourceFolder: URL(fileURLWithPath: fluxSource).standardizedFileURL, kubectl: kubectl)
+                    flux.requeueDependency = DurationText.parse(fluxRequeueDependency) ?? .seconds(30)
+                    serve.flux = flux
                 }
                 serve.pollInterval = DurationText.parse(pollInterval) ?? .seconds(300)
                 serve.syncHopDelay = DurationText.parse(syncHopDelay) ?? .seconds(1)

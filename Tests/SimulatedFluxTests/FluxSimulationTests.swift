@@ -1,0 +1,292 @@
+import Foundation
+import KubeClient
+import KubeModels
+import ProcessRunner
+import SimulatedFlux
+import Simulator
+import SimulatorTestSupport
+import Testing
+
+/// The simulated Flux gating workloads on a Job, as flux-facts.md describes kustomize-controller:
+/// each behaviour the restore gate relies on, against a simulated cluster whose kubelet runs the
+/// Jobs' pods for real. Each test would fail if the behaviour were missing.
+@Suite(.serialized) struct FluxSimulationTests {
+    static let kustomizations = GroupVersionResource(group: "kustomize.toolkit.fluxcd.io", version: "v1", resource: "kustomizations", namespaced: true)
+    static let gitRepositories = GroupVersionResource(group: "source.toolkit.fluxcd.io", version: "v1", resource: "gitrepositories", namespaced: true)
+
+    /// A source folder, a cluster, Flux on it; `body` gets the client and the folder.
+    func withFlux(_ body: @Sendable (KubeClient, URL) async throws -> Void) async throws {
+        let kubectl = try #require(
+            ToolLocator.locate("kubectl"), "kubectl is needed for kustomize builds: run scripts/install-tools and put .tools/venv/bin on PATH")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-flux-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await SimulatorHarness.withClient { client, _, _ in
+            var options = FluxSimulation.Options(sourceFolder: folder, kubectl: kubectl)
+            options.requeueDependency = .milliseconds(300)
+            options.healthPollInterval = .milliseconds(200)
+            options.tick = .milliseconds(100)
+            let flux = FluxSimulation(client: client, options: options)
+            try await flux.install()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await flux.run() }
+                defer { group.cancelAll() }
+                try await body(client, folder)
+            }
+        }
+    }
+
+    static func write(_ text: String, to file: String, in folder: URL) throws {
+        let url = folder.appendingPathComponent(file)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    /// A gate folder: a Job running `script`, with the force annotation when asked.
+    static func gate(script: String, force: Bool = true, ttl: Int? = nil, marker: String = "1") -> String {
+        """
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: gate
+          namespace: default
+        \(force ? "  annotations:\n    kustomize.toolkit.fluxcd.io/force: enabled\n" : "")spec:
+          backoffLimit: 0
+        \(ttl.map { "  ttlSecondsAfterFinished: \($0)\n" } ?? "")  template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: main
+                  image: busybox:1.37
+                  command: ["sh", "-c", \(try! String(decoding: JSONEncoder().encode(script), as: UTF8.self))]
+                  env:
+                    - name: MARKER
+                      value: "\(marker)"
+        """
+    }
+
+    static let app = """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: app
+          namespace: default
+        data:
+          started: "yes"
+        """
+
+    /// The gate Kustomization (wait: true) and the app behind it (dependsOn the gate).
+    static func applyKustomizations(_ client: KubeClient, gateTimeout: String = "1m", appDependsOnGate: Bool = true, gateSpec: JSONValue = [:]) async throws {
+        var gate: JSONValue = [
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "gate", "namespace": "flux-system"],
+            "spec": [
+                "interval": "1h", "retryInterval": "1h", "path": "./gate", "prune": true, "wait": true, "timeout": .string(gateTimeout),
+                "sourceRef": ["kind": "GitRepository", "name": "flux-system"],
+            ],
+        ]
+        for (key, value) in gateSpec.objectValue ?? [:] { gate[path: ["spec", key]] = value }
+        try await client.apply(kustomizations, namespace: "flux-system", object: gate, fieldManager: "test", force: true)
+        var app: JSONValue = [
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "app", "namespace": "flux-system"],
+            "spec": ["interval": "1h", "path": "./app", "prune": true, "sourceRef": ["kind": "GitRepository", "name": "flux-system"]],
+        ]
+        if appDependsOnGate { app[path: ["spec", "dependsOn"]] = [["name": "gate"]] }
+        try await client.apply(kustomizations, namespace: "flux-system", object: app, fieldManager: "test", force: true)
+    }
+
+    static func ready(_ object: JSONValue?) -> JSONValue? {
+        object?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Ready" }
+    }
+
+    static func waitForReady(_ client: KubeClient, _ name: String, status: String, reason: String? = nil, timeout: Duration = .seconds(60)) async throws
+        -> JSONValue?
+    {
+        try await client.waitFor(kustomizations, namespace: "flux-system", name: name, timeout: timeout, until: "Ready=\(status) \(reason ?? "")") { object in
+            guard let ready = ready(object) else { return false }
+            return ready["status"]?.stringValue == status && (reason == nil || ready["reason"]?.stringValue == reason)
+        }
+    }
+
+    static func revision(_ client: KubeClient) async throws -> String? {
+        try await client.get(gitRepositories, namespace: "flux-system", name: "flux-system")[path: ["status", "artifact", "revision"]]?.stringValue
+    }
+
+    @Test func dependentsWaitWhileTheGateJobRunsThenStart() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "sleep 3"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client)
+            // While the Job runs: the gate is progressing, the app held back, nothing of it applied.
+            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "started") {
+                $0?[path: ["status", "startTime"]] != nil
+            }
+            let held = try await Self.waitForReady(client, "app", status: "False", reason: "DependencyNotReady")
+            #expect(Self.ready(held)?["message"] == "dependency 'flux-system/gate' is not ready")
+            #expect(Self.ready(try await client.get(Self.kustomizations, namespace: "flux-system", name: "gate"))?["reason"] == "Progressing")
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+            // The Job completes: the gate is Ready at the source's revision, then the app applies.
+            let gate = try await Self.waitForReady(client, "gate", status: "True")
+            let revision = try await Self.revision(client)
+            #expect(gate?[path: ["status", "lastAppliedRevision"]]?.stringValue == revision)
+            let job = try await client.get(.jobs, namespace: "default", name: "gate")
+            #expect(job[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true)
+            _ = try await Self.waitForReady(client, "app", status: "True")
+            let app = try await client.get(.configMaps, namespace: "default", name: "app")
+            #expect(app[path: ["metadata", "labels", "kustomize.toolkit.fluxcd.io/name"]] == "app")
+            #expect(app[path: ["metadata", "managedFields"]]?.arrayValue?.contains { $0["manager"] == "kustomize-controller" } == true)
+        }
+    }
+
+    @Test func aFailedJobKeepsTheGateShutAndTheAppOut() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "echo restore failed; exit 1"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client, gateTimeout: "5m")
+            // Fail-fast: the wait ends when the Job fails, long before the 5 minute timeout.
+            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(60))
+            let message = Self.ready(gate)?["message"]?.stringValue ?? ""
+            #expect(message.contains("failed early due to stalled resources: [Job/default/gate status: 'Failed']"), "\(message)")
+            #expect(gate?[path: ["status", "lastAppliedRevision"]] == nil)
+            #expect(gate?[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Healthy" && $0["status"] == "False" } == true)
+            // The app stays out, whatever happens next.
+            try await Task.sleep(for: .seconds(1))
+            #expect(Self.ready(try await client.get(Self.kustomizations, namespace: "flux-system", name: "app"))?["reason"] == "DependencyNotReady")
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+        }
+    }
+
+    @Test func aHealthCheckThatRunsPastTheTimeoutFails() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "sleep 30"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client, gateTimeout: "2s")
+            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(30))
+            #expect(Self.ready(gate)?["message"]?.stringValue?.contains("timeout waiting for: [Job/default/gate status: 'InProgress']") == true)
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+        }
+    }
+
+    @Test func aJobDeletedByItsTTLIsCreatedAgainAndRunsAgain() async throws {
+        try await withFlux { client, folder in
+            // The original plan's TTL: Flux sees the Job missing on its next reconcile and makes it again.
+            try Self.write(Self.gate(script: "echo ran", ttl: 1), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client)
+            _ = try await Self.waitForReady(client, "gate", status: "True")
+            let first = try await client.get(.jobs, namespace: "default", name: "gate")[path: ["metadata", "uid"]]
+            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "deleted by its TTL") { $0 == nil }
+            // `flux reconcile kustomization gate` (what any interval or new commit also does).
+            try await client.patch(
+                Self.kustomizations, namespace: "flux-system", name: "gate", type: .merge,
+                patch: ["metadata": ["annotations": ["reconcile.fluxcd.io/requestedAt": "2026-12-03T11:00:00Z"]]])
+            let again = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "created again and complete") {
+                $0 != nil && $0?[path: ["metadata", "uid"]] != first
+                    && $0?[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true
+            }
+            #expect(again?[path: ["metadata", "uid"]] != first)
+            // The gate passes again once the new Job is complete, and records the request it handled.
+            let gate = try await client.waitFor(
+                Self.kustomizations, namespace: "flux-system", name: "gate", timeout: .seconds(30), until: "the request handled"
+            ) {
+                $0?[path: ["status", "lastHandledReconcileAt"]] == "2026-12-03T11:00:00Z"
+            }
+            #expect(Self.ready(gate)?["status"] == "True")
+        }
+    }
+
+    @Test func anEditedJobIsRecreatedThroughTheForceAnnotationAndAgainGatesTheApp() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "sleep 1", marker: "first"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client)
+            _ = try await Self.waitForReady(client, "app", status: "True")
+            let first = try await client.get(.jobs, namespace: "default", name: "gate")[path: ["metadata", "uid"]]
+            let firstRevision = try await Self.revision(client)
+            // A new commit changes the Job's pod template (an edited restore config does the same
+            // through the ConfigMap's hash): immutable, so Flux deletes and recreates it.
+            try Self.write(Self.gate(script: "sleep 2", marker: "second"), to: "gate/job.yaml", in: folder)
+            try await client.waitFor(Self.gitRepositories, namespace: "flux-system", name: "flux-system", timeout: .seconds(10), until: "at a new revision") {
+                $0?[path: ["status", "artifact", "revision"]]?.stringValue != firstRevision
+            }
+            let newRevision = try await Self.revision(client)
+            let recreated = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "recreated") {
+                $0 != nil && $0?[path: ["metadata", "uid"]] != first
+            }
+            let container = recreated?[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first
+            #expect(container?["env"]?.arrayValue?.first?["value"] == "second")
+            // The app, on the same source, waits for the gate to pass at the new revision.
+            let app = try await client.waitFor(
+                Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(60), until: "applied at the new revision"
+            ) {
+                $0?[path: ["status", "lastAppliedRevision"]]?.stringValue == newRevision
+            }
+            let gate = try await client.get(Self.kustomizations, namespace: "flux-system", name: "gate")
+            #expect(gate[path: ["status", "lastAppliedRevision"]]?.stringValue == newRevision)
+            let job = try await client.get(.jobs, namespace: "default", name: "gate")
+            #expect(job[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true)
+            #expect(app != nil)
+        }
+    }
+
+    @Test func withoutForceAnEditedJobIsAnImmutableFieldError() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "true", force: false, marker: "first"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await Self.applyKustomizations(client)
+            _ = try await Self.waitForReady(client, "gate", status: "True")
+            try Self.write(Self.gate(script: "true", force: false, marker: "second"), to: "gate/job.yaml", in: folder)
+            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "ReconciliationFailed")
+            let message = Self.ready(gate)?["message"]?.stringValue ?? ""
+            #expect(message.contains("Job/default/gate dry-run failed (Invalid)") && message.contains("immutable"), "\(message)")
+            // The app (same source) is held: the gate has not applied the new revision.
+            _ = try await Self.waitForReady(client, "app", status: "False", reason: "DependencyNotReady")
+        }
+    }
+
+    @Test func pruneRemovesWhatLeftTheSourceAndSuspendStopsEverything() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "true"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try Self.write(Self.app.replacingOccurrences(of: "name: app", with: "name: extra"), to: "app/extra.yaml", in: folder)
+            try await Self.applyKustomizations(client)
+            _ = try await Self.waitForReady(client, "app", status: "True")
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "extra") != nil)
+            let app = try await client.get(Self.kustomizations, namespace: "flux-system", name: "app")
+            #expect(app[path: ["status", "inventory", "entries"]]?.arrayValue?.contains { $0["id"] == "default_extra__ConfigMap" } == true)
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("app/extra.yaml"))
+            try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(30), until: "pruned") { $0 == nil }
+            // Suspended: a change in the source is not applied.
+            try await client.patch(Self.kustomizations, namespace: "flux-system", name: "app", type: .merge, patch: ["spec": ["suspend": true]])
+            try await Task.sleep(for: .milliseconds(300))
+            try Self.write(Self.app.replacingOccurrences(of: "\"yes\"", with: "\"changed\""), to: "app/configmap.yaml", in: folder)
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await client.get(.configMaps, namespace: "default", name: "app")[path: ["data", "started"]] == "yes")
+        }
+    }
+
+    @Test func aMissingDependencyOrPathIsNamed() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
+            try await client.apply(
+                Self.kustomizations, namespace: "flux-system",
+                object: [
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "app", "namespace": "flux-system"],
+                    "spec": [
+                        "interval": "1h", "path": "./app", "prune": true, "dependsOn": [["name": "longhorn"]],
+                        "sourceRef": ["kind": "GitRepository", "name": "flux-system"],
+                    ],
+                ], fieldManager: "test", force: true)
+            let app = try await Self.waitForReady(client, "app", status: "False", reason: "DependencyNotReady")
+            #expect(Self.ready(app)?["message"] == "dependency 'flux-system/longhorn' is not ready")
+            try await client.apply(
+                Self.kustomizations, namespace: "flux-system",
+                object: [
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "longhorn", "namespace": "flux-system"],
+                    "spec": ["interval": "1h", "path": "./not-there", "prune": true, "sourceRef": ["kind": "GitRepository", "name": "flux-system"]],
+                ], fieldManager: "test", force: true)
+            let longhorn = try await Self.waitForReady(client, "longhorn", status: "False", reason: "ArtifactFailed")
+            #expect(Self.ready(longhorn)?["message"]?.stringValue?.contains("kustomization path not found") == true)
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+        }
+    }
+}
