@@ -256,7 +256,9 @@ let package = Package(
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "KubeModels", "Backupstore"], swiftSettings: strict),
         .testTarget(
-            name: "SimulatedFluxTests", dependencies: ["SimulatedFlux", "SimulatorTestSupport", "Simulator", "KubeClient", "KubeModels"], swiftSettings: strict),
+            name: "SimulatedFluxTests",
+            dependencies: ["SimulatedFlux", "SimulatorTestSupport", "Simulator", "KubeClient", "KubeModels", "ClusterExercise", "DRCore"],
+            swiftSettings: strict),
         // Runs the built `longhorn-dr` binary as a process, as users and Task do.
         .testTarget(name: "EndToEndTests", dependencies: ["CLITestSupport"], swiftSettings: strict),
         // Test support: the one way tests find and run the built binary, and the one way they
@@ -264,7 +266,7 @@ let package = Package(
         .target(name: "CLITestSupport", dependencies: ["ProcessRunner"], path: "Tests/CLITestSupport", swiftSettings: strict),
         .target(
             name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
-        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient"], swiftSettings: strict),
+        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient", "KubeModels"], swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(

@@ -309,9 +309,27 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         }
         let fingerprint = try await ExerciseWorkload.fingerprint(session.client)
         let job = try await waitForRestoreJob(session, timeout: PhaseBudget.remaining())
+        // "All workloads healthy afterwards", as GitOps says it: every Kustomization and HelmRelease Ready.
+        let flux = try await FluxHealthGate(allowNotReady: config.flux.allowNotReady).wait(client: session.client, timeout: PhaseBudget.remaining(), log: log)
+        log("  Flux: \(flux)")
         return RebuiltCluster(
             clusterFingerprint: fingerprint, restoreStartedAt: job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "",
-            restoreJob: "Complete")
+            restoreJob: "Complete", flux: flux)
+    }
+
+    /// Writes the forensics bundle of a run that did not PASS into `folder` (see
+    /// ``ForensicsBundle``), from whatever cluster answers now; returns the folder.
+    public func collectForensics(into folder: URL, journal: URL?) async throws -> URL {
+        var client: KubeClient?
+        var problem: String?
+        do {
+            client = try await connect().client
+        } catch {
+            problem = "the cluster did not answer: \(error)"
+        }
+        return try await ForensicsBundle(folder: folder).collect(
+            client: client, connectionProblem: problem, config: config, restoreJob: restoreJob, statusConfigMap: RestoreConfig.Defaults.statusConfigMap,
+            journal: journal)
     }
 
     public func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> RestoredWorkload {

@@ -28,8 +28,10 @@ public struct ExerciseSession: Sendable {
 
     /// Runs the phases, then lets the environment release its cluster. Ctrl-C or SIGTERM stops
     /// the running phase's command group (TERM, then KILL after budgets.stopGrace) and journals
-    /// the phase as interrupted; the report still follows.
-    public func run() async throws -> ExerciseReport {
+    /// the phase as interrupted; the report still follows. A run that did not PASS leaves a
+    /// forensics bundle in `forensicsFolder/<runID>-forensics` first, while its cluster is still
+    /// there to ask (at most a minute; a bundle that cannot be written is a warning).
+    public func run(forensicsFolder: URL? = nil) async throws -> ExerciseReport {
         let runner = ExerciseRunner(config: config, environment: environment, journalStore: journal, options: options, log: log)
         let run = Task { try await runner.run() }
         let grace = DurationText.format(config.budgets.stopGrace)
@@ -42,8 +44,40 @@ public struct ExerciseSession: Sendable {
         }
         defer { signals.cancel() }
         let result = await run.result
+        var report = try? result.get()
+        if var failed = report, failed.verdict != .pass, let forensicsFolder {
+            let folder = forensicsFolder.appendingPathComponent("\(failed.runID)-forensics")
+            let environment = self.environment
+            let journalPath = journal.path
+            let collected = await Self.withTimeout(.seconds(60)) { try await environment.collectForensics(into: folder, journal: journalPath) }
+            switch collected {
+            case .success(let written):
+                failed.forensics = written.path
+                log("forensics: \(written.path)")
+            case .failure(let error):
+                log("warning: the forensics bundle could not be written to \(folder.path): \(error)")
+            }
+            report = failed
+        }
         await environment.shutdown()
-        return try result.get()
+        _ = try result.get()
+        return report!
+    }
+
+    /// `body`'s result, or a timeout error once `limit` has passed (the body is cancelled).
+    static func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+        await withTaskGroup(of: Result<T, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await body()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(DRError(.infrastructure, subject: "forensics", detail: "not done within \(DurationText.format(limit))"))
+        }
     }
 
     /// Writes the report in the config's formats to `folder` and delivers it to the configured

@@ -87,13 +87,13 @@ struct ExerciseCommand: AsyncParsableCommand {
         let session = ExerciseSession(
             config: exerciseConfig, environment: environment, journal: journal,
             options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
-        let report = try await session.run()
-        if simulate { try? FileManager.default.removeItem(at: runFolder) }
-        print(report.consoleText())
         let folder =
             reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? exerciseConfig.report.directory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? stateDirectory.appendingPathComponent("reports")
+        let report = try await session.run(forensicsFolder: folder)
+        if simulate { try? FileManager.default.removeItem(at: runFolder) }
+        print(report.consoleText())
         try await session.publish(report, to: folder)
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
     }

@@ -56,6 +56,27 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         #expect(config.budgets.stopGrace == .seconds(5))
     }
 
+    @Test func fluxNamesThatMayStayNotReadyAreReadAndChecked() throws {
+        let config = try ConfigLoader.loadExercise(
+            """
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            flux: {allowNotReady: [flux-system/optional-app, media]}
+            """, file: "t.yaml")
+        #expect(config.flux.allowNotReady == ["flux-system/optional-app", "media"])
+        #expect(try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\n", file: "t.yaml").flux.allowNotReady.isEmpty)
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.loadExercise(
+                "kind: ExerciseConfig\ncluster: {name: dev}\nflux: {allowNotReady: [\"a/b/c\", \"Bad_Name\"]}\n", file: "t.yaml")
+        }
+        do {
+            _ = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nflux: {allowNotReady: [\"a/b/c\"], wait: true}\n", file: "t.yaml")
+        } catch {
+            #expect("\(error)".contains("flux.allowNotReady[0]") && "\(error)".contains("NAMESPACE/NAME"), "\(error)")
+            #expect("\(error)".contains("flux.wait"), "an unknown key is named: \(error)")
+        }
+    }
+
     @Test func awsCredentialsAndStoreEndpointAreChecked() {
         let found = issues(
             """

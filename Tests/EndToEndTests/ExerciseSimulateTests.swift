@@ -17,6 +17,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: state) }
         #expect(result.status == 0, "stderr: \(result.stderr.suffix(3000))")
         #expect(result.stdout.contains(": PASS"))
+        #expect(!result.stdout.contains("forensics:"), "a PASS leaves no forensics bundle")
         #expect(result.stdout.contains("sentinel matches byte for byte"))
         let reports = (try? FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("longhorn-dr/reports").path)) ?? []
         #expect(reports.contains { $0.hasSuffix(".json") } && reports.contains { $0.hasSuffix(".junit.xml") } && reports.contains { $0.hasSuffix(".md") })
@@ -48,6 +49,36 @@ import Testing
         }
         if ["backup-error", "corrupt-block", "stale-snapshot"].contains(fault) {
             #expect(!result.stdout.contains("ok   destroy"), "nothing is destroyed on the strength of a bad backup")
+        }
+        try Self.expectForensics(result: result, state: state, fault: fault)
+    }
+
+    /// A run that did not PASS leaves a bundle beside its reports, named in the report: the
+    /// journal, the cluster's Events and objects, the restore Job's log; no Secret, private files.
+    static func expectForensics(result: CLIProcess.Result, state: URL, fault: String) throws {
+        let reports = state.appendingPathComponent("longhorn-dr/reports")
+        let bundles = ((try? FileManager.default.contentsOfDirectory(atPath: reports.path)) ?? []).filter { $0.hasSuffix("-forensics") }
+        let name = try #require(bundles.first, "no forensics bundle in \(reports.path); stdout: \(result.stdout.suffix(1500))")
+        let bundle = reports.appendingPathComponent(name)
+        #expect(result.stdout.contains("forensics: \(bundle.path)"), "the console report names the bundle")
+        let files = try FileManager.default.contentsOfDirectory(atPath: bundle.path)
+        for file in ["README.txt", "journal.json", "events.json", "longhorn-volumes.json", "longhorn-backups.json", "persistentvolumes.json"] {
+            #expect(files.contains(file), "\(file) missing from \(files.sorted())")
+        }
+        let folderMode = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(folderMode == 0o700)
+        var everything = ""
+        for file in files {
+            let mode = (try FileManager.default.attributesOfItem(atPath: bundle.appendingPathComponent(file).path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o600, "\(file) is readable by others")
+            everything += (try? String(contentsOf: bundle.appendingPathComponent(file), encoding: .utf8)) ?? ""
+        }
+        #expect(!everything.contains("\"kind\" : \"Secret\"") && !everything.contains("\"kind\":\"Secret\""), "a Secret in the bundle")
+        #expect(!everything.contains("managedFields"))
+        if fault == "restore-fault" {
+            let log = try #require(files.first { $0.hasPrefix("restore-job-") && $0.hasSuffix(".log") }, "no restore Job log in \(files.sorted())")
+            let text = try String(contentsOf: bundle.appendingPathComponent(log), encoding: .utf8)
+            #expect(text.contains("exists from a restore that failed") || text.contains("RestoreFailure") || text.contains("faulted"), "\(text.suffix(1000))")
         }
     }
 

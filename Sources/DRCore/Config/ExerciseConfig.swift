@@ -16,6 +16,17 @@ public struct ExerciseConfig: Sendable, Equatable {
     public var stateDirectory: String?
     /// How the workstation reaches AWS (SSM for the kubeconfig, S3 when the target has no Secret).
     public var aws: AWSAccess = AWSAccess()
+    /// Flux on the rebuilt cluster: wait-ready waits for every Kustomization and HelmRelease.
+    public var flux: Flux = Flux()
+
+    public struct Flux: Sendable, Equatable {
+        /// Kustomizations and HelmReleases (`namespace/name`, or `name` in any namespace) that may
+        /// stay not Ready after the rebuild without failing the exercise.
+        public var allowNotReady: [String]
+        public init(allowNotReady: [String] = []) {
+            self.allowNotReady = allowNotReady
+        }
+    }
 
     /// The workstation's AWS credentials for the exercise's own requests.
     public struct AWSAccess: Sendable, Equatable {

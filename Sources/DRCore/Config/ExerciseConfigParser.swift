@@ -7,7 +7,7 @@ struct ExerciseConfigParser {
 
     func parse(_ top: ConfigMapping) -> ExerciseConfig? {
         top.rejectUnknownKeys([
-            "apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws",
+            "apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws", "flux",
         ])
         let cluster = parseCluster(top.mapping("cluster", required: true))
         let workloads = parseWorkloads(top)
@@ -33,12 +33,28 @@ struct ExerciseConfigParser {
                 "longhorn.storeEndpoint", at: top.mapping("longhorn")?.value("storeEndpoint"), "the URL \(refusal)",
                 hint: "or set aws.allowInsecureEndpoint: true if this network is yours")
         }
+        let flux = parseFlux(top.mapping("flux"))
         guard let cluster, let workloads, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
             return nil
         }
         return ExerciseConfig(
             cluster: cluster, workloads: workloads, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
-            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws)
+            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws, flux: flux)
+    }
+
+    private func parseFlux(_ map: ConfigMapping?) -> ExerciseConfig.Flux {
+        guard let map else { return ExerciseConfig.Flux() }
+        map.rejectUnknownKeys(["allowNotReady"])
+        var allowed: [String] = []
+        for (path, node) in map.list("allowNotReady") ?? [] {
+            let parts = node.scalar?.string.split(separator: "/", omittingEmptySubsequences: false) ?? []
+            guard let text = node.scalar?.string, (1...2).contains(parts.count), parts.allSatisfy({ KubernetesName.subdomainProblem(String($0)) == nil }) else {
+                reader.report(path, at: node, "expected a Kustomization or HelmRelease as NAME or NAMESPACE/NAME")
+                continue
+            }
+            allowed.append(text)
+        }
+        return ExerciseConfig.Flux(allowNotReady: allowed)
     }
 
     private func parseCluster(_ map: ConfigMapping?) -> ExerciseConfig.Cluster? {

@@ -117,16 +117,20 @@ public struct RebuiltCluster: Sendable, Equatable {
     public var restoreStartedAt: String
     /// The bootstrap's restore Job (`Complete`), when the environment waited for one.
     public var restoreJob: String?
+    /// What the Flux health gate saw ("5 Kustomizations and 2 HelmReleases Ready", "not installed").
+    public var flux: String?
 
-    public init(clusterFingerprint: String, restoreStartedAt: String, restoreJob: String? = nil) {
+    public init(clusterFingerprint: String, restoreStartedAt: String, restoreJob: String? = nil, flux: String? = nil) {
         self.clusterFingerprint = clusterFingerprint
         self.restoreStartedAt = restoreStartedAt
         self.restoreJob = restoreJob
+        self.flux = flux
     }
 
     public var facts: [String: String] {
         var facts = ["clusterFingerprint": clusterFingerprint, "restoreStartedAt": restoreStartedAt]
         facts["restoreJob"] = restoreJob
+        facts["flux"] = flux
         return facts
     }
 }

@@ -49,6 +49,8 @@ public struct ExerciseReport: Sendable, Equatable {
     /// How many times the run was resumed.
     public var resumes: Int
     public var failure: String?
+    /// Where the forensics bundle of a run that did not PASS was written (`ForensicsBundle`).
+    public var forensics: String?
     /// What the run's way of reaching the cluster or the store gave away (plain http, no
     /// certificate checks): the exercise went on, and the reader of its report should know.
     public var warnings: [String]
@@ -180,6 +182,7 @@ public struct ExerciseReport: Sendable, Equatable {
             )
         }
         if let failure { lines.append("  failure: \(failure)") }
+        if let forensics { lines.append("  forensics: \(forensics)") }
         lines += warnings.map { "  \($0)" }
         return lines.joined(separator: "\n")
     }
@@ -191,7 +194,7 @@ public struct ExerciseReport: Sendable, Equatable {
     public func json() -> String {
         func millis(_ duration: Duration?) -> Any { duration.map { Int($0.milliseconds) } ?? NSNull() }
         let object: [String: Any] = [
-            "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(),
+            "runID": runID, "cluster": cluster, "verdict": verdict.rawValue, "failure": failure ?? NSNull(), "forensics": forensics ?? NSNull(),
             "rtoMillis": millis(recoveryTime), "rpoMillis": millis(recoveryPoint), "totalMillis": millis(total),
             "destroyMillis": millis(destroyTime), "scheduledRpoMillis": millis(scheduledRecoveryPoint),
             "activeMillis": millis(activeTime), "targetMillis": millis(target), "targetMet": targetMet, "resumes": resumes, "warnings": warnings,
@@ -264,6 +267,7 @@ public struct ExerciseReport: Sendable, Equatable {
                 + (resumes > 0 ? ", resumed \(resumes) time(s)" : "") + ".", "",
         ]
         if let failure { lines += ["**Failure:** \(Self.tableCell(failure))", ""] }
+        if let forensics { lines += ["**Forensics:** `\(Self.tableCell(forensics))`", ""] }
         if !warnings.isEmpty { lines += warnings.map { "- **Security:** \(Self.tableCell($0))" } + [""] }
         lines += ["| phase | outcome | duration | budget | message |", "| --- | --- | --- | --- | --- |"]
         for line in phases {
