@@ -294,48 +294,53 @@ import Testing
 }
 
 /// The exercise's post-rebuild health gate against Kustomizations the simulated Flux reconciles.
-@Suite(.serialized) struct FluxHealthGateTests {
-    @Test func everythingReadyPassesAndNamesWhatItSaw() async throws {
-        try await FluxSimulationTests().withFlux { client, folder in
-            try FluxSimulationTests.write(FluxSimulationTests.gate(script: "true"), to: "gate/job.yaml", in: folder)
-            try FluxSimulationTests.write(FluxSimulationTests.app, to: "app/configmap.yaml", in: folder)
-            try await FluxSimulationTests.applyKustomizations(client)
-            let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(60)) { _ in }
-            #expect(summary == "2 Kustomizations and 0 HelmReleases Ready")
-        }
-    }
-
-    @Test func aKustomizationThatStaysNotReadyFailsNamingItAndWhy() async throws {
-        try await FluxSimulationTests().withFlux { client, folder in
-            try FluxSimulationTests.write(FluxSimulationTests.gate(script: "exit 1"), to: "gate/job.yaml", in: folder)
-            try FluxSimulationTests.write(FluxSimulationTests.app, to: "app/configmap.yaml", in: folder)
-            try await FluxSimulationTests.applyKustomizations(client)
-            _ = try await FluxSimulationTests.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed")
-            var gate = FluxHealthGate(allowNotReady: [])
-            gate.pollInterval = .milliseconds(200)
-            do {
-                _ = try await gate.wait(client: client, timeout: .seconds(2)) { _ in }
-                Issue.record("the gate passed with a failed Kustomization")
-            } catch let error as DRError {
-                #expect(error.detail.contains("Kustomization flux-system/gate: HealthCheckFailed"), "\(error)")
-                #expect(error.detail.contains("Kustomization flux-system/app: DependencyNotReady: dependency 'flux-system/gate' is not ready"), "\(error)")
-                #expect(error.hint?.contains("flux.allowNotReady") == true)
+/// Nested so that it runs after FluxSimulationTests, not beside it: each test runs a cluster with
+/// real pods, and two such suites at once on two cores slowed unrelated tests past their timeouts.
+extension FluxSimulationTests {
+    @Suite(.serialized) struct FluxHealthGateTests {
+        @Test func everythingReadyPassesAndNamesWhatItSaw() async throws {
+            try await FluxSimulationTests().withFlux { client, folder in
+                try FluxSimulationTests.write(FluxSimulationTests.gate(script: "true"), to: "gate/job.yaml", in: folder)
+                try FluxSimulationTests.write(FluxSimulationTests.app, to: "app/configmap.yaml", in: folder)
+                try await FluxSimulationTests.applyKustomizations(client)
+                let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(60)) { _ in }
+                #expect(summary == "2 Kustomizations and 0 HelmReleases Ready")
             }
-            // Allowed by name (or namespace/name): the gate passes and says what it let through.
-            gate.allowNotReady = ["gate", "flux-system/app"]
-            let summary = try await gate.wait(client: client, timeout: .seconds(2)) { _ in }
-            #expect(summary.contains("not Ready but allowed: flux-system/app, flux-system/gate"), "\(summary)")
+        }
+
+        @Test func aKustomizationThatStaysNotReadyFailsNamingItAndWhy() async throws {
+            try await FluxSimulationTests().withFlux { client, folder in
+                try FluxSimulationTests.write(FluxSimulationTests.gate(script: "exit 1"), to: "gate/job.yaml", in: folder)
+                try FluxSimulationTests.write(FluxSimulationTests.app, to: "app/configmap.yaml", in: folder)
+                try await FluxSimulationTests.applyKustomizations(client)
+                _ = try await FluxSimulationTests.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed")
+                var gate = FluxHealthGate(allowNotReady: [])
+                gate.pollInterval = .milliseconds(200)
+                do {
+                    _ = try await gate.wait(client: client, timeout: .seconds(2)) { _ in }
+                    Issue.record("the gate passed with a failed Kustomization")
+                } catch let error as DRError {
+                    #expect(error.detail.contains("Kustomization flux-system/gate: HealthCheckFailed"), "\(error)")
+                    #expect(error.detail.contains("Kustomization flux-system/app: DependencyNotReady: dependency 'flux-system/gate' is not ready"), "\(error)")
+                    #expect(error.hint?.contains("flux.allowNotReady") == true)
+                }
+                // Allowed by name (or namespace/name): the gate passes and says what it let through.
+                gate.allowNotReady = ["gate", "flux-system/app"]
+                let summary = try await gate.wait(client: client, timeout: .seconds(2)) { _ in }
+                #expect(summary.contains("not Ready but allowed: flux-system/app, flux-system/gate"), "\(summary)")
+            }
+        }
+
+        @Test func aClusterWithoutFluxIsSaidSoNotPassedSilently() async throws {
+            try await SimulatorHarness.withClient { client, _, _ in
+                let lines = LinesSeen()
+                let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(5)) { lines.add($0) }
+                #expect(summary == "not installed")
+                #expect(lines.all.contains { $0.contains("Flux is not installed on the rebuilt cluster") })
+            }
         }
     }
 
-    @Test func aClusterWithoutFluxIsSaidSoNotPassedSilently() async throws {
-        try await SimulatorHarness.withClient { client, _, _ in
-            let lines = LinesSeen()
-            let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(5)) { lines.add($0) }
-            #expect(summary == "not installed")
-            #expect(lines.all.contains { $0.contains("Flux is not installed on the rebuilt cluster") })
-        }
-    }
 }
 
 final class LinesSeen: @unchecked Sendable {

@@ -186,6 +186,29 @@ public actor ContainerRuntime: PodRuntime {
         }
     }
 
+    /// A podman container's output; at its end, when `podman run` relayed nothing (it can miss
+    /// the output of a container that exits at once), podman's own log of it is used, then the
+    /// container is removed. The container counts as ended only after that.
+    private static func podmanSink(
+        log: ContainerLog, instance: ContainerInstance, clock: @escaping @Sendable () -> Date, engine: PodmanEngine, container: String
+    ) -> @Sendable (ContainerProcess.Output) -> Void {
+        let relayed = Mutex(false)
+        return { output in
+            switch output {
+            case .stdout(let chunk), .stderr(let chunk):
+                relayed.withLock { $0 = true }
+                log.append(chunk)
+            case .exited(let code):
+                let sawOutput = relayed.withLock { $0 }
+                Task {
+                    if !sawOutput { log.append(await engine.logs(container)) }
+                    await engine.remove([container], grace: 0)
+                    instance.exited(code, now: clock())
+                }
+            }
+        }
+    }
+
     /// Starts one container with podman, or records why the kubelet would not.
     private func startPodman(
         engine: PodmanEngine, image: PodmanEngine.Image, pod: JSONValue, uid: String, container: JSONValue, name: String,
@@ -217,7 +240,7 @@ public actor ContainerRuntime: PodRuntime {
             do {
                 let process = try ContainerProcess(
                     request: engine.runRequest(launch), describing: "container \(name) (image \(reference))", withStdin: false,
-                    sink: Self.sink(log: log, instance: instance, clock: now),
+                    sink: Self.podmanSink(log: log, instance: instance, clock: now, engine: engine, container: containerName),
                     beforeTerminate: { Task { await engine.remove([containerName]) } })
                 instance.attach(process)
             } catch {

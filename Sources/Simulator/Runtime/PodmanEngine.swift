@@ -80,6 +80,14 @@ public struct PodmanEngine: Sendable, Equatable {
             environment: Self.environment)
     }
 
+    /// What the container wrote, as podman's log kept it (stdout and stderr in one stream).
+    func logs(_ name: String) async -> Data {
+        let request = ProcessRequest(
+            executable: podman, arguments: globalArguments + ["logs", name], environment: Self.environment,
+            standardError: .intoStandardOutput, timeout: .seconds(30), grace: .seconds(1))
+        return (try? await ProcessRunner.run(request))?.standardOutput ?? Data()
+    }
+
     /// Stops and removes containers (SIGTERM, SIGKILL after `grace`); waits for podman.
     func remove(_ names: [String], grace: Int = 2) async {
         guard !names.isEmpty else { return }
@@ -172,7 +180,9 @@ public struct PodmanLaunch: Sendable, Equatable {
             return .failure(Refusal(reason: "CreateContainerConfigError", message: "volume path \(mount.source) → \(mount.target) contains a comma"))
         }
         var arguments = [
-            "--rm", "--name", name, "--pull", "never", "--network", "host", "--label", "\(ownerLabel)=\(getpid())",
+            // No --rm: a container that exits at once can end before `podman run` has attached,
+            // and its output would be lost; the runtime reads `podman logs` then, and removes it.
+            "--name", name, "--pull", "never", "--network", "host", "--label", "\(ownerLabel)=\(getpid())",
             // Podman's default limits cannot be raised in every sandbox; these can always be set.
             "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
         ]
