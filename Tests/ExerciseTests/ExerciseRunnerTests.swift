@@ -451,10 +451,12 @@ actor MemoryJournal: JournalStore {
         let environment = ScriptedEnvironment()
         let journal = MemoryJournal()
         await environment.configure(rebuildHangs: true)
-        _ = try await run(environment, journal: journal, config: try Self.config(total: .seconds(30), rebuild: .milliseconds(300)))
+        // The total is far above what the run needs (a loaded CI machine once stalled it past 30 s);
+        // the gap below is on the injected clock, so it still lies far beyond the total.
+        _ = try await run(environment, journal: journal, config: try Self.config(total: .seconds(120), rebuild: .milliseconds(300)))
         environment.clock.advance(3 * 3600)  // the operator comes back three hours later, long past the total
         await environment.configure(rebuildHangs: false)
-        let report = try await run(environment, journal: journal, resume: true, config: try Self.config(total: .seconds(30), rebuild: .milliseconds(300)))
+        let report = try await run(environment, journal: journal, resume: true, config: try Self.config(total: .seconds(120), rebuild: .milliseconds(300)))
         #expect(report.verdict == .pass, "\(report.consoleText())")
         #expect(report.resumes == 1)
         #expect(report.total.map { $0 > .seconds(3 * 3600) } == true, "wall time includes the gap")

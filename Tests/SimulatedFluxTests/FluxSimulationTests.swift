@@ -174,8 +174,10 @@ import Testing
             try Self.write(Self.gate(script: "echo ran", ttl: 1), to: "gate/job.yaml", in: folder)
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client)
+            // Its uid as soon as it exists: after it completes, the TTL may already have deleted it.
+            let created = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "created") { $0 != nil }
+            let first = created?[path: ["metadata", "uid"]]
             _ = try await Self.waitForReady(client, "gate", status: "True")
-            let first = try await client.get(.jobs, namespace: "default", name: "gate")[path: ["metadata", "uid"]]
             try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "deleted by its TTL") { $0 == nil }
             // `flux reconcile kustomization gate` (what any interval or new commit also does).
             try await client.patch(
