@@ -189,7 +189,7 @@ let package = Package(
         .target(
             name: "SimulatedFlux",
             dependencies: [
-                "KubeClient", "KubeModels", "ProcessRunner", "Simulator",
+                "DRCore", "KubeClient", "KubeModels", "ProcessRunner", "Simulator",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 import KubeClient
 import KubeModels
@@ -264,7 +265,7 @@ public actor FluxSimulation {
     }
 
     private func duration(_ kustomization: JSONValue, _ field: String, default fallback: Duration) -> Duration {
-        kustomization[path: ["spec", field]]?.stringValue.flatMap(GoDuration.parse) ?? fallback
+        kustomization[path: ["spec", field]]?.stringValue.flatMap(DurationText.parse) ?? fallback
     }
 
     private func reconcile(_ kustomization: JSONValue, revision: String?, state: inout KustomizationState) async {

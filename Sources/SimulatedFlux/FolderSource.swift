@@ -28,32 +28,3 @@ struct FolderSource: Sendable {
         return "local@sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
-
-/// Go's duration syntax as Flux's fields use it (`1h`, `2m30s`, `500ms`).
-enum GoDuration {
-    static func parse(_ text: String) -> Duration? {
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        if rest == "0" { return .zero }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unit = rest.prefix { $0.isLetter || $0 == "µ" }
-            rest = rest.dropFirst(unit.count)
-            let seconds: Double
-            switch unit {
-            case "h": seconds = 3600
-            case "m": seconds = 60
-            case "s": seconds = 1
-            case "ms": seconds = 0.001
-            case "us", "µs": seconds = 0.000_001
-            case "ns": seconds = 0.000_000_001
-            default: return nil
-            }
-            total += value * seconds
-        }
-        return .milliseconds(Int64((total * 1000).rounded()))
-    }
-}
