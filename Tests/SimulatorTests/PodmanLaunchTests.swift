@@ -141,4 +141,29 @@ import Testing
         #expect(stat(data.appendingPathComponent("sub/file").path, &info) == 0 && info.st_mode & 0o060 == 0o060)
         #expect(stat(data.appendingPathComponent("sub").path, &info) == 0 && info.st_mode & 0o2070 == 0o2070)
     }
+
+    /// A podman container is ContainerCreating (pod Pending) until podman reports it started:
+    /// `podman run` takes a moment, and a client that waits for Running may exec at once.
+    @Test func aContainerIsPendingUntilTheEngineSaysItStarted() throws {
+        let instance = ContainerInstance(name: "c", log: ContainerLog(), state: .creating, changes: ChangeCounter(), containerID: "podman://x")
+        let pod: JSONValue = ["metadata": ["uid": "u"], "spec": ["containers": [["name": "c", "image": "i"]]]]
+        var status: JSONValue = [:]
+        Kubelet.report(&status, pod: pod, uid: "u", instances: ["c": instance], now: Date())
+        #expect(status["phase"]?.stringValue == "Pending")
+        #expect(status[path: ["containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting", "reason"]]?.stringValue == "ContainerCreating")
+        let start = Date(timeIntervalSince1970: 1_000)
+        instance.started(at: start)
+        Kubelet.report(&status, pod: pod, uid: "u", instances: ["c": instance], now: Date())
+        #expect(status["phase"]?.stringValue == "Running")
+        #expect(instance.state == .running(startedAt: start))
+        // Only once: a late report does not move the start time.
+        instance.started(at: Date(timeIntervalSince1970: 2_000))
+        #expect(instance.state == .running(startedAt: start))
+        instance.exited(0, now: Date(timeIntervalSince1970: 3_000))
+        #expect(instance.state == .terminated(exitCode: 0, startedAt: start, finishedAt: Date(timeIntervalSince1970: 3_000)))
+        // A container that ended before it was seen running still ends.
+        let quick = ContainerInstance(name: "q", log: ContainerLog(), state: .creating, changes: ChangeCounter(), containerID: "podman://y")
+        quick.exited(1, now: start)
+        #expect(quick.state == .terminated(exitCode: 1, startedAt: start, finishedAt: start))
+    }
 }

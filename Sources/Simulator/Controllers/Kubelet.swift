@@ -158,7 +158,7 @@ struct Kubelet: Controller {
                 allReady = false
                 allTerminated = false
                 anyNotStarted = true
-            case nil:
+            case .creating?, nil:
                 entry["state"] = ["waiting": ["reason": "ContainerCreating"]]
                 entry["ready"] = false
                 entry["started"] = false

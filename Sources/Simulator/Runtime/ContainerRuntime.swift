@@ -5,6 +5,9 @@ import Synchronization
 /// One started container: its state as the kubelet reports it, and its log.
 public final class ContainerInstance: Sendable {
     public enum State: Sendable, Equatable {
+        /// Asked of the container engine, not yet running (the kubelet's ContainerCreating): a
+        /// podman container between `podman run` and podman reporting it running.
+        case creating
         case running(startedAt: Date)
         case terminated(exitCode: Int32, startedAt: Date, finishedAt: Date)
         /// The container was not started: the kubelet's waiting reason (RunContainerError when the
@@ -53,9 +56,23 @@ public final class ContainerInstance: Sendable {
 
     public var state: State { current.withLock { $0 } }
 
+    /// The engine reports the container running.
+    func started(at time: Date) {
+        let changed = current.withLock { state in
+            guard case .creating = state else { return false }
+            state = .running(startedAt: time)
+            return true
+        }
+        if changed { changes.bump() }
+    }
+
     func exited(_ code: Int32, now: Date) {
         current.withLock { state in
-            if case .running(let started) = state { state = .terminated(exitCode: code, startedAt: started, finishedAt: now) }
+            switch state {
+            case .running(let started): state = .terminated(exitCode: code, startedAt: started, finishedAt: now)
+            case .creating: state = .terminated(exitCode: code, startedAt: now, finishedAt: now)
+            case .terminated, .failedToStart: break
+            }
         }
         log.finish()
         changes.bump()
@@ -233,8 +250,9 @@ public actor ContainerRuntime: PodRuntime {
                 VolumeOwnership.apply(mounts: Array(Set((podMounts[uid] ?? [:]).values.joined())), runAsUser: launch.runAsUser, fsGroup: launch.fsGroup)
                 ownershipDone = true
             }
+            // Running only once podman says so: `podman run` takes a moment to create the container.
             let instance = ContainerInstance(
-                name: name, log: log, state: .running(startedAt: now()), changes: changes, containerID: "podman://\(containerName)", imageID: imageID,
+                name: name, log: log, state: .creating, changes: changes, containerID: "podman://\(containerName)", imageID: imageID,
                 note: "runs as podman container \(containerName) from image \(reference) (\(imageID))")
             podmanNames[uid, default: [:]][name] = containerName
             do {
@@ -243,6 +261,10 @@ public actor ContainerRuntime: PodRuntime {
                     sink: Self.podmanSink(log: log, instance: instance, clock: now, engine: engine, container: containerName),
                     beforeTerminate: { Task { await engine.remove([containerName]) } })
                 instance.attach(process)
+                let clock = now
+                Task {
+                    if await engine.waitUntilStarted(containerName, while: { process.isRunning }) { instance.started(at: clock()) }
+                }
             } catch {
                 instance.failed(error.message)
             }

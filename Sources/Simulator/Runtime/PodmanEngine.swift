@@ -80,6 +80,25 @@ public struct PodmanEngine: Sendable, Equatable {
             environment: Self.environment)
     }
 
+    /// Waits until podman reports the container started (running, or already exited after
+    /// starting); false when `podman run` ended first or a minute passed.
+    func waitUntilStarted(_ name: String, while alive: @Sendable () -> Bool) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
+            let request = ProcessRequest(
+                executable: podman, arguments: globalArguments + ["container", "inspect", "--format", "{{.State.Status}}", name],
+                environment: Self.environment, standardError: .discard, timeout: .seconds(30), grace: .seconds(1))
+            if let outcome = try? await ProcessRunner.run(request), outcome.succeeded {
+                let status = String(decoding: outcome.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if ["running", "exited", "stopped", "stopping", "paused"].contains(status) { return true }
+            }
+            guard alive() else { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// What the container wrote, as podman's log kept it (stdout and stderr in one stream).
     func logs(_ name: String) async -> Data {
         let request = ProcessRequest(
