@@ -28,7 +28,7 @@ public struct ExerciseSession: Sendable {
 
     /// Runs the phases, then lets the environment release its cluster. Ctrl-C or SIGTERM stops
     /// the running phase's command group (TERM, then KILL after budgets.stopGrace) and journals
-    /// the phase as interrupted; the report still follows. A run that did not PASS leaves a
+    /// the phase as interrupted; the report still follows. A run where something failed leaves a
     /// forensics bundle in `forensicsFolder/<runID>-forensics` first, while its cluster is still
     /// there to ask (at most a minute; a bundle that cannot be written is a warning).
     public func run(forensicsFolder: URL? = nil) async throws -> ExerciseReport {
@@ -45,7 +45,7 @@ public struct ExerciseSession: Sendable {
         defer { signals.cancel() }
         let result = await run.result
         var report = try? result.get()
-        if var failed = report, failed.verdict != .pass, let forensicsFolder {
+        if var failed = report, failed.somethingFailed, let forensicsFolder {
             let folder = forensicsFolder.appendingPathComponent("\(failed.runID)-forensics")
             let environment = self.environment
             let journalPath = journal.path

@@ -10,9 +10,17 @@ public struct ExerciseRunner: Sendable {
         public var resume = false
         /// The operator agreed to destroy the cluster (`--yes` or a typed confirmation).
         public var confirmedDestroy = false
-        public init(resume: Bool = false, confirmedDestroy: Bool = false) {
+        /// Start the saved run again at this phase (`--from`, `--only`): every phase before it
+        /// must have completed in that run; it and what follows run again. `preflight` starts a
+        /// new run.
+        public var from: ExercisePhase?
+        /// Stop after this phase (`--only`).
+        public var stopAfter: ExercisePhase?
+        public init(resume: Bool = false, confirmedDestroy: Bool = false, from: ExercisePhase? = nil, stopAfter: ExercisePhase? = nil) {
             self.resume = resume
             self.confirmedDestroy = confirmedDestroy
+            self.from = from
+            self.stopAfter = stopAfter
         }
     }
 
@@ -54,7 +62,11 @@ public struct ExerciseRunner: Sendable {
     /// phase as interrupted, so `--resume` continues there.
     public func run() async throws -> ExerciseReport {
         var journal: ExerciseJournal
-        if options.resume, let saved = try await journalStore.load() {
+        if let from = options.from, from != .preflight {
+            journal = try Self.restart(try await journalStore.load(), at: from, flag: options.stopAfter == from ? "--only" : "--from")
+            journal.resumedAt = (journal.resumedAt ?? []) + [now()]
+            log("run \(journal.runID) again from \(from.rawValue)")
+        } else if options.resume, let saved = try await journalStore.load() {
             journal = saved
             journal.resumedAt = (journal.resumedAt ?? []) + [now()]
             log("resuming run \(journal.runID) at \(journal.nextPhase?.rawValue ?? "the report")")
@@ -102,6 +114,7 @@ public struct ExerciseRunner: Sendable {
                 }
                 log("  ✓ \(message)")
                 try await journalStore.save(journal)
+                if phase == options.stopAfter { break phases }
             } catch {
                 let (reason, message) =
                     Task.isCancelled
@@ -119,6 +132,31 @@ public struct ExerciseRunner: Sendable {
             try await journalStore.save(journal)
         }
         return ExerciseReport(journal: journal, budgets: config.budgets, finishedAt: now())
+    }
+
+    /// The saved run, made ready to run again at `phase`: every phase before it completed (the
+    /// later ones need their evidence), none before a begun destroy (the cluster they ran on may
+    /// be gone); `phase` and everything after it are forgotten.
+    static func restart(_ saved: ExerciseJournal?, at phase: ExercisePhase, flag: String) throws -> ExerciseJournal {
+        guard var journal = saved else {
+            throw DRError(
+                .usage, subject: "\(flag) \(phase.rawValue)", detail: "there is no saved run to continue",
+                hint: "start a run first: exercise --config FILE (or --only preflight)")
+        }
+        if let missing = ExercisePhase.allCases.first(where: { $0.order < phase.order && journal.phases[$0]?.outcome != .completed }) {
+            throw DRError(
+                .usage, subject: "\(flag) \(phase.rawValue)",
+                detail: "run \(journal.runID) has not completed \(missing.rawValue), which \(phase.rawValue) builds on",
+                hint: "run \(missing.rawValue) first: --only \(missing.rawValue), --from \(missing.rawValue) or --resume")
+        }
+        if let mark = journal.destroyStarted, phase.order < ExercisePhase.destroy.order {
+            throw DRError(
+                .usage, subject: "\(flag) \(phase.rawValue)",
+                detail: "run \(journal.runID) began destroying its cluster at \(timestamp(mark.at)); the phases before destroy ran on that cluster",
+                hint: "go on with --from destroy (or later), or start a new run without --from")
+        }
+        for later in ExercisePhase.allCases where later.order >= phase.order { journal.phases[later] = nil }
+        return journal
     }
 
     /// A phase's error as the journal's reason code and message.

@@ -19,7 +19,9 @@ struct ExerciseCommand: AsyncParsableCommand {
             continues after the last completed one (a begun destroy continues without the gate). Destroy runs only \
             when the backup completed and verified block by block in the store, the cluster is the one the run \
             started on, and you confirmed (--yes). PASS needs proof of a new cluster whose bootstrap restored this \
-            run's backup. Ctrl-C stops the running command's whole process group and journals the phase.
+            run's backup. --only PHASE runs one phase of the saved run and --from PHASE runs from there to the end, \
+            both with the same gates (the phases before PHASE must have completed). Ctrl-C stops the running \
+            command's whole process group and journals the phase.
             Exit status: 0 PASS, 1 the data did not come back, 2 usage/config, 3 environment, 4 infrastructure or timeout.
             """)
 
@@ -38,6 +40,16 @@ struct ExerciseCommand: AsyncParsableCommand {
     @Flag(help: "Continue the last run after its last completed phase (real clusters; a simulated cluster does not outlive its process).")
     var resume = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Run the saved run again from PHASE to the end; every phase before it must have completed (preflight: a new run).", valueName: "phase"))
+    var from: ExercisePhase?
+
+    @Option(
+        help: ArgumentHelp(
+            "Run only PHASE of the saved run (the phases before it must have completed; preflight: a new run), then stop.", valueName: "phase"))
+    var only: ExercisePhase?
+
     @Flag(help: "Confirm that the cluster may be destroyed (otherwise destroy is refused).")
     var yes = false
 
@@ -54,6 +66,13 @@ struct ExerciseCommand: AsyncParsableCommand {
         }
         if longhornVersion != nil, !simulate { throw ValidationError("--longhorn-version needs --simulate") }
         if simulate, resume { throw ValidationError("--resume does not apply to --simulate: the simulated cluster ends with its process; run again") }
+        if simulate, from != nil || only != nil {
+            throw ValidationError("--from and --only do not apply to --simulate: the simulated cluster ends with its process; run the whole exercise")
+        }
+        if [resume, from != nil, only != nil].filter({ $0 }).count > 1 { throw ValidationError("give one of --resume, --from PHASE, --only PHASE") }
+        if from == .report || only == .report {
+            throw ValidationError("the report is written after verify; use --from verify, or read the last report")
+        }
         if simulateFault != nil, !simulate { throw ValidationError("--simulate-fault needs --simulate") }
     }
 
@@ -86,13 +105,21 @@ struct ExerciseCommand: AsyncParsableCommand {
         }
         let session = ExerciseSession(
             config: exerciseConfig, environment: environment, journal: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed), log: Terminal.note)
+            options: .init(resume: resume, confirmedDestroy: confirmed, from: from ?? only, stopAfter: only), log: Terminal.note)
         let folder =
             reportDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? exerciseConfig.report.directory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? stateDirectory.appendingPathComponent("reports")
         let report = try await session.run(forensicsFolder: folder)
         if simulate { try? FileManager.default.removeItem(at: runFolder) }
+        if let only, only != .verify, !report.somethingFailed {
+            // Told to stop here: no verdict yet, so no report is published.
+            let phases = ExercisePhase.allCases
+            let next = phases.firstIndex(of: only).map { phases[$0 + 1].rawValue } ?? "verify"
+            print(
+                "\(only.rawValue) completed in run \(report.runID). Next: longhorn-dr exercise --config \(config ?? "FILE") --from \(next) (or --only \(next))")
+            return
+        }
         print(report.consoleText())
         try await session.publish(report, to: folder)
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
@@ -109,6 +136,12 @@ struct ExerciseCommand: AsyncParsableCommand {
     private func simulateWorkRoot() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("longhorn-dr-exercise-\(UUID().uuidString.prefix(8))")
     }
+}
+
+extension ExercisePhase: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    // The report is not a phase one runs: it is written after verify.
+    public static var allValueStrings: [String] { allCases.filter { $0 != .report }.map(\.rawValue) }
 }
 
 #if Simulator

@@ -211,13 +211,105 @@ actor MemoryJournal: JournalStore {
 
     func run(
         _ environment: ScriptedEnvironment, journal: MemoryJournal = MemoryJournal(), confirmed: Bool = true, resume: Bool = false,
-        config: ExerciseConfig? = nil, budgetClock: any Clock<Duration> = ContinuousClock()
+        from: ExercisePhase? = nil, only: ExercisePhase? = nil, config: ExerciseConfig? = nil, budgetClock: any Clock<Duration> = ContinuousClock()
     ) async throws -> ExerciseReport {
         let clock = environment.clock
         return try await ExerciseRunner(
             config: config ?? Self.config(), environment: environment, journalStore: journal,
-            options: .init(resume: resume, confirmedDestroy: confirmed), now: { clock.now() }, clock: budgetClock
+            options: .init(resume: resume, confirmedDestroy: confirmed, from: from ?? only, stopAfter: only), now: { clock.now() },
+            clock: budgetClock
         ).run()
+    }
+
+    // MARK: - One phase at a time (--only, --from)
+
+    /// The whole exercise as `--only` steps, one process each: the same phases, the same gates,
+    /// and only the last step gives a verdict.
+    @Test func onlyStepsThroughTheRunOnePhaseAtATime() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        for phase in ExercisePhase.allCases where phase != .report && phase != .verify {
+            let report = try await run(environment, journal: journal, only: phase)
+            #expect(report.verdict == .incomplete, "\(phase): \(report.consoleText())")
+            #expect(!report.somethingFailed, "\(phase): \(report.consoleText())")
+            #expect(report.phases.first { $0.phase == phase }?.outcome == "completed")
+            let next = ExercisePhase.allCases[ExercisePhase.allCases.firstIndex(of: phase)! + 1]
+            #expect(report.phases.first { $0.phase == next }?.outcome == "not run", "\(phase) ran on into \(next)")
+        }
+        let last = try await run(environment, journal: journal, only: .verify)
+        #expect(last.verdict == .pass, "\(last.consoleText())")
+        #expect(last.exitStatus == .ok)
+        let calls = await environment.calls
+        #expect(calls.filter { $0 == "backup" }.count == 1)
+        #expect(calls.filter { $0 == "destroy" }.count == 1)
+    }
+
+    @Test func onlyDestroyKeepsTheGate() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        for phase in [ExercisePhase.preflight, .setup, .writeSentinel, .backup, .verifyBackupInStore] {
+            _ = try await run(environment, journal: journal, only: phase)
+        }
+        let refused = try await run(environment, journal: journal, confirmed: false, only: .destroy)
+        #expect(refused.verdict == .fail)
+        #expect(refused.phases.first { $0.phase == .destroy }?.reason == "destroy-refused")
+        #expect(await environment.calls.contains("destroy") == false)
+        // Without the store check, the gate has nothing to open on: --from destroy is refused outright.
+        let bare = MemoryJournal()
+        _ = try await run(environment, journal: bare, only: .preflight)
+        await #expect(throws: DRError.self) { try await run(environment, journal: bare, only: .destroy) }
+        #expect(await environment.calls.contains("destroy") == false)
+    }
+
+    @Test func fromNeedsASavedRunWithEveryEarlierPhaseCompleted() async throws {
+        let environment = ScriptedEnvironment()
+        do {
+            _ = try await run(environment, from: .backup)
+            Issue.record("--from backup without a saved run went ahead")
+        } catch let error as DRError {
+            #expect(error.status == .usage)
+            #expect("\(error)".contains("no saved run"), "\(error)")
+        }
+        let journal = MemoryJournal()
+        _ = try await run(environment, journal: journal, only: .preflight)
+        do {
+            _ = try await run(environment, journal: journal, from: .backup)
+            Issue.record("--from backup before setup completed went ahead")
+        } catch let error as DRError {
+            #expect("\(error)".contains("has not completed setup"), "\(error)")
+            #expect("\(error)".contains("--from setup"), "\(error)")
+        }
+        #expect(await environment.calls.contains("backup") == false)
+    }
+
+    @Test func fromRunsAPhaseAgainAndEverythingAfterIt() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        let first = try await run(environment, journal: journal)
+        #expect(first.verdict == .pass)
+        // Verify again on the rebuilt cluster, as after a manual look: nothing is destroyed twice.
+        let again = try await run(environment, journal: journal, from: .verify)
+        #expect(again.verdict == .pass, "\(again.consoleText())")
+        #expect(again.resumes == 1)
+        let calls = await environment.calls
+        #expect(calls.filter { $0 == "destroy" }.count == 1)
+        #expect(calls.filter { $0 == "read" }.count >= 2, "\(calls)")
+    }
+
+    @Test func noPhaseBeforeABegunDestroyRunsAgain() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        await environment.configure(rebuildHangs: true)
+        _ = try await run(environment, journal: journal, config: try Self.config(rebuild: .milliseconds(300)))
+        await environment.configure(rebuildHangs: false)
+        do {
+            _ = try await run(environment, journal: journal, from: .backup)
+            Issue.record("--from backup after destroy went ahead")
+        } catch let error as DRError {
+            #expect("\(error)".contains("began destroying"), "\(error)")
+        }
+        let report = try await run(environment, journal: journal, from: .rebuild)
+        #expect(report.verdict == .pass, "\(report.consoleText())")
     }
 
     /// The runner alone owns budgets, on the clock it is given: an hour's budget runs out the

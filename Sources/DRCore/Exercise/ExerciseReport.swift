@@ -139,6 +139,12 @@ public struct ExerciseReport: Sendable, Equatable {
         return formatter.date(from: text)
     }
 
+    /// A phase failed or was interrupted, or the verdict is FAIL; false for PASS and for a run
+    /// that stopped where it was told to (`--only`).
+    public var somethingFailed: Bool {
+        verdict == .fail || phases.contains { $0.outcome == "failed" }
+    }
+
     /// The exit code the CLI ends with.
     public var exitStatus: ExitStatus {
         switch verdict {
