@@ -18,7 +18,9 @@ enum FluxCRDs {
     static let gitRepository = Definition(
         group: "source.toolkit.fluxcd.io", version: "v1", plural: "gitrepositories", kind: "GitRepository", shortNames: ["gitrepo"])
     static let helmRelease = Definition(group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", kind: "HelmRelease", shortNames: ["hr"])
-    static let all = [kustomization, gitRepository, helmRelease]
+    static let resourceSet = Definition(
+        group: "fluxcd.controlplane.io", version: "v1", plural: "resourcesets", kind: "ResourceSet", shortNames: ["rset"])
+    static let all = [kustomization, gitRepository, helmRelease, resourceSet]
 
     static func resource(_ definition: Definition) -> GroupVersionResource {
         GroupVersionResource(group: definition.group, version: definition.version, resource: definition.plural, namespaced: true)

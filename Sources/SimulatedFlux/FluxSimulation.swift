@@ -23,8 +23,14 @@ import Simulator
 /// - helm-controller: a HelmRelease is marked Ready (its chart is not installed; the simulated
 ///   Longhorn stands for the one chart the bootstrap needs).
 ///
-/// Not modelled: postBuild substitution, patches/images in the Flux object, decryption,
-/// impersonation, other source kinds, events, Flux Operator ResourceSets.
+///   `postBuild` substitution (``PostBuildSubstitution``).
+/// - flux-operator: `fluxcd.controlplane.io/v1` ResourceSets with static `inputs`, rendered from
+///   `resourcesTemplate` or `resources` (``FluxTemplate``), `dependsOn` any object (exists, or
+///   `ready: true`), `commonMetadata`, `wait`, garbage collection of what left the render
+///   (``ResourceSetController``).
+///
+/// Not modelled: patches/images in the Flux object, decryption, impersonation, other source
+/// kinds, events, ResourceSetInputProviders, ResourceSet `steps` and `readyExpr`.
 public actor FluxSimulation {
     public struct Options: Sendable {
         public var sourceFolder: URL
@@ -53,8 +59,9 @@ public actor FluxSimulation {
 
     let client: KubeClient
     let options: Options
-    private let clock = ContinuousClock()
+    let clock = ContinuousClock()
     private var states: [String: KustomizationState] = [:]
+    var resourceSetStates: [String: ResourceSetState] = [:]
     private var discovered: [String: GroupVersionResource] = [:]
     private var sourceHashed: [String: (at: ContinuousClock.Instant, revision: String)] = [:]
 
@@ -141,6 +148,7 @@ public actor FluxSimulation {
     func pass() async {
         await reconcileSources()
         await reconcileHelmReleases()
+        await reconcileResourceSets()
         await reconcileKustomizations()
     }
 
@@ -295,9 +303,18 @@ public actor FluxSimulation {
             return
         }
         do {
-            let objects = try await build(kustomization, folder: folder)
-            let (inventory, waitFor) = try await apply(objects, kustomization: kustomization)
-            try await prune(kustomization, keeping: Set(inventory.map(\.inventoryID)))
+            var objects = try await build(kustomization, folder: folder)
+            do {
+                if let substitution = try await PostBuildSubstitution.variables(of: kustomization, client: client) {
+                    objects = try substitution.apply(to: objects)
+                }
+            } catch {
+                throw Failure(reason: "BuildFailed", message: error.message)
+            }
+            let (inventory, waitFor) = try await apply(objects, by: .kustomization(kustomization))
+            if kustomization[path: ["spec", "prune"]]?.boolValue == true {
+                try await prune(previous: kustomization[path: ["status", "inventory", "entries"]], keeping: Set(inventory.map(\.inventoryID)))
+            }
             let checks = kustomization[path: ["spec", "wait"]]?.boolValue == true ? waitFor : Self.healthChecks(of: kustomization)
             if checks.isEmpty {
                 await finish(kustomization, revision: revision, inventory: inventory, healthChecked: false)
@@ -392,7 +409,7 @@ public actor FluxSimulation {
         }
     }
 
-    private func resource(for apiVersion: String, kind: String) async throws -> GroupVersionResource? {
+    func resource(for apiVersion: String, kind: String) async throws -> GroupVersionResource? {
         let key = "\(apiVersion)|\(kind)"
         if let known = discovered[key] { return known }
         let found = try await client.resource(apiVersion: apiVersion, kind: kind)
@@ -400,13 +417,31 @@ public actor FluxSimulation {
         return found
     }
 
+    /// Who applies a set of objects: the labels it puts on them, its field manager, and what lets
+    /// it recreate an object whose immutable fields changed.
+    struct Applier {
+        var manager: String
+        var labels: [String: String]
+        var targetNamespace: String?
+        var forceAll: Bool
+        var forceAnnotation: String
+
+        static func kustomization(_ kustomization: JSONValue) -> Applier {
+            Applier(
+                manager: FluxSimulation.manager,
+                labels: [
+                    "kustomize.toolkit.fluxcd.io/name": kustomization[path: ["metadata", "name"]]?.stringValue ?? "",
+                    "kustomize.toolkit.fluxcd.io/namespace": kustomization[path: ["metadata", "namespace"]]?.stringValue ?? "",
+                ], targetNamespace: kustomization[path: ["spec", "targetNamespace"]]?.stringValue,
+                forceAll: kustomization[path: ["spec", "force"]]?.boolValue == true, forceAnnotation: FluxSimulation.forceAnnotation)
+        }
+    }
+
     /// Server-side applies every object (CRDs and Namespaces first); returns the inventory and the
     /// objects a `wait` checks (not those whose apply was skipped).
-    private func apply(_ objects: [JSONValue], kustomization: JSONValue) async throws -> ([ObjectRef], [ObjectRef]) {
-        let name = kustomization[path: ["metadata", "name"]]?.stringValue ?? ""
-        let namespace = kustomization[path: ["metadata", "namespace"]]?.stringValue ?? ""
-        let targetNamespace = kustomization[path: ["spec", "targetNamespace"]]?.stringValue
-        let forceAll = kustomization[path: ["spec", "force"]]?.boolValue == true
+    func apply(_ objects: [JSONValue], by applier: Applier) async throws -> ([ObjectRef], [ObjectRef]) {
+        let targetNamespace = applier.targetNamespace
+        let forceAll = applier.forceAll
         func rank(_ object: JSONValue) -> Int {
             switch object["kind"]?.stringValue {
             case "CustomResourceDefinition": 0
@@ -432,24 +467,23 @@ public actor FluxSimulation {
                 objectNamespace = targetNamespace ?? object[path: ["metadata", "namespace"]]?.stringValue ?? "default"
                 object[path: ["metadata", "namespace"]] = .string(objectNamespace ?? "default")
             }
-            object[path: ["metadata", "labels", "kustomize.toolkit.fluxcd.io/name"]] = .string(name)
-            object[path: ["metadata", "labels", "kustomize.toolkit.fluxcd.io/namespace"]] = .string(namespace)
+            for (key, value) in applier.labels { object[path: ["metadata", "labels", key]] = .string(value) }
             let reference = ObjectRef(apiVersion: apiVersion, kind: kind, namespace: objectNamespace, name: objectName)
             inventory.append(reference)
             let existing = try await client.getIfPresent(resource, namespace: objectNamespace, name: objectName)
             if annotations[Self.ssaAnnotation]?.stringValue == "IfNotPresent", existing != nil { continue }
             do {
-                try await client.apply(resource, namespace: objectNamespace, object: object, fieldManager: Self.manager, force: true)
+                try await client.apply(resource, namespace: objectNamespace, object: object, fieldManager: applier.manager, force: true)
             } catch let error where error.code == .invalid && error.detail.contains("immutable") {
                 let forced =
-                    forceAll || annotations[Self.forceAnnotation]?.stringValue == "enabled"
-                    || existing?[path: ["metadata", "annotations", Self.forceAnnotation]]?.stringValue == "enabled"
+                    forceAll || annotations[applier.forceAnnotation]?.stringValue == "enabled"
+                    || existing?[path: ["metadata", "annotations", applier.forceAnnotation]]?.stringValue == "enabled"
                 guard forced else {
                     throw Failure(reason: "ReconciliationFailed", message: "\(reference.display) dry-run failed (Invalid): \(error.detail)")
                 }
                 // Recreate: background propagation, so a Job's pods go with it.
                 try await client.delete(resource, namespace: objectNamespace, name: objectName, propagation: .background, waitUntilGone: .seconds(30))
-                try await client.apply(resource, namespace: objectNamespace, object: object, fieldManager: Self.manager, force: true)
+                try await client.apply(resource, namespace: objectNamespace, object: object, fieldManager: applier.manager, force: true)
             } catch {
                 throw Failure(reason: "ReconciliationFailed", message: "\(reference.display) apply failed: \(error.detail)")
             }
@@ -459,9 +493,8 @@ public actor FluxSimulation {
     }
 
     /// Deletes what the last applied inventory had and this one has not (`prune: true`).
-    private func prune(_ kustomization: JSONValue, keeping: Set<String>) async throws {
-        guard kustomization[path: ["spec", "prune"]]?.boolValue == true else { return }
-        for entry in kustomization[path: ["status", "inventory", "entries"]]?.arrayValue ?? [] {
+    func prune(previous entries: JSONValue?, keeping: Set<String>) async throws {
+        for entry in entries?.arrayValue ?? [] {
             guard let id = entry["id"]?.stringValue, !keeping.contains(id) else { continue }
             let parts = id.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 4 else { continue }
@@ -566,7 +599,7 @@ public actor FluxSimulation {
 
     /// Writes `status` (merge patch of the status subresource): the given conditions, keeping a
     /// condition's lastTransitionTime when its status did not change, plus `extra` fields.
-    private func patchStatus(
+    func patchStatus(
         _ resource: GroupVersionResource, _ object: JSONValue, conditions: [(type: String, status: String, reason: String, message: String)],
         extra: [String: JSONValue]
     ) async {

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeModels
+import SimulatorTestSupport
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeModels
 import Simulator
+import SimulatorTestSupport
 import Testing
 
 @testable import Longhorn

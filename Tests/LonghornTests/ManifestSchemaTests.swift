@@ -1,5 +1,6 @@
 import Foundation
 import KubeModels
+import SimulatorTestSupport
 import Testing
 
 @testable import Longhorn

@@ -293,6 +293,93 @@ import Testing
             #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
         }
     }
+
+    static let resourceSets = GroupVersionResource(group: "fluxcd.controlplane.io", version: "v1", resource: "resourcesets", namespaced: true)
+
+    /// The shipped ResourceSet's template with the test's inputs: a gate Kustomization that waits
+    /// for its Job and an app behind it, rendered and reconciled as flux-operator and
+    /// kustomize-controller would.
+    static func resourceSet(inputs: JSONValue, dependsOn: JSONValue = []) throws -> JSONValue {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("kubernetes/platform/flux/resourceset/platform-kustomizations.yaml"), encoding: .utf8)
+        var set = try #require(try YAMLBody.documents(text).first)
+        set[path: ["spec", "inputs"]] = inputs
+        set[path: ["spec", "dependsOn"]] = dependsOn
+        return set
+    }
+
+    @Test func aResourceSetRendersTheGateAndTheAppWaitsForItsJob() async throws {
+        try await withFlux { client, folder in
+            try Self.write(Self.gate(script: "sleep 2"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.app + "\n  cluster: ${cluster_name}\n  literal: $${cluster_name}\n", to: "app/configmap.yaml", in: folder)
+            try await client.apply(
+                .configMaps, namespace: "flux-system",
+                object: [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cluster-config", "namespace": "flux-system"],
+                    "data": ["cluster_name": "sim"],
+                ],
+                fieldManager: "test", force: true)
+            let inputs: JSONValue = [
+                ["name": "gate", "path": "gate", "wait": true, "timeout": "1m"],
+                ["name": "app", "path": "app", "dependsOn": ["gate"], "wait": true],
+            ]
+            try await client.apply(Self.resourceSets, namespace: "flux-system", object: try Self.resourceSet(inputs: inputs), fieldManager: "test", force: true)
+            // The operator renders both Kustomizations at once; kustomize-controller's ordering
+            // holds the app back while the gate's Job runs.
+            let held = try await Self.waitForReady(client, "app", status: "False", reason: "DependencyNotReady")
+            #expect(Self.ready(held)?["message"] == "dependency 'flux-system/gate' is not ready")
+            #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+            let gate = try await client.get(Self.kustomizations, namespace: "flux-system", name: "gate")
+            #expect(gate[path: ["metadata", "labels", "resourceset.fluxcd.controlplane.io/name"]] == "platform-kustomizations")
+            #expect(gate[path: ["metadata", "managedFields"]]?.arrayValue?.contains { $0["manager"] == "flux-operator" } == true)
+            _ = try await Self.waitForReady(client, "app", status: "True")
+            let job = try await client.get(.jobs, namespace: "default", name: "gate")
+            #expect(job[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true)
+            // postBuild: the cluster-config key is substituted, the escaped one left literal.
+            let app = try await client.get(.configMaps, namespace: "default", name: "app")
+            #expect(app[path: ["data", "cluster"]] == "sim")
+            #expect(app[path: ["data", "literal"]] == "${cluster_name}")
+            let set = try await client.get(Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations")
+            #expect(Self.ready(set)?["status"] == "True", "\(set[path: ["status"]]?.jsonText ?? "")")
+            let inventory = set[path: ["status", "inventory", "entries"]]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(
+                Set(inventory) == ["flux-system_gate_kustomize.toolkit.fluxcd.io_Kustomization", "flux-system_app_kustomize.toolkit.fluxcd.io_Kustomization"])
+            // An input taken out of the ResourceSet: its Kustomization is garbage-collected.
+            try await client.apply(
+                Self.resourceSets, namespace: "flux-system", object: try Self.resourceSet(inputs: [inputs.arrayValue![0]]), fieldManager: "test", force: true)
+            try await client.waitFor(Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(30), until: "garbage-collected") {
+                $0 == nil
+            }
+            #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") != nil)
+        }
+    }
+
+    @Test func aResourceSetWaitsForWhatItDependsOn() async throws {
+        try await withFlux { client, _ in
+            let dependsOn: JSONValue = [["apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "name": "longhorn", "ready": true]]
+            try await client.apply(
+                Self.resourceSets, namespace: "flux-system", object: try Self.resourceSet(inputs: [["name": "gate", "path": "gate"]], dependsOn: dependsOn),
+                fieldManager: "test", force: true)
+            let set = try await client.waitFor(
+                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(30), until: "DependencyNotReady"
+            ) { Self.ready($0)?["reason"] == "DependencyNotReady" }
+            #expect(Self.ready(set)?["message"] == "dependency Kustomization/flux-system/longhorn not found")
+            #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") == nil)
+            // It exists but is not Ready: still held (ready: true).
+            try await client.apply(
+                Self.kustomizations, namespace: "flux-system",
+                object: [
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "longhorn", "namespace": "flux-system"],
+                    "spec": ["interval": "1h", "path": "./not-there", "prune": true, "sourceRef": ["kind": "GitRepository", "name": "flux-system"]],
+                ], fieldManager: "test", force: true)
+            _ = try await Self.waitForReady(client, "longhorn", status: "False", reason: "ArtifactFailed")
+            let still = try await client.waitFor(
+                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(30), until: "not ready"
+            ) { Self.ready($0)?["message"] == "dependency Kustomization/flux-system/longhorn not ready" }
+            #expect(Self.ready(still)?["status"] == "False")
+            #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") == nil)
+        }
+    }
 }
 
 /// The exercise's post-rebuild health gate against Kustomizations the simulated Flux reconciles.

@@ -5,13 +5,18 @@ import KubeModels
 /// `type`, `properties`, `required`, `enum`, `items`, `additionalProperties`, `nullable`,
 /// `x-kubernetes-preserve-unknown-fields`, `minimum`, and the formats `int64` (a string that must
 /// hold an integer) and `date-time`. Reports every unknown field and type error by path, the way
-/// the API server's strict field validation would refuse them.
-struct StructuralSchemaValidator {
-    let schema: JSONValue
+/// the API server's strict field validation would refuse them. Shared by the Longhorn and Flux
+/// manifest tests.
+public struct StructuralSchemaValidator {
+    public let schema: JSONValue
+
+    public init(schema: JSONValue) {
+        self.schema = schema
+    }
 
     /// Problems with a whole object of `kind`: the schema walk plus the ObjectMeta rules the
     /// API server applies itself (CRD schemas leave `metadata` open).
-    func problems(in object: JSONValue, apiVersion: String = "longhorn.io/v1beta2", kind: String) -> [String] {
+    public func problems(in object: JSONValue, apiVersion: String = "longhorn.io/v1beta2", kind: String) -> [String] {
         var problems: [String] = []
         if object["apiVersion"]?.stringValue != apiVersion {
             problems.append("apiVersion: want \(apiVersion), got \(object["apiVersion"]?.jsonText ?? "nothing")")
@@ -28,7 +33,7 @@ struct StructuralSchemaValidator {
         return problems
     }
 
-    static func metadataProblems(_ metadata: JSONValue?) -> [String] {
+    public static func metadataProblems(_ metadata: JSONValue?) -> [String] {
         guard let fields = metadata?.objectValue else { return ["metadata: missing or not an object"] }
         var problems: [String] = []
         let allowed: Set<String> = ["name", "generateName", "namespace", "labels", "annotations", "finalizers", "ownerReferences"]
