@@ -67,6 +67,22 @@ struct BackupCorruptionTests {
             offset: offset, key: key)
     }
 
+    /// The data is intact and its SHA-512 matches, but the LZ4 frame's own content checksum is
+    /// damaged: Longhorn's restore checks that checksum and refuses the block, so verify must
+    /// too, or the destroy gate would pass a backup the rebuilt cluster cannot restore.
+    @Test("a block with intact data but a damaged LZ4 checksum fails, as Longhorn's restore does")
+    func damagedFrameChecksum() async throws {
+        let (fixture, checksums) = try await Self.makeBackup(.lz4)
+        let offset = Int64(3 * Self.blockSize)
+        let key = Self.key(fixture, checksums[offset])
+        var object = try await fixture.store.get(key)
+        object[object.endIndex - 1] ^= 0x01  // the frame's content checksum, after the data
+        try await fixture.store.put(key, data: object)
+        await Self.expectFailure(fixture, codes: [.blockCorrupt], offset: offset, key: key)
+        let verify = await #expect(throws: BackupstoreError.self) { try await fixture.reader.verify(volume: Self.volume, backup: Self.backup) }
+        #expect(verify?.code == .blockCorrupt)
+    }
+
     @Test("a block object far larger than a block is refused, not read whole")
     func oversizedBlock() async throws {
         let (fixture, checksums) = try await Self.makeBackup(.lz4)

@@ -115,10 +115,14 @@ public final class BackgroundTool: Sendable {
     public func firstLine(within limit: Duration = .seconds(30)) async throws -> String {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
-        while clock.now < deadline {
+        while true {
+            // Looked at once more after the deadline: a test task that resumes late (a busy
+            // machine) must not miss a line that arrived meanwhile.
+            let late = clock.now >= deadline
             let (output, status) = record.state.withLock { ($0.output, $0.status) }
             if let newline = output.firstIndex(of: 0x0A) { return String(decoding: output[..<newline], as: UTF8.self) }
             if let status { throw CLIError(message: "the background tool exited with status \(status) before writing a line") }
+            if late { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw CLIError(message: "the background tool wrote no line in \(limit)")
