@@ -203,9 +203,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `longhorn-dr assure`: every declared volume's newest backup, its age and its blocks,
+        // verified incrementally between DR exercises.
+        .target(name: "Assurance", dependencies: ["Backupstore", "ClusterExercise", "DRCore"], swiftSettings: strict),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
+                "Assurance",
                 "DRCore",
                 "KubeClient",
                 "KubeModels",
@@ -266,6 +270,7 @@ let package = Package(
         .target(name: "CLITestSupport", dependencies: ["ProcessRunner"], path: "Tests/CLITestSupport", swiftSettings: strict),
         .target(
             name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
+        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "DRCore"], swiftSettings: strict),
         .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient", "KubeModels"], swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).

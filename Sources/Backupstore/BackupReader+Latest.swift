@@ -44,7 +44,7 @@ extension BackupReader {
     }
 
     /// Parses Longhorn's `CreatedTime` (Go's RFC 3339, with or without fractional seconds).
-    static func parseCreatedTime(_ text: String) -> Date? {
+    public static func parseCreatedTime(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         let fractional = ISO8601DateFormatter()
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -40,6 +40,10 @@ public struct BackupReader: Sendable {
         /// Blocks stored with the other of lz4/gzip than the cfg says; Longhorn restores these too (it retries
         /// with the other method), but a non-zero count is worth reporting.
         public var blocksInOtherMethod: Int
+        /// The block checksums the backup lists (each once), verified or not.
+        public var checksums: Set<String> = []
+        /// Blocks the caller chose not to fetch (``verify(volume:backup:parallelism:only:progress:)``).
+        public var blocksSkipped = 0
     }
 
     // MARK: - Metadata
@@ -147,12 +151,26 @@ public struct BackupReader: Sendable {
         try await run(volume: volume, backup: backup, output: nil, parallelism: parallelism, durable: false, progress: progress)
     }
 
+    /// Verifies the blocks for which `only` says true (by checksum); the others are counted as
+    /// skipped. For a caller that knows which blocks it verified before (blocks are
+    /// content-addressed and shared between backups). The cfg and every mapping are still checked.
+    public func verify(
+        volume: String,
+        backup: String,
+        parallelism: Int = 4,
+        only: @escaping @Sendable (String) -> Bool,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) async throws -> Result {
+        try await run(volume: volume, backup: backup, output: nil, parallelism: parallelism, durable: false, only: only, progress: progress)
+    }
+
     private func run(
         volume: String,
         backup: String,
         output: URL?,
         parallelism: Int,
         durable: Bool,
+        only: (@Sendable (String) -> Bool)? = nil,
         progress: (@Sendable (Progress) -> Void)?
     ) async throws -> Result {
         let volumeConfig = try await volumeConfig(volume)
@@ -166,7 +184,10 @@ public struct BackupReader: Sendable {
                 key: layout.backupConfigKey(volume: volume, backup: backup))
         }
         let blockSize = try validatedBlockSize(config, context: context)
-        let blocks = try validatedBlocks(config, blockSize: blockSize, context: context)
+        let listed = try validatedBlocks(config, blockSize: blockSize, context: context)
+        // With `only`, a checksum listed at two offsets is one object: verified once.
+        var chosen = Set<String>()
+        let blocks = only.map { only in listed.filter { only($0.blockChecksum) && chosen.insert($0.blockChecksum).inserted } } ?? listed
         let method = config.compressionMethod
 
         var outputSize: Int64?
@@ -180,9 +201,12 @@ public struct BackupReader: Sendable {
         }
         defer { sink?.close() }
         do {
-            return try await copyBlocks(
+            var result = try await copyBlocks(
                 blocks, volume: volume, backup: backup, method: method, blockSize: blockSize, context: context,
                 sink: sink, outputSize: outputSize, parallelism: parallelism, durable: durable, progress: progress)
+            result.checksums = Set(listed.map(\.blockChecksum))
+            result.blocksSkipped = only == nil ? 0 : result.checksums.count - Set(blocks.map(\.blockChecksum)).count
+            return result
         } catch {
             // Never leave a half-restored image behind that could pass for a good one.
             if let sink, let output {

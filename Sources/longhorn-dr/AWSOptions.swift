@@ -7,7 +7,7 @@ import Foundation
 import KubeClient
 import KubeModels
 
-/// Where AWS credentials come from, shared by `backup verify` and `kubeconfig fetch`.
+/// Where AWS credentials come from, shared by `backup verify`, `assure` and `kubeconfig fetch`.
 struct AWSOptions: ParsableArguments {
     @Option(help: "The AWS region (default: the target URL's, then AWS_REGION / AWS_DEFAULT_REGION, then the profile's).")
     var region: String?
@@ -83,5 +83,21 @@ struct SecretOptions: ParsableArguments {
         return try await KubeClient.withClient(cluster) { client in
             try await LonghornBackupSecret.fetch(from: client, namespace: parts[0], name: parts[1])
         }
+    }
+}
+
+extension AWSOptions {
+    /// The store at `location`, reached as `backup verify` and `assure` both do: credentials and
+    /// region from these options (or the Longhorn Secret of `secretOptions`), the endpoint from
+    /// `endpoint`, the Secret's AWS_ENDPOINTS or the environment's.
+    func storeAccess(location: S3Location, endpoint: String?, secretOptions: SecretOptions) async throws -> S3StoreAccess {
+        let secret = try await secretOptions.load()
+        let environment = ProcessInfo.processInfo.environment
+        return S3StoreAccess(
+            location: location, credentials: try await resolveCredentials(secret: secret),
+            region: try resolveRegion(fallback: location.region, chain: chain(secret: secret)),
+            endpoint: endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 },
+            virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"], caPEM: try caPEM(secret: secret),
+            allowInsecureEndpoint: allowInsecureEndpoint)
     }
 }

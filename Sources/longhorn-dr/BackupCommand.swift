@@ -84,14 +84,7 @@ struct BackupVerifyCommand: AsyncParsableCommand {
 
     private func verify() async throws -> VerifyReport {
         let location = try S3Location(parsing: target)
-        let secret = try await secretOptions.load()
-        let environment = ProcessInfo.processInfo.environment
-        let access = S3StoreAccess(
-            location: location, credentials: try await aws.resolveCredentials(secret: secret),
-            region: try aws.resolveRegion(fallback: location.region, chain: aws.chain(secret: secret)),
-            endpoint: endpoint ?? secret?.endpoint ?? environment["AWS_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 },
-            virtualHostedStyle: secret?.virtualHostedStyle ?? environment["VIRTUAL_HOSTED_STYLE"], caPEM: try aws.caPEM(secret: secret),
-            allowInsecureEndpoint: aws.allowInsecureEndpoint)
+        let access = try await aws.storeAccess(location: location, endpoint: endpoint, secretOptions: secretOptions)
         let verification = BackupVerification(
             volume: volume, backup: backup, file: file, parallelism: parallelism,
             workDirectory: workDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) })

@@ -36,6 +36,7 @@ extension RestoreConfig {
                 "    restore: \(restore)",
                 "    onMissingBackup: \(volume.onMissingBackup.rawValue)",
             ]
+            if let maxAge = volume.maxAge { lines.append("    maxAge: \(DurationText.format(maxAge))") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

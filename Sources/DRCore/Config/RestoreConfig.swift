@@ -76,10 +76,14 @@ public struct RestoreConfig: Sendable, Equatable {
         public var accessMode: AccessMode
         public var restore: RestorePolicy
         public var onMissingBackup: MissingBackupAction
+        /// The recovery point this volume promises: `longhorn-dr assure` fails it when its newest
+        /// completed backup is older. nil: no promise (the age is reported, not judged).
+        public var maxAge: Duration?
 
         public init(
             name: String, pvcNamespace: String, pvcName: String, size: ByteQuantity, replicas: Int, storageClass: String,
-            fsType: FilesystemType, accessMode: AccessMode, restore: RestorePolicy, onMissingBackup: MissingBackupAction
+            fsType: FilesystemType, accessMode: AccessMode, restore: RestorePolicy, onMissingBackup: MissingBackupAction,
+            maxAge: Duration? = nil
         ) {
             self.name = name
             self.pvcNamespace = pvcNamespace
@@ -91,6 +95,7 @@ public struct RestoreConfig: Sendable, Equatable {
             self.accessMode = accessMode
             self.restore = restore
             self.onMissingBackup = onMissingBackup
+            self.maxAge = maxAge
         }
     }
 

@@ -78,7 +78,7 @@ struct RestoreConfigParser {
     }
 
     private func parseVolume(_ map: ConfigMapping) -> RestoreConfig.Volume? {
-        map.rejectUnknownKeys(["name", "pvc", "size", "replicas", "storageClass", "fsType", "accessMode", "restore", "onMissingBackup"])
+        map.rejectUnknownKeys(["name", "pvc", "size", "replicas", "storageClass", "fsType", "accessMode", "restore", "onMissingBackup", "maxAge"])
         let name = map.name("name", required: true, rule: { KubernetesName.labelProblem($0, maxLength: KubernetesName.longhornVolumeMaxLength) })
         var pvcNamespace: String?
         var pvcName: String?
@@ -103,12 +103,14 @@ struct RestoreConfigParser {
         let restore = parseRestorePolicy(map)
         let onMissing =
             map.choice("onMissingBackup", of: RestoreConfig.MissingBackupAction.self) ?? (map.has("onMissingBackup") ? nil : Defaults.onMissingBackup)
+        // The RPO `assure` holds the volume to (a positive duration, e.g. 26h for a daily backup).
+        let maxAge = map.duration("maxAge")
         guard let name, let pvcNamespace, let pvcName, let size, let replicas, let storageClass, let fsType, let accessMode,
-            let restore, let onMissing
+            let restore, let onMissing, map.has("maxAge") == (maxAge != nil)
         else { return nil }
         return RestoreConfig.Volume(
             name: name, pvcNamespace: pvcNamespace, pvcName: pvcName, size: size, replicas: replicas, storageClass: storageClass,
-            fsType: fsType, accessMode: accessMode, restore: restore, onMissingBackup: onMissing)
+            fsType: fsType, accessMode: accessMode, restore: restore, onMissingBackup: onMissing, maxAge: maxAge)
     }
 
     /// `restore: latest`, `restore: {backup: NAME}` or `restore: {asOf: 2026-11-20T00:00:00Z}`.

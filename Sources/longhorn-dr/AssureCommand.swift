@@ -1,0 +1,102 @@
+import AWS
+import ArgumentParser
+import Assurance
+import Backupstore
+import ClusterExercise
+import DRCore
+import Exercise
+import Foundation
+
+/// `longhorn-dr assure`: between DR exercises, every declared volume's newest backup checked in
+/// the store, its age against its maxAge, its blocks verified; nothing destroyed, nothing written
+/// to the store.
+struct AssureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assure",
+        abstract: "Check every declared volume's newest backup in the store: its age against maxAge, and every block.",
+        discussion: """
+            Reads the restore config's volumes (and each one's maxAge), finds each volume's newest completed \
+            backup straight in the S3 store, judges its age, and verifies its blocks (decompressed, SHA-512 \
+            against the name). With --ledger FILE, blocks verified in earlier runs are skipped, except a rolling \
+            share: every block is read again at least every --full-every runs. Nothing is written to the store.
+            Exit status: 0 every volume passed, 1 a backup is missing, stale or damaged, 2 bad arguments or config, \
+            3 credentials or tools missing, 4 store unreachable.
+            """)
+
+    @Option(name: .shortAndLong, help: "The restore config whose volumes to check (kubernetes/.../restore-orchestrator/restore.yaml).")
+    var config: String
+
+    @Option(help: ArgumentHelp("The Longhorn backup target.", valueName: "s3://bucket@region/path/"))
+    var target: String
+
+    @Option(help: ArgumentHelp("The ledger of verified blocks (kept 0600; never inside the backup store's folders).", valueName: "file"))
+    var ledger: String?
+
+    @Option(help: "With --ledger: every block is read again at least once in this many runs (1: all every run).")
+    var fullEvery = 7
+
+    @Option(help: "Blocks fetched and checked at once; memory use is about this many blocks.")
+    var parallelism = 8
+
+    @Option(help: "text or json.")
+    var output: BackupVerifyCommand.OutputFormat = .text
+
+    @Option(help: ArgumentHelp("Also write the results as Prometheus textfile-collector metrics here.", valueName: "file"))
+    var metricsTextfile: String?
+
+    @Option(help: ArgumentHelp("A custom S3 endpoint (default: the Secret's or environment's AWS_ENDPOINTS).", valueName: "url"))
+    var endpoint: String?
+
+    @OptionGroup var aws: AWSOptions
+    @OptionGroup var secretOptions: SecretOptions
+
+    func validate() throws {
+        guard (1...64).contains(parallelism) else { throw ValidationError("--parallelism must be between 1 and 64; got \(parallelism)") }
+        guard (1...366).contains(fullEvery) else { throw ValidationError("--full-every must be between 1 and 366; got \(fullEvery)") }
+    }
+
+    func run() async throws {
+        let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
+        let location = try S3Location(parsing: target)
+        let ledgerURL = ledger.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        if let ledgerURL, ledgerURL.path.contains("/backupstore/") {
+            throw DRError(
+                .usage, subject: "--ledger \(ledgerURL.path)", detail: "is inside a backupstore folder",
+                hint: "keep the ledger out of Longhorn's folders (a small PVC or a folder of its own)")
+        }
+        var blockLedger: VerifiedBlockLedger
+        do {
+            blockLedger = try ledgerURL.map { try VerifiedBlockLedger.load(from: $0, store: target) } ?? VerifiedBlockLedger(store: target)
+        } catch let error as LedgerError {
+            throw DRError(.usage, subject: "--ledger", detail: error.message)
+        }
+        if ledgerURL == nil { Terminal.note("no --ledger: every block of every newest backup is read") }
+        let access = try await aws.storeAccess(location: location, endpoint: endpoint, secretOptions: secretOptions)
+        let assurance = AssuranceRun(
+            volumes: restoreConfig.volumes.map { AssuranceRun.Volume(name: $0.name, maxAge: $0.maxAge) }, parallelism: parallelism,
+            fullEvery: ledgerURL == nil ? 1 : fullEvery)
+        var ledgerCopy = blockLedger
+        let report = try await access.withStore { (opened: OpenedStore) async -> AssuranceReport in
+            if let warning = opened.warning { Terminal.note(warning) }
+            return await assurance.run(reader: BackupReader(store: opened.store, layout: opened.layout), store: target, ledger: &ledgerCopy, now: Date())
+        }
+        blockLedger = ledgerCopy
+        if let ledgerURL {
+            do {
+                try blockLedger.save(to: ledgerURL)
+            } catch {
+                Terminal.note("warning: \(error); the next run reads these blocks again")
+            }
+        }
+        if let metricsTextfile {
+            let url = URL(fileURLWithPath: (metricsTextfile as NSString).expandingTildeInPath)
+            do {
+                try AtomicFile.write(Data(report.metrics().utf8), to: url, mode: 0o644)
+            } catch {
+                Terminal.note("warning: the metrics could not be written to \(url.path): \(error)")
+            }
+        }
+        print(output == .json ? report.json() : report.text())
+        if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
+    }
+}
