@@ -181,6 +181,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -271,7 +272,23 @@ let package = Package(
         .target(
             name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
         .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "DRCore"], swiftSettings: strict),
-        .testTarget(name: "ClusterExerciseTests", dependencies: ["ClusterExercise", "DRCore", "KubeClient", "KubeModels"], swiftSettings: strict),
+        // The Alertmanager gate's tests serve canned answers over HTTP(S) on loopback (Hummingbird,
+        // the simulator's throwaway CA) and post alerts to a real Alertmanager (scripts/e2e-alertmanager).
+        .testTarget(
+            name: "ClusterExerciseTests",
+            dependencies: [
+                "ClusterExercise", "DRCore", "KubeClient", "KubeModels", "Simulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"], swiftSettings: strict),
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(

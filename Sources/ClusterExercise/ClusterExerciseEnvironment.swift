@@ -312,9 +312,18 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         // "All workloads healthy afterwards", as GitOps says it: every Kustomization and HelmRelease Ready.
         let flux = try await FluxHealthGate(allowNotReady: config.flux.allowNotReady).wait(client: session.client, timeout: PhaseBudget.remaining(), log: log)
         log("  Flux: \(flux)")
+        // And as the cluster's own monitoring says it, when the config names its Alertmanager.
+        var alertmanager: String?
+        if let settings = config.alertmanager {
+            let seen = try await AlertmanagerHealthGate(settings).wait(timeout: PhaseBudget.remaining(), log: log)
+            log("  Alertmanager: \(seen)")
+            alertmanager = seen
+        } else {
+            log("  Alertmanager: not checked (the config has no alertmanager section)")
+        }
         return RebuiltCluster(
             clusterFingerprint: fingerprint, restoreStartedAt: job[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "",
-            restoreJob: "Complete", flux: flux)
+            restoreJob: "Complete", flux: flux, alertmanager: alertmanager)
     }
 
     /// Writes the forensics bundle of a run that did not PASS into `folder` (see

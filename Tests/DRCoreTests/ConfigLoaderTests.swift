@@ -77,6 +77,64 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         }
     }
 
+    @Test func alertmanagerIsReadAndAbsentMeansOff() throws {
+        let config = try ConfigLoader.loadExercise(
+            """
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            alertmanager:
+              url: https://monitoring.example.org/alertmanager/
+              allowFiring: [Watchdog, InfoInhibitor]
+              caFile: ~/homelab-ca.pem
+            """, file: "t.yaml")
+        #expect(
+            config.alertmanager
+                == ExerciseConfig.Alertmanager(
+                    url: "https://monitoring.example.org/alertmanager/", allowFiring: ["Watchdog", "InfoInhibitor"], caFile: "~/homelab-ca.pem"))
+        #expect(try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\n", file: "t.yaml").alertmanager == nil)
+        // Plain http is accepted anywhere: the gate only reads, and the URL carries no credentials.
+        let plain = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nalertmanager: {url: \"http://10.0.0.5:9093\"}\n", file: "t.yaml")
+        #expect(plain.alertmanager == ExerciseConfig.Alertmanager(url: "http://10.0.0.5:9093", allowFiring: [], caFile: nil))
+    }
+
+    @Test func alertmanagerProblemsAreReportedWithTheirLines() {
+        let found = issues(
+            """
+            kind: ExerciseConfig
+            cluster: {name: dev}
+            alertmanager:
+              url: ftp://alertmanager.lan
+              allowFiring: [Watchdog, "", Watchdog]
+              wait: 5m
+            """)
+        #expect(found.first { $0.path == "alertmanager.url" }?.line == 4, "\(found)")
+        #expect(found.contains { $0.path == "alertmanager.url" && $0.message.contains("expected an http(s) URL") }, "\(found)")
+        #expect(found.first { $0.path == "alertmanager.allowFiring[1]" }?.message.contains("expected an alert name") == true, "\(found)")
+        #expect(found.first { $0.path == "alertmanager.allowFiring[2]" }?.message == "alert Watchdog is listed twice", "\(found)")
+        #expect(found.first { $0.path == "alertmanager.wait" }?.line == 6, "an unknown key is named: \(found)")
+        #expect(found.first { $0.path == "alertmanager.wait" }?.hint?.contains("url, allowFiring, caFile") == true, "\(found)")
+
+        let credentials = issues("kind: ExerciseConfig\ncluster: {name: dev}\nalertmanager: {url: \"https://admin:s3cret@am.lan\"}\n")
+        #expect(credentials.contains { $0.path == "alertmanager.url" && $0.message.contains("without a user or password") }, "\(credentials)")
+        #expect(!credentials.contains { $0.message.contains("s3cret") }, "the password is not echoed")
+        let query = issues("kind: ExerciseConfig\ncluster: {name: dev}\nalertmanager: {url: \"https://am.lan/?filter=x\"}\n")
+        #expect(query.contains { $0.path == "alertmanager.url" && $0.message.contains("without a query") }, "\(query)")
+        let missing = issues("kind: ExerciseConfig\ncluster: {name: dev}\nalertmanager: {allowFiring: [Watchdog]}\n")
+        #expect(missing.contains { $0.path == "alertmanager.url" && $0.message == "is required but missing" }, "\(missing)")
+        // A CA file that could do nothing is refused rather than ignored.
+        let uselessCA = issues("kind: ExerciseConfig\ncluster: {name: dev}\nalertmanager: {url: \"http://am.lan:9093\", caFile: ca.pem}\n")
+        #expect(uselessCA.contains { $0.path == "alertmanager.caFile" && $0.message.contains("applies only to an https:// url") }, "\(uselessCA)")
+    }
+
+    @Test func theAlertmanagerFactIsPartOfTheRebuildEvidence() {
+        let cluster = RebuiltCluster(
+            clusterFingerprint: "kube-system=uid-2", restoreStartedAt: "", flux: "4 Kustomizations and 1 HelmReleases Ready",
+            alertmanager: "1 allowed alert firing: Watchdog")
+        #expect(cluster.facts["alertmanager"] == "1 allowed alert firing: Watchdog")
+        #expect(cluster.facts["flux"] == "4 Kustomizations and 1 HelmReleases Ready")
+        #expect(RebuiltCluster(clusterFingerprint: "x", restoreStartedAt: "").facts["alertmanager"] == nil, "not configured: no fact")
+    }
+
     @Test func awsCredentialsAndStoreEndpointAreChecked() {
         let found = issues(
             """

@@ -31,6 +31,8 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     var destroyHangs = false
     /// A recurring job backed the volume up after the exercise did.
     var newerScheduledBackup = false
+    /// What the rebuilt cluster's Alertmanager gate reports (nil: none configured).
+    var alertmanager: String?
     /// Per-volume faults, by volume name: its backup ends in Error; its bootstrap starts it
     /// fresh; the restore brings back other bytes; the restore brings back another volume's data.
     var backupErrorIn: Set<String> = []
@@ -48,6 +50,8 @@ actor ScriptedEnvironment: ExerciseEnvironment {
     private var runningBackups = 0
 
     init(clock: TestClock = TestClock()) { self.clock = clock }
+
+    func setAlertmanager(_ fact: String?) { alertmanager = fact }
 
     func configure(
         restoreWorks: Bool = true, backupState: String = "Completed", storeCorrupt: Bool = false, rebuildHangs: Bool = false,
@@ -158,7 +162,9 @@ actor ScriptedEnvironment: ExerciseEnvironment {
         calls.append("wait-ready")
         guard apiUp else { throw StubFailure(message: "connection refused") }
         if rebuildFindsAnotherCluster { return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: "2020-01-01T00:00:00Z") }
-        return RebuiltCluster(clusterFingerprint: fingerprint, restoreStartedAt: ISO8601DateFormatter().string(from: restoredAt))
+        return RebuiltCluster(
+            clusterFingerprint: fingerprint, restoreStartedAt: ISO8601DateFormatter().string(from: restoredAt), flux: "not installed",
+            alertmanager: alertmanager)
     }
     func workloadReady(_ workload: ExerciseConfig.Workload) async throws -> RestoredWorkload {
         let volume = workload.volume
@@ -349,6 +355,17 @@ actor MemoryJournal: JournalStore {
         #expect(try #require(report.destroyTime) >= .seconds(600))
         #expect(report.scheduledRecoveryPoint == nil)
         #expect(report.consoleText().contains("no recurring-job backup"))
+    }
+
+    @Test func theHealthGatesFactsAreJournaledAsWaitReadyEvidence() async throws {
+        let environment = ScriptedEnvironment()
+        await environment.setAlertmanager("2 allowed alerts firing: InfoInhibitor, Watchdog")
+        let journal = MemoryJournal()
+        let report = try await run(environment, journal: journal)
+        #expect(report.verdict == .pass, "\(report.consoleText())")
+        let saved = try #require(await journal.saved)
+        #expect(saved.evidence(.waitReady, "alertmanager") == "2 allowed alerts firing: InfoInhibitor, Watchdog")
+        #expect(saved.evidence(.waitReady, "flux") == "not installed")
     }
 
     @Test func failsWhenTheRestoredVolumeIsEmpty() async throws {

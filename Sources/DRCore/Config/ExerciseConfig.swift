@@ -18,6 +18,26 @@ public struct ExerciseConfig: Sendable, Equatable {
     public var aws: AWSAccess = AWSAccess()
     /// Flux on the rebuilt cluster: wait-ready waits for every Kustomization and HelmRelease.
     public var flux: Flux = Flux()
+    /// The rebuilt cluster's Alertmanager: wait-ready then also waits until no alert fires but
+    /// those allowed; `nil` (no `alertmanager` section) = not checked.
+    public var alertmanager: Alertmanager? = nil
+
+    public struct Alertmanager: Sendable, Equatable {
+        /// Base URL, http(s), without credentials, query or fragment; the gate reads
+        /// `<url>/api/v2/alerts`.
+        public var url: String
+        /// Alert names (`labels.alertname`) that may keep firing after the rebuild, e.g.
+        /// kube-prometheus-stack's always-firing `Watchdog`.
+        public var allowFiring: [String]
+        /// A PEM file of CA certificates trusted in addition to the system roots (https only).
+        public var caFile: String?
+
+        public init(url: String, allowFiring: [String] = [], caFile: String? = nil) {
+            self.url = url
+            self.allowFiring = allowFiring
+            self.caFile = caFile
+        }
+    }
 
     public struct Flux: Sendable, Equatable {
         /// Kustomizations and HelmReleases (`namespace/name`, or `name` in any namespace) that may

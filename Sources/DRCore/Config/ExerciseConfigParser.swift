@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads an `ExerciseConfig` out of a YAML mapping, filling documented defaults.
@@ -8,6 +9,7 @@ struct ExerciseConfigParser {
     func parse(_ top: ConfigMapping) -> ExerciseConfig? {
         top.rejectUnknownKeys([
             "apiVersion", "kind", "cluster", "workload", "workloads", "sentinel", "longhorn", "budgets", "report", "notify", "metrics", "state", "aws", "flux",
+            "alertmanager",
         ])
         let cluster = parseCluster(top.mapping("cluster", required: true))
         let workloads = parseWorkloads(top)
@@ -34,12 +36,14 @@ struct ExerciseConfigParser {
                 hint: "or set aws.allowInsecureEndpoint: true if this network is yours")
         }
         let flux = parseFlux(top.mapping("flux"))
+        let alertmanager = parseAlertmanager(top.mapping("alertmanager"))
         guard let cluster, let workloads, let sentinel, let longhorn, let budgets, let report, let notify, let metrics, let aws else {
             return nil
         }
         return ExerciseConfig(
             cluster: cluster, workloads: workloads, sentinel: sentinel, longhorn: longhorn, budgets: budgets,
-            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws, flux: flux)
+            report: report, notify: notify, metrics: metrics, stateDirectory: stateDirectory, aws: aws, flux: flux,
+            alertmanager: alertmanager)
     }
 
     private func parseFlux(_ map: ConfigMapping?) -> ExerciseConfig.Flux {
@@ -55,6 +59,60 @@ struct ExerciseConfigParser {
             allowed.append(text)
         }
         return ExerciseConfig.Flux(allowNotReady: allowed)
+    }
+
+    /// Absent = the check is off. The URL is shown in logs, errors and the journal, so it may
+    /// carry no credentials; it is a base URL, so no query or fragment either.
+    private func parseAlertmanager(_ map: ConfigMapping?) -> ExerciseConfig.Alertmanager? {
+        guard let map else { return nil }
+        map.rejectUnknownKeys(["url", "allowFiring", "caFile"])
+        var ok = true
+        let url = map.string("url", required: true)
+        var plainHTTP = false
+        if let url {
+            let components = URLComponents(string: url)
+            let scheme = components?.scheme?.lowercased()
+            plainHTTP = scheme == "http"
+            let problem: String? =
+                if components?.host?.isEmpty != false || (scheme != "http" && scheme != "https") {
+                    "expected an http(s) URL like https://alertmanager.example.org or http://10.0.0.5:9093"
+                } else if components?.user != nil || components?.password != nil {
+                    "expected a URL without a user or password: the URL is shown in logs and reports"
+                } else if components?.query != nil || components?.fragment != nil {
+                    "expected the Alertmanager's base URL, without a query or fragment (/api/v2/alerts is added to it)"
+                } else {
+                    nil
+                }
+            if let problem {
+                reader.report(map.childPath("url"), at: map.value("url"), problem)
+                ok = false
+            }
+        } else {
+            ok = false
+        }
+        var allowed: [String] = []
+        for (path, node) in map.list("allowFiring") ?? [] {
+            guard case .scalar(let scalar) = node, !ConfigReader.isNull(node), !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+                reader.report(path, at: node, "expected an alert name (its alertname label), found \(ConfigReader.describe(node))")
+                ok = false
+                continue
+            }
+            if allowed.contains(scalar.string) {
+                reader.report(path, at: node, "alert \(scalar.string) is listed twice")
+                ok = false
+                continue
+            }
+            allowed.append(scalar.string)
+        }
+        let caFile = map.string("caFile")
+        if caFile != nil, plainHTTP {
+            reader.report(
+                map.childPath("caFile"), at: map.value("caFile"), "applies only to an https:// url; this one is plain http",
+                hint: "use the Alertmanager's https:// URL, or drop caFile")
+            ok = false
+        }
+        guard ok, let url else { return nil }
+        return ExerciseConfig.Alertmanager(url: url, allowFiring: allowed, caFile: caFile)
     }
 
     private func parseCluster(_ map: ConfigMapping?) -> ExerciseConfig.Cluster? {

@@ -119,18 +119,23 @@ public struct RebuiltCluster: Sendable, Equatable {
     public var restoreJob: String?
     /// What the Flux health gate saw ("5 Kustomizations and 2 HelmReleases Ready", "not installed").
     public var flux: String?
+    /// What the Alertmanager gate saw ("no alert firing", "1 allowed alert firing: Watchdog");
+    /// `nil` when the config names no Alertmanager.
+    public var alertmanager: String?
 
-    public init(clusterFingerprint: String, restoreStartedAt: String, restoreJob: String? = nil, flux: String? = nil) {
+    public init(clusterFingerprint: String, restoreStartedAt: String, restoreJob: String? = nil, flux: String? = nil, alertmanager: String? = nil) {
         self.clusterFingerprint = clusterFingerprint
         self.restoreStartedAt = restoreStartedAt
         self.restoreJob = restoreJob
         self.flux = flux
+        self.alertmanager = alertmanager
     }
 
     public var facts: [String: String] {
         var facts = ["clusterFingerprint": clusterFingerprint, "restoreStartedAt": restoreStartedAt]
         facts["restoreJob"] = restoreJob
         facts["flux"] = flux
+        facts["alertmanager"] = alertmanager
         return facts
     }
 }
