@@ -11,6 +11,8 @@ public struct AssuranceReport: Sendable {
         case missingBlock = "missing-block"
         case truncatedBlock = "truncated-block"
         case corruptBlock = "corrupt-block"
+        /// The backup's or volume's cfg in the store cannot be read as Longhorn writes it.
+        case damagedConfig = "damaged-config"
         /// The store could not be read (unreachable, credentials, permissions).
         case store
     }

@@ -49,7 +49,8 @@ public struct AssuranceRun: Sendable {
                 continue
             } catch {
                 let failure = FailureMapping.drError(error)
-                result.fail(.store, failure.description, status: failure.status)
+                let damaged = (error as? BackupstoreError)?.code == .invalidConfig
+                result.fail(damaged ? .damagedConfig : .store, failure.description, status: failure.status)
                 continue
             }
             result.backup = backup.name
@@ -84,6 +85,7 @@ public struct AssuranceRun: Sendable {
                     case .blockMissing?: .missingBlock
                     case .blockTruncated?: .truncatedBlock
                     case .blockCorrupt?, .blockChecksumMismatch?: .corruptBlock
+                    case .invalidConfig?: .damagedConfig
                     default: failure.status == .verificationFailed ? .corruptBlock : .store
                     }
                 result.fail(reason, failure.description, status: failure.status)

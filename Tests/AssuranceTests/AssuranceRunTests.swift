@@ -124,6 +124,18 @@ import Testing
         #expect(rows[0]["reasons"] as? [String] == ["no-backup"])
     }
 
+    @Test func aDamagedBackupConfigIsNamedAsSuch() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try await fixture.backup("photos", name: "b1", blocks: 2, seed: 7)
+        let cfg = fixture.root.appendingPathComponent("store").appendingPathComponent(fixture.layout.backupConfigKey(volume: "photos", backup: "b1"))
+        try Data("{ not json".utf8).write(to: cfg)
+        var ledger = VerifiedBlockLedger(store: "s3://bucket@us-east-1/dr/")
+        let report = await Self.run(fixture, [Self.day], ledger: &ledger)
+        #expect(report.volumes[0].reasons == [.damagedConfig], "\(report.text())")
+        #expect(report.exitStatus == .verificationFailed)
+    }
+
     enum Damage: CaseIterable { case flipped, missing, truncated }
 
     @Test(arguments: Damage.allCases)

@@ -96,7 +96,7 @@ import Testing
             _ = try await longhorn.createFreshVolume(name: "dr-exercise-data", sizeBytes: 64 << 20)
             try await longhorn.kube.waitFor(
                 LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
-                timeout: .seconds(30), until: "detached"
+                timeout: .seconds(120), until: "detached"
             ) { $0?[path: ["status", "state"]] == "detached" }
             try Data(sentinel.utf8).write(to: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"))
             let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data")

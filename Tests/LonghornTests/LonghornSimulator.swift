@@ -98,7 +98,7 @@ struct LonghornSimulator: Sendable {
     func await(_ resource: GroupVersionResource, _ name: String, _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool) async throws
         -> JSONValue?
     {
-        try await kube.waitFor(resource, namespace: namespace, name: name, timeout: .seconds(10), until: what, predicate)
+        try await kube.waitFor(resource, namespace: namespace, name: name, timeout: .seconds(60), until: what, predicate)
     }
 
     /// Returns once a client has opened a watch on `plural` (seen in the request log), so status

@@ -100,7 +100,7 @@ import Testing
         object?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Ready" }
     }
 
-    static func waitForReady(_ client: KubeClient, _ name: String, status: String, reason: String? = nil, timeout: Duration = .seconds(60)) async throws
+    static func waitForReady(_ client: KubeClient, _ name: String, status: String, reason: String? = nil, timeout: Duration = .seconds(120)) async throws
         -> JSONValue?
     {
         try await client.waitFor(kustomizations, namespace: "flux-system", name: name, timeout: timeout, until: "Ready=\(status) \(reason ?? "")") { object in
@@ -119,7 +119,7 @@ import Testing
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client)
             // While the Job runs: the gate is progressing, the app held back, nothing of it applied.
-            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "started") {
+            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(120), until: "started") {
                 $0?[path: ["status", "startTime"]] != nil
             }
             let held = try await Self.waitForReady(client, "app", status: "False", reason: "DependencyNotReady")
@@ -162,7 +162,7 @@ import Testing
             try Self.write(Self.gate(script: "sleep 30"), to: "gate/job.yaml", in: folder)
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client, gateTimeout: "2s")
-            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(30))
+            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(120))
             #expect(Self.ready(gate)?["message"]?.stringValue?.contains("timeout waiting for: [Job/default/gate status: 'InProgress']") == true)
             #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
         }
@@ -175,22 +175,22 @@ import Testing
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client)
             // Its uid as soon as it exists: after it completes, the TTL may already have deleted it.
-            let created = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "created") { $0 != nil }
+            let created = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(120), until: "created") { $0 != nil }
             let first = created?[path: ["metadata", "uid"]]
             _ = try await Self.waitForReady(client, "gate", status: "True")
-            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "deleted by its TTL") { $0 == nil }
+            try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(120), until: "deleted by its TTL") { $0 == nil }
             // `flux reconcile kustomization gate` (what any interval or new commit also does).
             try await client.patch(
                 Self.kustomizations, namespace: "flux-system", name: "gate", type: .merge,
                 patch: ["metadata": ["annotations": ["reconcile.fluxcd.io/requestedAt": "2026-12-03T11:00:00Z"]]])
-            let again = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "created again and complete") {
+            let again = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(120), until: "created again and complete") {
                 $0 != nil && $0?[path: ["metadata", "uid"]] != first
                     && $0?[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true
             }
             #expect(again?[path: ["metadata", "uid"]] != first)
             // The gate passes again once the new Job is complete, and records the request it handled.
             let gate = try await client.waitFor(
-                Self.kustomizations, namespace: "flux-system", name: "gate", timeout: .seconds(30), until: "the request handled"
+                Self.kustomizations, namespace: "flux-system", name: "gate", timeout: .seconds(120), until: "the request handled"
             ) {
                 $0?[path: ["status", "lastHandledReconcileAt"]] == "2026-12-03T11:00:00Z"
             }
@@ -213,7 +213,7 @@ import Testing
                 $0?[path: ["status", "artifact", "revision"]]?.stringValue != firstRevision
             }
             let newRevision = try await Self.revision(client)
-            let recreated = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(30), until: "recreated") {
+            let recreated = try await client.waitFor(.jobs, namespace: "default", name: "gate", timeout: .seconds(120), until: "recreated") {
                 $0 != nil && $0?[path: ["metadata", "uid"]] != first
             }
             let container = recreated?[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first
@@ -258,7 +258,7 @@ import Testing
             let app = try await client.get(Self.kustomizations, namespace: "flux-system", name: "app")
             #expect(app[path: ["status", "inventory", "entries"]]?.arrayValue?.contains { $0["id"] == "default_extra__ConfigMap" } == true)
             try FileManager.default.removeItem(at: folder.appendingPathComponent("app/extra.yaml"))
-            try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(30), until: "pruned") { $0 == nil }
+            try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(120), until: "pruned") { $0 == nil }
             // Suspended: a change in the source is not applied.
             try await client.patch(Self.kustomizations, namespace: "flux-system", name: "app", type: .merge, patch: ["spec": ["suspend": true]])
             try await Task.sleep(for: .milliseconds(300))
@@ -347,7 +347,7 @@ import Testing
             // An input taken out of the ResourceSet: its Kustomization is garbage-collected.
             try await client.apply(
                 Self.resourceSets, namespace: "flux-system", object: try Self.resourceSet(inputs: [inputs.arrayValue![0]]), fieldManager: "test", force: true)
-            try await client.waitFor(Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(30), until: "garbage-collected") {
+            try await client.waitFor(Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(120), until: "garbage-collected") {
                 $0 == nil
             }
             #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") != nil)
@@ -361,7 +361,7 @@ import Testing
                 Self.resourceSets, namespace: "flux-system", object: try Self.resourceSet(inputs: [["name": "gate", "path": "gate"]], dependsOn: dependsOn),
                 fieldManager: "test", force: true)
             let set = try await client.waitFor(
-                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(30), until: "DependencyNotReady"
+                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(120), until: "DependencyNotReady"
             ) { Self.ready($0)?["reason"] == "DependencyNotReady" }
             #expect(Self.ready(set)?["message"] == "dependency Kustomization/flux-system/longhorn not found")
             #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") == nil)
@@ -374,7 +374,7 @@ import Testing
                 ], fieldManager: "test", force: true)
             _ = try await Self.waitForReady(client, "longhorn", status: "False", reason: "ArtifactFailed")
             let still = try await client.waitFor(
-                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(30), until: "not ready"
+                Self.resourceSets, namespace: "flux-system", name: "platform-kustomizations", timeout: .seconds(120), until: "not ready"
             ) { Self.ready($0)?["message"] == "dependency Kustomization/flux-system/longhorn not ready" }
             #expect(Self.ready(still)?["status"] == "False")
             #expect(try await client.getIfPresent(Self.kustomizations, namespace: "flux-system", name: "gate") == nil)

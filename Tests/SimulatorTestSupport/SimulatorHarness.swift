@@ -11,6 +11,7 @@ public enum SimulatorHarness {
         tls: Bool = true, http2: Bool = false, historyLimit: Int = 10_000,
         _ body: @Sendable (SimulatorServer.Endpoint, SimulatedCluster) async throws -> T
     ) async throws -> T {
+        _ = StallWatch.started
         let cluster = await SimulatedCluster(historyLimit: historyLimit)
         var options = SimulatorServer.Options()
         options.tls = tls

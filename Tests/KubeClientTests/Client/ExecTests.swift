@@ -45,7 +45,7 @@ import Testing
                 ]
             }
             _ = try await client.create(.pods, namespace: "default", object: pod)
-            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
+            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(120), until: "Running") {
                 $0?[path: ["status", "phase"]] == "Running"
             }
             try await body(client, cluster)
@@ -111,7 +111,7 @@ import Testing
                     "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "done"],
                     "spec": ["restartPolicy": "Never", "containers": [["name": "main", "image": "busybox", "command": ["true"]]]],
                 ])
-            try await client.waitFor(.pods, namespace: "default", name: "done", timeout: .seconds(30), until: "Succeeded") {
+            try await client.waitFor(.pods, namespace: "default", name: "done", timeout: .seconds(120), until: "Succeeded") {
                 $0?[path: ["status", "phase"]] == "Succeeded"
             }
             let error = await expectKubeError { _ = try await client.exec(namespace: "default", pod: "done", command: ["true"]) }
@@ -146,7 +146,7 @@ import Testing
                     "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"],
                     "spec": ["containers": [["name": "main", "image": "busybox", "command": ["sleep", "infinity"]]]],
                 ])
-            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(30), until: "Running") {
+            try await client.waitFor(.pods, namespace: "default", name: "p", timeout: .seconds(120), until: "Running") {
                 $0?[path: ["status", "phase"]] == "Running"
             }
             let port = try #require(URL(string: endpoint.url)?.port)

@@ -22,7 +22,7 @@ import Testing
                 let informer = await client.informer(.configMaps, namespace: namespace)
                 for index in 0..<10 {
                     group.addTask {
-                        _ = try await client.waitFor(informer, name: "c\(index)", timeout: .seconds(30), until: "ready") {
+                        _ = try await client.waitFor(informer, name: "c\(index)", timeout: .seconds(120), until: "ready") {
                             $0?[path: ["data", "ready"]] == "yes"
                         }
                     }

@@ -15,7 +15,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for name in names {
                     group.addTask {
-                        try await client.waitFor(informer, name: name, timeout: .seconds(30), until: "ready") {
+                        try await client.waitFor(informer, name: name, timeout: .seconds(120), until: "ready") {
                             $0?[path: ["data", "ready"]] == "yes"
                         }
                     }
