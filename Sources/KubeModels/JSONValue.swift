@@ -17,11 +17,7 @@ public enum JSONValue: Sendable, Hashable {
     /// Parses JSON text (or bytes).
     /// - Throws: `JSONValue.ParseError` naming what is wrong when the text is not JSON.
     public init(parsing data: Data) throws {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw ParseError(message: "invalid JSON: \(Self.describe(error))")
-        }
+        self = try JSONTextParser.parse(data)
     }
 
     public init(parsing text: String) throws { try self.init(parsing: Data(text.utf8)) }
@@ -38,13 +34,6 @@ public enum JSONValue: Sendable, Hashable {
         case let value as [String: Any]: self = .object(try value.mapValues { try JSONValue(any: $0) })
         default: throw ParseError(message: "unsupported value of type \(type(of: any))")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
-        }
-        return "\(error)"
     }
 
     public struct ParseError: Error, Sendable, CustomStringConvertible {

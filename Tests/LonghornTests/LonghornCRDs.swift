@@ -25,7 +25,7 @@ struct LonghornCRDs: Sendable {
             Issue.record("LONGHORN CRD FIXTURE IS MISSING: \(file.path) (scripts/make-crd-fixtures writes it)", sourceLocation: sourceLocation)
             throw MissingReference()
         }
-        let body = try JSONDecoder().decode(JSONValue.self, from: data)
+        let body = try JSONValue(parsing: data)
         guard body["release"]?.stringValue == release else {
             Issue.record("\(file.path) names release \(body["release"]?.stringValue ?? "none"), not \(release)", sourceLocation: sourceLocation)
             throw MissingReference()

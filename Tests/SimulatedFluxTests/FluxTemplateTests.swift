@@ -20,7 +20,7 @@ import Testing
     static func schema(_ file: String, version: String) throws -> JSONValue {
         let url = root.appendingPathComponent("Tests/Fixtures/crds/\(file).json")
         let data = try #require(try? Data(contentsOf: url), "FLUX CRD FIXTURE IS MISSING: \(url.path) (scripts/make-crd-fixtures writes it)")
-        let body = try JSONDecoder().decode(JSONValue.self, from: data)
+        let body = try JSONValue(parsing: data)
         let crd = try #require(body["definitions"]?.arrayValue?.first)
         let served = crd[path: ["spec", "versions"]]?.arrayValue?.first { $0["name"]?.stringValue == version }
         return try #require(served?[path: ["schema", "openAPIV3Schema"]])
