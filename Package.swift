@@ -309,7 +309,7 @@ let package = Package(
         // throughput; the verify side is the real `longhorn-dr backup verify`.
         .executableTarget(
             name: "longhorn-dr-bench",
-            dependencies: ["AWS", "Backupstore", "BackupstoreS3"],
+            dependencies: ["AWS", "Backupstore", "BackupstoreS3", "KubeModels"],
             path: "Benchmarks/longhorn-dr-bench",
             swiftSettings: strict
         ),

@@ -11,10 +11,15 @@ import Foundation
 ///   longhorn-dr-bench seed  --endpoint URL --bucket B --volume V --size-mib N
 ///   longhorn-dr-bench raw   --endpoint URL --bucket B --volume V --parallelism N
 ///   longhorn-dr-bench codec [--size-mib N]   (in memory, no store: see CodecBench.swift)
+///   longhorn-dr-bench json                   (JSONValue's parser against JSONDecoder: JSONBench.swift)
 @main
 struct BenchMain {
     static func main() async {
         do {
+            if CommandLine.arguments.dropFirst().first == "json" {
+                try JSONBench.run()
+                return
+            }
             if CommandLine.arguments.dropFirst().first == "codec" {
                 try await CodecBench.run(CommandLine.arguments.dropFirst(2))
                 return
