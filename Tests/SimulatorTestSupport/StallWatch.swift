@@ -26,7 +26,7 @@ public enum StallWatch {
                 var pid: pid_t = 0
                 let arguments = ["/bin/sh", "-c", script]
                 var argv = arguments.map { strdup($0) } + [nil]
-                defer { argv.forEach { free($0) } }
+                defer { for pointer in argv { free(pointer) } }
                 if posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 {
                     var status: Int32 = 0
                     waitpid(pid, &status, 0)
