@@ -93,19 +93,7 @@ extension FluxSimulation {
     }
 
     private func pollResourceSet(_ set: JSONValue, wait: Wait, state: inout ResourceSetState) async {
-        var failed: [String] = []
-        var pending: [String] = []
-        for object in wait.objects {
-            var live: JSONValue?
-            if let resource = try? await resource(for: object.apiVersion, kind: object.kind) {
-                live = try? await client.getIfPresent(resource, namespace: resource.namespaced ? object.namespace : nil, name: object.name)
-            }
-            switch FluxHealth.of(live, kind: object.kind) {
-            case .current: break
-            case .failed: failed.append("\(object.display) status: 'Failed'")
-            case .inProgress: pending.append("\(object.display) status: 'InProgress'")
-            }
-        }
+        let (failed, pending) = await health(of: wait.objects)
         if !failed.isEmpty || (!pending.isEmpty && clock.now >= wait.deadline) {
             let detail =
                 failed.isEmpty

@@ -517,19 +517,7 @@ public actor FluxSimulation {
     private func poll(_ kustomization: JSONValue, wait: Wait, state: inout KustomizationState) async {
         let interval = duration(kustomization, "interval", default: .seconds(600))
         let retry = duration(kustomization, "retryInterval", default: interval)
-        var failed: [String] = []
-        var pending: [String] = []
-        for object in wait.objects {
-            var live: JSONValue?
-            if let resource = try? await resource(for: object.apiVersion, kind: object.kind) {
-                live = try? await client.getIfPresent(resource, namespace: resource.namespaced ? object.namespace : nil, name: object.name)
-            }
-            switch FluxHealth.of(live, kind: object.kind) {
-            case .current: break
-            case .failed: failed.append("\(object.display) status: 'Failed'")
-            case .inProgress: pending.append("\(object.display) status: 'InProgress'")
-            }
-        }
+        let (failed, pending) = await health(of: wait.objects)
         let elapsed = Self.seconds(clock.now - wait.started)
         if !failed.isEmpty || (!pending.isEmpty && clock.now >= wait.deadline) {
             let detail =
@@ -550,6 +538,25 @@ public actor FluxSimulation {
             return
         }
         state.wait?.nextPoll = clock.now + options.healthPollInterval
+    }
+
+    /// Flux's health check of `objects` (the same reader for Kustomizations and ResourceSets):
+    /// what failed and what is still in progress, as Flux words them.
+    func health(of objects: [ObjectRef]) async -> (failed: [String], pending: [String]) {
+        var failed: [String] = []
+        var pending: [String] = []
+        for object in objects {
+            var live: JSONValue?
+            if let resource = try? await resource(for: object.apiVersion, kind: object.kind) {
+                live = try? await client.getIfPresent(resource, namespace: resource.namespaced ? object.namespace : nil, name: object.name)
+            }
+            switch FluxHealth.of(live, kind: object.kind) {
+            case .current: break
+            case .failed: failed.append("\(object.display) status: 'Failed'")
+            case .inProgress: pending.append("\(object.display) status: 'InProgress'")
+            }
+        }
+        return (failed, pending)
     }
 
     static func seconds(_ duration: Duration) -> String {
