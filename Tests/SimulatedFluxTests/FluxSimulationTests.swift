@@ -258,7 +258,16 @@ import Testing
             let app = try await client.get(Self.kustomizations, namespace: "flux-system", name: "app")
             #expect(app[path: ["status", "inventory", "entries"]]?.arrayValue?.contains { $0["id"] == "default_extra__ConfigMap" } == true)
             try FileManager.default.removeItem(at: folder.appendingPathComponent("app/extra.yaml"))
-            try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(120), until: "pruned") { $0 == nil }
+            do {
+                try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(120), until: "pruned") { $0 == nil }
+            } catch {
+                // This wait has failed intermittently: say where Flux stood, for whoever finds out why.
+                for name in ["gate", "app"] {
+                    let object = try? await client.get(Self.kustomizations, namespace: "flux-system", name: name)
+                    Issue.record("Kustomization \(name): \(object?["status"]?.jsonText ?? "none")")
+                }
+                throw error
+            }
             // Suspended: a change in the source is not applied.
             try await client.patch(Self.kustomizations, namespace: "flux-system", name: "app", type: .merge, patch: ["spec": ["suspend": true]])
             try await Task.sleep(for: .milliseconds(300))
