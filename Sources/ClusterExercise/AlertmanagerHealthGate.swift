@@ -88,7 +88,9 @@ public struct AlertmanagerHealthGate: Sendable {
         )
         var lastShown: ContinuousClock.Instant?
         while true {
-            let observation = await observe(client: client, timeout: min(requestTimeout, max(.seconds(1), clock.now.duration(to: deadline))))
+            // Each request gets its whole deadline, even past the budget's end: an answer that
+            // comes late still says what fires, which "could not be read" would hide.
+            let observation = await observe(client: client, timeout: requestTimeout)
             try Task.checkCancellation()
             if case .alerts(let blocking, let allowed) = observation, blocking.isEmpty {
                 return Self.summary(allowed: allowed)

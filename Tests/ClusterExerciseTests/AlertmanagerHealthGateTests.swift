@@ -13,11 +13,15 @@ final class LogLines: @unchecked Sendable {
 }
 
 @Suite struct AlertmanagerHealthGateTests {
-    /// A gate that polls fast, so a test's timeout costs a second, not a phase budget.
-    static func gate(_ url: String, allowFiring: [String] = [], caFile: String? = nil) -> AlertmanagerHealthGate {
+    /// A gate that polls fast, so a test's timeout costs a second, not a phase budget. Its
+    /// requests may take a minute: a test process busy elsewhere must not turn an answer into
+    /// "could not be read" (CI saw 30 s for a loopback answer).
+    static func gate(
+        _ url: String, allowFiring: [String] = [], caFile: String? = nil, requestTimeout: Duration = .seconds(60)
+    ) -> AlertmanagerHealthGate {
         var gate = AlertmanagerHealthGate(ExerciseConfig.Alertmanager(url: url, allowFiring: allowFiring, caFile: caFile))
         gate.pollInterval = .milliseconds(100)
-        gate.requestTimeout = .seconds(2)
+        gate.requestTimeout = requestTimeout
         return gate
     }
 
@@ -126,6 +130,23 @@ final class LogLines: @unchecked Sendable {
         let page = try await server.serve { url, _ in await Self.failure(Self.gate(url)) }
         let text = "\(try #require(page))"
         #expect(text.contains("answered HTTP 200 (text/html) but not with a JSON list of alerts: <html> <title>Sign in</title> </html>"), "\(text)")
+    }
+
+    @Test func anAnswerThatComesAfterTheBudgetStillNamesWhatFires() async throws {
+        let server = CannedAlertmanager()
+        await server.answer(alerts: [("KubeNodeNotReady", ["instance": "node-2"], "active")])
+        await server.answer(after: .milliseconds(1500))
+        let error = try await server.serve { url, _ in await Self.failure(Self.gate(url), timeout: .seconds(1)) }
+        let text = "\(try #require(error))"
+        #expect(text.contains("1 alert still firing at the end of the phase budget: KubeNodeNotReady {instance=node-2}"), "\(text)")
+    }
+
+    @Test func aRequestWithoutAnswerFailsAtItsOwnDeadline() async throws {
+        let server = CannedAlertmanager()
+        await server.answer(after: .seconds(3))
+        let error = try await server.serve { url, _ in await Self.failure(Self.gate(url, requestTimeout: .seconds(1))) }
+        let text = "\(try #require(error))"
+        #expect(text.contains("could not be read within the phase budget; the last attempt: the request failed: no answer within 1s"), "\(text)")
     }
 
     @Test func anAlertmanagerThatAnswersLateIsWaitedFor() async throws {

@@ -16,11 +16,17 @@ actor CannedAlertmanager {
     private(set) var body = "[]"
     private(set) var contentType = "application/json"
     private(set) var requests: [String] = []
+    /// How long each answer takes: a slow Alertmanager.
+    private(set) var delay: Duration = .zero
 
     func answer(status: Int = 200, body: String, contentType: String = "application/json") {
         self.status = status
         self.body = body
         self.contentType = contentType
+    }
+
+    func answer(after delay: Duration) {
+        self.delay = delay
     }
 
     /// The alerts as API v2 lists them: `(alertname, extra labels, state)`.
@@ -67,6 +73,7 @@ actor CannedAlertmanager {
         }
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             let (status, text, type) = await respond(to: request.uri.description)
+            try await Task.sleep(for: await delay)
             var fields = HTTPFields()
             fields[.contentType] = type
             return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
