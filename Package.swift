@@ -176,7 +176,7 @@ let package = Package(
             name: "ClusterExercise",
             dependencies: [
                 "Exercise", "RestoreOrchestrator", "LonghornRestoreAdapter", "ProcessRunner", "KubeClient", "KubeModels", "Longhorn", "Backupstore",
-                "BackupstoreS3", "AWS", "DRCore",
+                "BackupstoreS3", "AWS", "DRCore", "Delivery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -206,11 +206,23 @@ let package = Package(
         ),
         // `longhorn-dr assure`: every declared volume's newest backup, its age and its blocks,
         // verified incrementally between DR exercises.
-        .target(name: "Assurance", dependencies: ["Backupstore", "ClusterExercise", "DRCore"], swiftSettings: strict),
+        .target(name: "Assurance", dependencies: ["Backupstore", "ClusterExercise", "Delivery", "DRCore"], swiftSettings: strict),
+        // A finished run's results sent out: textfile, Pushgateway, JSON and Discord webhooks.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "DRCore", "Exercise",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "longhorn-dr",
             dependencies: [
                 "Assurance",
+                "Delivery",
                 "DRCore",
                 "KubeClient",
                 "KubeModels",
@@ -270,14 +282,29 @@ let package = Package(
         // start a simulated cluster and reach it with the real client.
         .target(name: "CLITestSupport", dependencies: ["ProcessRunner"], path: "Tests/CLITestSupport", swiftSettings: strict),
         .target(
-            name: "SimulatorTestSupport", dependencies: ["Simulator", "KubeClient", "KubeModels"], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
-        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "DRCore"], swiftSettings: strict),
+            name: "SimulatorTestSupport",
+            dependencies: [
+                "Simulator", "KubeClient", "KubeModels", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
+        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "Delivery", "DRCore"], swiftSettings: strict),
+        // Delivery against a receiver on loopback (Hummingbird) that records what it got.
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: [
+                "Delivery", "DRCore", "SimulatorTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The Alertmanager gate's tests serve canned answers over HTTP(S) on loopback (Hummingbird,
         // the simulator's throwaway CA) and post alerts to a real Alertmanager (scripts/e2e-alertmanager).
         .testTarget(
             name: "ClusterExerciseTests",
             dependencies: [
-                "ClusterExercise", "DRCore", "KubeClient", "KubeModels", "Simulator",
+                "ClusterExercise", "DRCore", "KubeClient", "KubeModels", "Simulator", "SimulatorTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import DRCore
+import Delivery
 import Exercise
 import Foundation
 
@@ -85,7 +86,9 @@ public struct ExerciseSession: Sendable {
     public func publish(_ report: ExerciseReport, to folder: URL) async throws {
         let files = try ReportWriter.write(report, formats: config.report.formats, to: folder)
         for file in files { log("report: \(file.path)") }
-        let problems = await ReportDelivery.deliver(report, metrics: config.metrics, notify: config.notify, finishedAt: Date(), log: log)
+        let outputs = ReportDelivery.Outputs(
+            textfile: config.metrics.textfile, pushgateway: config.metrics.pushgateway, webhook: config.notify.webhook, discord: config.notify.discord)
+        let problems = await ReportDelivery(outputs).deliver(report.deliveryContent(finishedAt: Date(), reportFiles: files), log: log)
         for problem in problems { log("warning: \(problem)") }
     }
 }

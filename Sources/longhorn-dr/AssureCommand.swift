@@ -4,6 +4,7 @@ import Assurance
 import Backupstore
 import ClusterExercise
 import DRCore
+import Delivery
 import Exercise
 import Foundation
 
@@ -44,13 +45,46 @@ struct AssureCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the results as Prometheus textfile-collector metrics here.", valueName: "file"))
     var metricsTextfile: String?
 
+    @Option(help: ArgumentHelp("Also PUT the metrics to this Prometheus Pushgateway (group job=longhorn_dr_assure, store=TARGET).", valueName: "url"))
+    var pushgateway: String?
+
+    @Option(help: ArgumentHelp("Notify a JSON webhook whose URL is in this environment variable.", valueName: "variable"))
+    var webhookUrlFromEnv: String?
+
+    @Option(help: ArgumentHelp("Notify a JSON webhook whose URL is in this file (a mounted Secret).", valueName: "file"))
+    var webhookUrlFile: String?
+
+    @Option(help: ArgumentHelp("Notify a Discord webhook whose URL is in this environment variable.", valueName: "variable"))
+    var discordUrlFromEnv: String?
+
+    @Option(help: ArgumentHelp("Notify a Discord webhook whose URL is in this file (a mounted Secret).", valueName: "file"))
+    var discordUrlFile: String?
+
+    @Option(help: "When to notify: failures (a FAIL only) or always.")
+    var notify: NotifyWhen = .failures
+
+    enum NotifyWhen: String, ExpressibleByArgument, CaseIterable {
+        case failures, always
+    }
+
     @Option(help: ArgumentHelp("A custom S3 endpoint (default: the Secret's or environment's AWS_ENDPOINTS).", valueName: "url"))
     var endpoint: String?
 
     @OptionGroup var aws: AWSOptions
     @OptionGroup var secretOptions: SecretOptions
 
+    /// The outputs the flags name; the URLs of webhooks are read only when they are used.
+    var outputs: ReportDelivery.Outputs {
+        func secret(_ variable: String?, _ file: String?) -> SecretURL? { variable.map(SecretURL.environment) ?? file.map(SecretURL.file) }
+        return ReportDelivery.Outputs(
+            textfile: metricsTextfile, pushgateway: pushgateway, webhook: secret(webhookUrlFromEnv, webhookUrlFile),
+            discord: secret(discordUrlFromEnv, discordUrlFile))
+    }
+
     func validate() throws {
+        if webhookUrlFromEnv != nil, webhookUrlFile != nil { throw ValidationError("--webhook-url-from-env and --webhook-url-file: give one") }
+        if discordUrlFromEnv != nil, discordUrlFile != nil { throw ValidationError("--discord-url-from-env and --discord-url-file: give one") }
+        if let pushgateway, let refusal = EndpointPolicy.cleartextRefusal(pushgateway) { throw ValidationError("--pushgateway: the URL \(refusal)") }
         guard (1...64).contains(parallelism) else { throw ValidationError("--parallelism must be between 1 and 64; got \(parallelism)") }
         guard (1...366).contains(fullEvery) else { throw ValidationError("--full-every must be between 1 and 366; got \(fullEvery)") }
     }
@@ -88,15 +122,11 @@ struct AssureCommand: AsyncParsableCommand {
                 Terminal.note("warning: \(error); the next run reads these blocks again")
             }
         }
-        if let metricsTextfile {
-            let url = URL(fileURLWithPath: (metricsTextfile as NSString).expandingTildeInPath)
-            do {
-                try AtomicFile.write(Data(report.metrics().utf8), to: url, mode: 0o644)
-            } catch {
-                Terminal.note("warning: the metrics could not be written to \(url.path): \(error)")
-            }
-        }
         print(output == .json ? report.json() : report.text())
+        // Metrics always; notifications on a FAIL only, unless asked for every run (a daily PASS is noise).
+        var outputs = outputs
+        if notify == .failures, report.passed { (outputs.webhook, outputs.discord) = (nil, nil) }
+        for problem in await ReportDelivery(outputs).deliver(report.deliveryContent()) { Terminal.note("warning: \(problem)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
     }
 }

@@ -1,6 +1,7 @@
 import Assurance
 import Backupstore
 import DRCore
+import Delivery
 import Foundation
 import Testing
 
@@ -105,6 +106,29 @@ import Testing
         let unjudged = await Self.run(fixture, [AssuranceRun.Volume(name: "photos", maxAge: nil)], ledger: &other)
         #expect(unjudged.passed)
         #expect(unjudged.text().contains("age 30h (no maxAge)"), "\(unjudged.text())")
+    }
+
+    @Test func aFailIsSentWithTheFailedVolumesFirst() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try await fixture.backup("photos", name: "b1", blocks: 2, seed: 5)
+        try await fixture.backup("pgdata", name: "b1", blocks: 2, seed: 6, age: .seconds(30 * 3600))
+        var ledger = VerifiedBlockLedger(store: "s3://bucket@us-east-1/dr/")
+        let report = await Self.run(fixture, [Self.day, AssuranceRun.Volume(name: "pgdata", maxAge: .seconds(3600))], ledger: &ledger)
+        let content = report.deliveryContent()
+        #expect(content.exposition == report.metrics(), "the Pushgateway gets what the textfile holds")
+        #expect(content.pushgatewayGroup.job == "longhorn_dr_assure")
+        #expect(content.pushgatewayGroup.labels.map(\.value) == ["s3://bucket@us-east-1/dr/"])
+        let embed = try #require(content.discord.embeds.first)
+        #expect(embed.title == "Backup assurance FAIL · s3://bucket@us-east-1/dr/")
+        #expect(embed.description == "1 of 2 volumes failed: pgdata.")
+        #expect(embed.fields.map(\.name) == ["FAIL pgdata", "PASS photos"])
+        #expect(embed.fields[0].value.contains("is 30h old, more than its maxAge of 1h"), "\(embed.fields[0].value)")
+        #expect(embed.fields[1].value == "b1, age 1h (maxAge 26h); 2 of 2 blocks read this run")
+        let webhook = try #require(try JSONSerialization.jsonObject(with: content.webhookJSON) as? [String: Any])
+        #expect(webhook["verdict"] as? String == "FAIL")
+        #expect(webhook["failedVolumes"] as? [String] == ["pgdata"])
+        #expect((webhook["text"] as? String)?.contains("pgdata: stale:") == true, "\(webhook)")
     }
 
     @Test func aDeclaredVolumeWithoutABackupFailsAndTheOthersAreStillChecked() async throws {

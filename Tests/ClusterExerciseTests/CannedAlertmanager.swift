@@ -3,10 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import Logging
 import NIOCore
 import NIOSSL
 import Simulator
+import SimulatorTestSupport
 
 /// A stand-in Alertmanager on loopback: answers `GET /api/v2/alerts` with whatever the test set
 /// last (status and body), over plain HTTP or over HTTPS with a certificate from a throwaway CA,
@@ -78,37 +78,7 @@ actor CannedAlertmanager {
             fields[.contentType] = type
             return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: Int.self)
-        let task = Task {
-            let app = Application(
-                responder: responder, server: server, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in
-                    readyContinuation.yield(channel.localAddress?.port ?? 0)
-                    readyContinuation.finish()
-                }, logger: Logger(label: "canned-alertmanager", factory: { _ in SwiftLogNoOpLogHandler() }))
-            // A server that cannot listen ends the wait for its port, instead of hanging the test.
-            defer { readyContinuation.finish() }
-            try await app.runService(gracefulShutdownSignals: [])
-        }
-        var iterator = ready.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            throw CannedServerError()
-        }
-        let base = "\(tls ? "https" : "http")://127.0.0.1:\(port)"
-        do {
-            let result = try await body(base, authority?.ca.certificatePEM)
-            task.cancel()
-            _ = await task.result
-            return result
-        } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
-        }
+        let base = "\(tls ? "https" : "http")://127.0.0.1:"
+        return try await LoopbackHTTPServer.serve(responder, server: server) { port in try await body(base + String(port), authority?.ca.certificatePEM) }
     }
-}
-
-struct CannedServerError: Error, CustomStringConvertible {
-    var description: String { "the canned Alertmanager did not start listening" }
 }

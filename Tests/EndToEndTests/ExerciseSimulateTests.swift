@@ -128,8 +128,11 @@ import Testing
               pushgateway: http://127.0.0.1:\(port)
             notify:
               webhook: {urlFromEnv: DR_TEST_WEBHOOK}
+              discord: {urlFile: \(folder.path)/discord-url}
             """.utf8
         ).write(to: config)
+        // As a mounted Secret holds it: one line.
+        try Data("http://127.0.0.1:\(port)/api/webhooks/42/discord-secret\n".utf8).write(to: folder.appendingPathComponent("discord-url"))
         return config
     }
 
@@ -151,15 +154,28 @@ import Testing
         #expect(prom.contains("longhorn_dr_exercise_phase_duration_seconds{cluster=\"sim-notify\",phase=\"verify\"}"))
         let requests = server.requests
         let push = requests.first { $0.method == "PUT" }
-        #expect(push?.path == "/metrics/job/longhorn_dr_exercise/cluster/sim-notify")
+        // job "longhorn_dr_exercise", cluster "sim-notify", base64url encoded.
+        #expect(push?.path == "/metrics/job@base64/bG9uZ2hvcm5fZHJfZXhlcmNpc2U/cluster@base64/c2ltLW5vdGlmeQ")
         #expect(push?.body == prom, "the Pushgateway gets what the textfile holds")
-        let hook = requests.first { $0.method == "POST" }
+        let hook = requests.first { $0.method == "POST" && $0.path.hasPrefix("/hooks/") }
         #expect(hook?.path == "/hooks/T0/secret")
         #expect(hook?.contentType == "application/json")
         let body = try JSONSerialization.jsonObject(with: Data((hook?.body ?? "{}").utf8)) as? [String: Any]
         #expect(body?["verdict"] as? String == "PASS")
         #expect((body?["text"] as? String)?.contains("sim-notify: PASS") == true)
         #expect(!result.stderr.contains("/hooks/T0/secret"), "the webhook URL is a secret: never logged")
+        let discord = requests.first { $0.path == "/api/webhooks/42/discord-secret" }
+        let message = try JSONSerialization.jsonObject(with: Data((discord?.body ?? "{}").utf8)) as? [String: Any]
+        let embed = try #require((message?["embeds"] as? [[String: Any]])?.first, "\(requests.map(\.path))")
+        #expect(embed["title"] as? String == "DR exercise PASS · cluster sim-notify")
+        #expect(embed["color"] as? Int == 0x2ECC71)
+        let fields = (embed["fields"] as? [[String: Any]] ?? []).compactMap { field in (field["name"] as? String).map { ($0, field["value"] as? String ?? "") }
+        }
+        #expect(fields.map(\.0) == ["RTO", "RPO", "Scheduled RPO", "Duration", "Volumes", "Report"], "\(fields)")
+        #expect(fields.first { $0.0 == "Volumes" }?.1.hasPrefix("PASS ") == true, "\(fields)")
+        #expect(fields.first { $0.0 == "Report" }?.1.contains(state.path) == true, "the report files written: \(fields)")
+        #expect(result.stderr.contains("notified notify.discord (from \(folder.path)/discord-url)"), "\(result.stderr.suffix(1500))")
+        #expect(!result.stderr.contains("discord-secret"))
     }
 
     @Test func aFailIsNotifiedAndAFailedDeliveryIsAWarningThatKeepsTheVerdict() async throws {
@@ -178,8 +194,11 @@ import Testing
         #expect(result.status == 4, "the run's own verdict, not the delivery's")
         let prom = (try? String(contentsOf: folder.appendingPathComponent("dr.prom"), encoding: .utf8)) ?? ""
         #expect(prom.contains("longhorn_dr_exercise_success{cluster=\"sim-notify\"} 0"), "\(prom)")
-        let hook = server.requests.first { $0.method == "POST" }
+        let hook = server.requests.first { $0.method == "POST" && $0.path.hasPrefix("/fail/") }
         #expect(hook?.body.contains("\"verdict\":\"FAIL\"") == true)
+        let discord = server.requests.first { $0.path.hasPrefix("/api/webhooks/") }
+        #expect(discord?.body.contains("\"title\":\"DR exercise FAIL · cluster sim-notify\"") == true, "\(discord?.body ?? "no Discord message")")
+        #expect(discord?.body.contains("\"name\":\"Failed phase\"") == true, "\(discord?.body ?? "")")
         #expect(result.stderr.contains("warning: notify.webhook (from $DR_TEST_WEBHOOK): answered HTTP 500"), "\(result.stderr.suffix(1500))")
         #expect(!result.stderr.contains("/fail/T0/secret"))
     }
@@ -195,7 +214,7 @@ import Testing
             ["exercise", "--simulate", "--config", config.path, "--simulate-fault", "backup-error"],
             environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path, "DR_TEST_WEBHOOK": ""])
         #expect(result.stderr.contains("warning: notify.webhook (from $DR_TEST_WEBHOOK): the environment variable is not set"), "\(result.stderr.suffix(1500))")
-        #expect(server.requests.allSatisfy { $0.method != "POST" })
+        #expect(server.requests.filter { $0.method == "POST" }.map(\.path) == ["/api/webhooks/42/discord-secret"], "only Discord, whose URL is set")
     }
 
     @Test func resumeIsRefusedForTheSimulatedCluster() async throws {

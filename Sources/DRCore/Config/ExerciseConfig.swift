@@ -158,12 +158,14 @@ public struct ExerciseConfig: Sendable, Equatable {
     }
 
     public struct Notify: Sendable, Equatable {
-        public var webhook: Webhook?
+        /// A generic JSON webhook (Slack-style `text` plus the figures as fields).
+        public var webhook: SecretURL?
+        /// A Discord webhook: an embed with the verdict, volumes and figures.
+        public var discord: SecretURL?
 
-        /// The URL is a secret in most chat tools, so it may come from an environment variable.
-        public enum Webhook: Sendable, Equatable {
-            case url(String)
-            case urlFromEnvironment(String)
+        public init(webhook: SecretURL? = nil, discord: SecretURL? = nil) {
+            self.webhook = webhook
+            self.discord = discord
         }
     }
 

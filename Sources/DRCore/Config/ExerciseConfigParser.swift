@@ -338,24 +338,36 @@ struct ExerciseConfigParser {
     }
 
     private func parseNotify(_ map: ConfigMapping?) -> ExerciseConfig.Notify? {
-        guard let map else { return ExerciseConfig.Notify(webhook: nil) }
-        map.rejectUnknownKeys(["webhook"])
-        guard let hook = map.mapping("webhook") else { return ExerciseConfig.Notify(webhook: nil) }
-        hook.rejectUnknownKeys(["url", "urlFromEnv"])
-        switch (hook.string("url"), hook.string("urlFromEnv")) {
-        case (let url?, nil):
+        guard let map else { return ExerciseConfig.Notify() }
+        map.rejectUnknownKeys(["webhook", "discord"])
+        var notify = ExerciseConfig.Notify()
+        for key in ["webhook", "discord"] {
+            guard let hook = map.mapping(key) else { continue }
+            guard let url = parseSecretURL(hook) else { return nil }
+            if key == "webhook" { notify.webhook = url } else { notify.discord = url }
+        }
+        return notify
+    }
+
+    /// `{url | urlFromEnv | urlFile}`: exactly one.
+    private func parseSecretURL(_ hook: ConfigMapping) -> SecretURL? {
+        hook.rejectUnknownKeys(["url", "urlFromEnv", "urlFile"])
+        switch (hook.string("url"), hook.string("urlFromEnv"), hook.string("urlFile")) {
+        case (let url?, nil, nil):
             guard checkURL(url, at: hook, key: "url") else { return nil }
-            return ExerciseConfig.Notify(webhook: .url(url))
-        case (nil, let variable?):
-            guard variable.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            return .url(url)
+        case (nil, let variable?, nil):
+            guard !variable.isEmpty, variable.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 reader.report(hook.childPath("urlFromEnv"), at: hook.value("urlFromEnv"), "expected an environment variable name, found \"\(variable)\"")
                 return nil
             }
-            return ExerciseConfig.Notify(webhook: .urlFromEnvironment(variable))
+            return .environment(variable)
+        case (nil, nil, let path?):
+            return .file(path)
         default:
             reader.report(
-                hook.path, at: hook.node, "expected exactly one of url or urlFromEnv",
-                hint: "chat webhook URLs are secrets: prefer urlFromEnv so the URL stays out of git")
+                hook.path, at: hook.node, "expected exactly one of url, urlFromEnv or urlFile",
+                hint: "webhook URLs are secrets: prefer urlFromEnv or urlFile (a mounted Secret) so the URL stays out of git")
             return nil
         }
     }

@@ -165,7 +165,7 @@ public struct ExerciseReport: Sendable, Equatable {
 
     // MARK: - Renderings
 
-    static func text(_ duration: Duration?) -> String { duration.map(DurationText.format) ?? "-" }
+    public static func text(_ duration: Duration?) -> String { duration.map(DurationText.format) ?? "-" }
 
     public func consoleText() -> String {
         var lines = ["DR exercise \(runID) on cluster \(cluster): \(verdict.rawValue)"]
