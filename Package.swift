@@ -206,7 +206,7 @@ let package = Package(
         ),
         // `longhorn-dr assure`: every declared volume's newest backup, its age and its blocks,
         // verified incrementally between DR exercises.
-        .target(name: "Assurance", dependencies: ["Backupstore", "ClusterExercise", "Delivery", "DRCore"], swiftSettings: strict),
+        .target(name: "Assurance", dependencies: ["Backupstore", "ClusterExercise", "Delivery", "DRCore", "Longhorn"], swiftSettings: strict),
         // A finished run's results sent out: textfile, Pushgateway, JSON and Discord webhooks.
         .target(
             name: "Delivery",
@@ -287,7 +287,7 @@ let package = Package(
                 "Simulator", "KubeClient", "KubeModels", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
-        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "Delivery", "DRCore"], swiftSettings: strict),
+        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "Delivery", "DRCore", "Longhorn", "KubeModels"], swiftSettings: strict),
         // Delivery against a receiver on loopback (Hummingbird) that records what it got.
         .testTarget(
             name: "DeliveryTests",

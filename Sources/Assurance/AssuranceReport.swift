@@ -15,6 +15,14 @@ public struct AssuranceReport: Sendable {
         case damagedConfig = "damaged-config"
         /// The store could not be read (unreachable, credentials, permissions).
         case store
+        /// With `--cross-check`: the cluster's Longhorn has not listed the store recently enough
+        /// (its BackupTarget is unavailable, not synced, or behind the store's newest backup).
+        case notSynced = "not-synced"
+        /// With `--cross-check`: the cluster's newest backup and the store's differ in a way a
+        /// sync does not explain (the cluster lists none, or one the store does not hold).
+        case clusterMismatch = "cluster-mismatch"
+        /// With `--cross-check`: the cluster's Longhorn objects could not be read.
+        case cluster
     }
 
     public struct VolumeResult: Sendable {
@@ -22,6 +30,8 @@ public struct AssuranceReport: Sendable {
         public var maxAge: Duration?
         public var backup = ""
         public var backupCreatedAt = ""
+        /// With `--cross-check`: the backup the cluster would restore, when it agrees with the store.
+        public var clusterBackup: String?
         public var age: Duration?
         public var blocksListed = 0
         public var blocksVerified = 0
@@ -72,7 +82,8 @@ public struct AssuranceReport: Sendable {
             let limit = volume.maxAge.map { " (maxAge \(DurationText.format($0)))" } ?? " (no maxAge)"
             lines.append(
                 "  \(volume.passed ? "PASS" : "FAIL") \(volume.volume): backup \(volume.backup.isEmpty ? "-" : volume.backup), \(age)\(limit), "
-                    + "\(volume.blocksVerified) of \(volume.blocksListed) blocks verified, \(volume.blocksSkipped) verified in earlier runs")
+                    + "\(volume.blocksVerified) of \(volume.blocksListed) blocks verified, \(volume.blocksSkipped) verified in earlier runs"
+                    + (volume.clusterBackup.map { ", the cluster would restore \($0)" } ?? ""))
             for message in volume.messages { lines.append("       \(message)") }
         }
         lines.append("  read \(Self.mebibytes(bytesRead)) from the store")
@@ -86,7 +97,7 @@ public struct AssuranceReport: Sendable {
                 "messages": volume.messages, "backup": volume.backup, "backupCreatedAt": volume.backupCreatedAt,
                 "ageSeconds": volume.age.map { Self.seconds($0) } ?? NSNull(), "maxAgeSeconds": volume.maxAge.map { Self.seconds($0) } ?? NSNull(),
                 "blocksListed": volume.blocksListed, "blocksVerified": volume.blocksVerified, "blocksSkipped": volume.blocksSkipped,
-                "bytesRead": volume.bytesRead,
+                "bytesRead": volume.bytesRead, "clusterBackup": volume.clusterBackup ?? NSNull(),
             ]
         }
         let object: [String: Any] = [

@@ -33,7 +33,11 @@ public struct AssuranceRun: Sendable {
     /// Checks every volume (one after the other: each verification already keeps `parallelism`
     /// blocks in flight) and records the verified blocks in `ledger`. Never throws: a volume
     /// that cannot be checked is a FAIL in the report, naming why.
-    public func run(reader: BackupReader, store: String, ledger: inout VerifiedBlockLedger, now: Date) async -> AssuranceReport {
+    /// - Parameter cluster: with `--cross-check`, the cluster's view of the backups (or why it
+    ///   could not be read), held against the store's newest backup of each volume.
+    public func run(
+        reader: BackupReader, store: String, ledger: inout VerifiedBlockLedger, now: Date, cluster: Result<ClusterBackupView, DRError>? = nil
+    ) async -> AssuranceReport {
         let run = ledger.runs + 1
         var results: [AssuranceReport.VolumeResult] = []
         var verified = Set<String>()
@@ -46,6 +50,7 @@ public struct AssuranceRun: Sendable {
                 backup = try await reader.latestCompletedBackup(volume: volume.name)
             } catch let error as BackupstoreError where error.code == .notFound && FailureMapping.awsCause(error) == nil {
                 result.fail(.noBackup, "no completed backup in the store: \(error.detail)", status: .verificationFailed)
+                Self.crossCheck(&result, cluster: cluster, storeNewest: nil, now: now)
                 continue
             } catch {
                 let failure = FailureMapping.drError(error)
@@ -55,6 +60,7 @@ public struct AssuranceRun: Sendable {
             }
             result.backup = backup.name
             result.backupCreatedAt = backup.createdTime
+            Self.crossCheck(&result, cluster: cluster, storeNewest: backup, now: now)
             if let created = BackupReader.parseCreatedTime(backup.createdTime) {
                 let age = Duration.milliseconds(Int64(now.timeIntervalSince(created) * 1000))
                 result.age = age
@@ -94,5 +100,18 @@ public struct AssuranceRun: Sendable {
         }
         ledger.record(run: run, verified: verified, listed: listed)
         return AssuranceReport(store: store, run: run, fullEvery: fullEvery, checkedAt: now, volumes: results)
+    }
+
+    static func crossCheck(_ result: inout AssuranceReport.VolumeResult, cluster: Result<ClusterBackupView, DRError>?, storeNewest: BackupConfig?, now: Date) {
+        switch cluster {
+        case nil: return
+        case .failure(let error): result.fail(.cluster, "the cluster's backups could not be read: \(error)", status: error.status)
+        case .success(let view):
+            do {
+                result.clusterBackup = try view.check(volume: result.volume, storeNewest: storeNewest, now: now)
+            } catch {
+                result.fail(error.reason, error.message, status: .verificationFailed)
+            }
+        }
     }
 }

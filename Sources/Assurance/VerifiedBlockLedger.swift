@@ -1,3 +1,4 @@
+import Backupstore
 import Foundation
 
 #if canImport(Glibc)
@@ -13,8 +14,8 @@ import Foundation
 /// `fullEvery` slices. Every block is read again at least once every `fullEvery` runs, and a
 /// corrupted old block is found within that many runs.
 ///
-/// Kept where the user chooses (a small PVC, a folder), never inside Longhorn's backupstore
-/// folders; written atomically, mode 0600.
+/// Kept where the user chooses (a file, or the store beside Longhorn's folders), never inside
+/// Longhorn's backupstore folders; a file is written atomically, mode 0600.
 public struct VerifiedBlockLedger: Codable, Sendable, Equatable {
     /// The store it describes (`s3://bucket@region/path/`); a ledger of another store is not used.
     public var store: String
@@ -51,6 +52,29 @@ public struct VerifiedBlockLedger: Codable, Sendable, Equatable {
         blocks = blocks.filter { listed.contains($0.key) }
     }
 
+    // MARK: - In the store
+
+    /// Where `--ledger-in-store` keeps it: beside Longhorn's `backupstore/` folder under the
+    /// target's path, never inside it.
+    public static let storeKey = "longhorn-dr/assure-ledger.json"
+
+    /// The ledger in `store` under the target's `prefix`, or a new one when there is none yet.
+    public static func load(from store: any ObjectStore, prefix: String, storeURL: String) async throws -> VerifiedBlockLedger {
+        let key = prefix + storeKey
+        let data: Data
+        do {
+            data = try await store.get(key)
+        } catch let error as BackupstoreError where error.code == .notFound {
+            return VerifiedBlockLedger(store: storeURL)
+        }
+        return try decode(data, source: "the ledger \(key) in the store", store: storeURL)
+    }
+
+    /// Writes it to `store` under the target's `prefix` (one PUT: S3 replaces an object whole).
+    public func save(to store: any ObjectStore, prefix: String) async throws {
+        try await store.put(prefix + Self.storeKey, data: try encoded())
+    }
+
     // MARK: - File
 
     /// The ledger at `url`, or a new one when there is none yet. A ledger of another store, or
@@ -58,24 +82,37 @@ public struct VerifiedBlockLedger: Codable, Sendable, Equatable {
     /// a mix-up, and re-verifying everything is only a `--full` away.
     public static func load(from url: URL, store: String) throws -> VerifiedBlockLedger {
         guard FileManager.default.fileExists(atPath: url.path) else { return VerifiedBlockLedger(store: store) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw LedgerError(message: "the ledger \(url.path) cannot be read (\(error)); check its permissions")
+        }
+        return try decode(data, source: "the ledger \(url.path)", store: store)
+    }
+
+    /// A ledger read from `source`, checked to be `store`'s.
+    static func decode(_ data: Data, source: String, store: String) throws -> VerifiedBlockLedger {
         let ledger: VerifiedBlockLedger
         do {
-            ledger = try JSONDecoder().decode(VerifiedBlockLedger.self, from: Data(contentsOf: url))
+            ledger = try JSONDecoder().decode(VerifiedBlockLedger.self, from: data)
         } catch {
-            throw LedgerError(
-                message: "the ledger \(url.path) cannot be read (\(error)); move it away to start a new one (the next run then reads every block)")
+            throw LedgerError(message: "\(source) cannot be read (\(error)); move it away to start a new one (the next run then reads every block)")
         }
         guard ledger.store == store else {
-            throw LedgerError(
-                message: "the ledger \(url.path) belongs to store \(ledger.store), not \(store); give each store its own --ledger file")
+            throw LedgerError(message: "\(source) belongs to store \(ledger.store), not \(store); give each store its own ledger")
         }
         return ledger
     }
 
-    public func save(to url: URL) throws {
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(self)
+        return try encoder.encode(self)
+    }
+
+    public func save(to url: URL) throws {
+        let data = try encoded()
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8))")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {

@@ -46,6 +46,17 @@ struct BuiltinDefaults: AdmissionPlugin {
                 defaultPodSpec(&template)
                 object[path: ["spec", "template"]] = template
             }
+        case ("batch", "cronjobs"):
+            // As the apiserver's CronJob defaults (batch/v1): nothing runs on a schedule here;
+            // `kubectl create job --from=cronjob/NAME` makes its Job, as users try one by hand.
+            setDefault(&object, ["spec", "concurrencyPolicy"], "Allow")
+            setDefault(&object, ["spec", "suspend"], false)
+            setDefault(&object, ["spec", "successfulJobsHistoryLimit"], 3)
+            setDefault(&object, ["spec", "failedJobsHistoryLimit"], 1)
+            if var template = object[path: ["spec", "jobTemplate", "spec", "template"]] {
+                defaultPodSpec(&template)
+                object[path: ["spec", "jobTemplate", "spec", "template"]] = template
+            }
         case ("", "persistentvolumeclaims") where operation == .create:
             setDefault(&object, ["spec", "volumeMode"], "Filesystem")
             if object[path: ["spec", "storageClassName"]] == nil, let storageClasses = store.type(group: "storage.k8s.io", resource: "storageclasses"),

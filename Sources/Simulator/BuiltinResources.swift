@@ -137,6 +137,15 @@ public enum BuiltinResources {
                 }, age,
             ]),
         ResourceType(
+            group: "batch", version: "v1", resource: "cronjobs", kind: "CronJob", namespaced: true, shortNames: ["cj"], categories: ["all"],
+            subresources: ["status"],
+            columns: [
+                name, .path("Schedule", "spec.schedule"), TableColumn("Timezone") { $0[path: ["spec", "timeZone"]] ?? "<none>" },
+                .path("Suspend", "spec.suspend", type: "boolean"),
+                TableColumn("Active", type: "integer") { .number(Double($0[path: ["status", "active"]]?.arrayValue?.count ?? 0)) },
+                TableColumn("Last Schedule") { $0[path: ["status", "lastScheduleTime"]] ?? "<none>" }, age,
+            ]),
+        ResourceType(
             group: "storage.k8s.io", version: "v1", resource: "storageclasses", kind: "StorageClass", namespaced: false, shortNames: ["sc"],
             columns: [
                 TableColumn("Name", format: "name") { sc in

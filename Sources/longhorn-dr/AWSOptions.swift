@@ -63,10 +63,10 @@ struct SecretOptions: ParsableArguments {
             "Read credentials (and AWS_ENDPOINTS, AWS_CERT, VIRTUAL_HOSTED_STYLE) from this Longhorn backup-target Secret.", valueName: "namespace/name"))
     var secret: String?
 
-    @Option(help: "The kubeconfig to reach the cluster holding --secret.")
+    @Option(help: "The kubeconfig to reach the cluster holding --secret (assure: also the one --cross-check reads); in a pod, its service account.")
     var kubeconfig: String?
 
-    @Option(help: "The kubeconfig context to use for --secret.")
+    @Option(help: "The kubeconfig context to use for --secret (and assure's --cross-check).")
     var context: String?
 
     func validate() throws {

@@ -7,6 +7,8 @@ import DRCore
 import Delivery
 import Exercise
 import Foundation
+import KubeClient
+import Longhorn
 
 /// `longhorn-dr assure`: between DR exercises, every declared volume's newest backup checked in
 /// the store, its age against its maxAge, its blocks verified; nothing destroyed, nothing written
@@ -18,8 +20,10 @@ struct AssureCommand: AsyncParsableCommand {
         discussion: """
             Reads the restore config's volumes (and each one's maxAge), finds each volume's newest completed \
             backup straight in the S3 store, judges its age, and verifies its blocks (decompressed, SHA-512 \
-            against the name). With --ledger FILE, blocks verified in earlier runs are skipped, except a rolling \
-            share: every block is read again at least every --full-every runs. Nothing is written to the store.
+            against the name). With --ledger FILE (or --ledger-in-store), blocks verified in earlier runs are \
+            skipped, except a rolling share: every block is read again at least every --full-every runs. With \
+            --cross-check, the cluster's Longhorn objects must name the same newest backup. Nothing is written \
+            to Longhorn's folders in the store, nor to the cluster.
             Exit status: 0 every volume passed, 1 a backup is missing, stale or damaged, 2 bad arguments or config, \
             3 credentials or tools missing, 4 store unreachable.
             """)
@@ -27,11 +31,20 @@ struct AssureCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The restore config whose volumes to check (kubernetes/.../restore-orchestrator/restore.yaml).")
     var config: String
 
-    @Option(help: ArgumentHelp("The Longhorn backup target.", valueName: "s3://bucket@region/path/"))
-    var target: String
+    @Option(
+        help: ArgumentHelp(
+            "The Longhorn backup target. Without it, --cross-check reads it from the cluster's BackupTarget (with its credentialSecret as --secret).",
+            valueName: "s3://bucket@region/path/"))
+    var target: String?
 
     @Option(help: ArgumentHelp("The ledger of verified blocks (kept 0600; never inside the backup store's folders).", valueName: "file"))
     var ledger: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Keep the ledger in the store itself, at <target path>/\(VerifiedBlockLedger.storeKey) beside Longhorn's backupstore/ folder (the one write assure makes to the store; for the in-cluster CronJob)."
+        ))
+    var ledgerInStore = false
 
     @Option(help: "With --ledger: every block is read again at least once in this many runs (1: all every run).")
     var fullEvery = 7
@@ -44,6 +57,12 @@ struct AssureCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Also write the results as Prometheus textfile-collector metrics here.", valueName: "file"))
     var metricsTextfile: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Also read the cluster's Longhorn backup objects (through --kubeconfig/--context, or in-cluster) and fail a volume whose newest backup there differs from the store's (not-synced, cluster-mismatch)."
+        ))
+    var crossCheck = false
 
     @Option(help: ArgumentHelp("Also PUT the metrics to this Prometheus Pushgateway (group job=longhorn_dr_assure, store=TARGET).", valueName: "url"))
     var pushgateway: String?
@@ -82,6 +101,8 @@ struct AssureCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if ledger != nil, ledgerInStore { throw ValidationError("--ledger and --ledger-in-store: give one") }
+        if target == nil, !crossCheck { throw ValidationError("--target is required (or --cross-check, to read it from the cluster's BackupTarget)") }
         if webhookUrlFromEnv != nil, webhookUrlFile != nil { throw ValidationError("--webhook-url-from-env and --webhook-url-file: give one") }
         if discordUrlFromEnv != nil, discordUrlFile != nil { throw ValidationError("--discord-url-from-env and --discord-url-file: give one") }
         if let pushgateway, let refusal = EndpointPolicy.cleartextRefusal(pushgateway) { throw ValidationError("--pushgateway: the URL \(refusal)") }
@@ -91,6 +112,26 @@ struct AssureCommand: AsyncParsableCommand {
 
     func run() async throws {
         let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
+        // Read before the store, so the store's newest is never older than the cluster's view of it.
+        let cluster = crossCheck ? await readCluster(restoreConfig) : nil
+        var secretOptions = secretOptions
+        let target: String
+        if let given = self.target {
+            target = given
+        } else {
+            // In the cluster (the CronJob): the target and its credentials are the BackupTarget's.
+            guard let cluster else { throw ValidationError("--target is required without --cross-check") }
+            let view = try cluster.get()
+            guard let url = view.backupTarget?.spec?.backupTargetURL, !url.isEmpty else {
+                throw DRError(
+                    .environment, subject: "BackupTarget \(restoreConfig.longhornNamespace)/\(restoreConfig.backupTarget)",
+                    detail: view.backupTarget == nil ? "does not exist" : "has no backupTargetURL", hint: "set the backup target in Longhorn, or pass --target")
+            }
+            target = url
+            if secretOptions.secret == nil, let credential = view.backupTarget?.spec?.credentialSecret, !credential.isEmpty {
+                secretOptions.secret = "\(restoreConfig.longhornNamespace)/\(credential)"
+            }
+        }
         let location = try S3Location(parsing: target)
         let ledgerURL = ledger.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         if let ledgerURL, ledgerURL.path.contains("/backupstore/") {
@@ -98,29 +139,39 @@ struct AssureCommand: AsyncParsableCommand {
                 .usage, subject: "--ledger \(ledgerURL.path)", detail: "is inside a backupstore folder",
                 hint: "keep the ledger out of Longhorn's folders (a small PVC or a folder of its own)")
         }
-        var blockLedger: VerifiedBlockLedger
+        var fileLedger: VerifiedBlockLedger?
         do {
-            blockLedger = try ledgerURL.map { try VerifiedBlockLedger.load(from: $0, store: target) } ?? VerifiedBlockLedger(store: target)
+            fileLedger = try ledgerURL.map { try VerifiedBlockLedger.load(from: $0, store: target) }
         } catch let error as LedgerError {
             throw DRError(.usage, subject: "--ledger", detail: error.message)
         }
-        if ledgerURL == nil { Terminal.note("no --ledger: every block of every newest backup is read") }
+        if ledgerURL == nil, !ledgerInStore { Terminal.note("no --ledger: every block of every newest backup is read") }
         let access = try await aws.storeAccess(location: location, endpoint: endpoint, secretOptions: secretOptions)
         let assurance = AssuranceRun(
             volumes: restoreConfig.volumes.map { AssuranceRun.Volume(name: $0.name, maxAge: $0.maxAge) }, parallelism: parallelism,
-            fullEvery: ledgerURL == nil ? 1 : fullEvery)
-        var ledgerCopy = blockLedger
-        let report = try await access.withStore { (opened: OpenedStore) async -> AssuranceReport in
+            fullEvery: ledgerURL == nil && !ledgerInStore ? 1 : fullEvery)
+        let report = try await access.withStore { (opened: OpenedStore) async throws -> AssuranceReport in
             if let warning = opened.warning { Terminal.note(warning) }
-            return await assurance.run(reader: BackupReader(store: opened.store, layout: opened.layout), store: target, ledger: &ledgerCopy, now: Date())
-        }
-        blockLedger = ledgerCopy
-        if let ledgerURL {
-            do {
-                try blockLedger.save(to: ledgerURL)
-            } catch {
-                Terminal.note("warning: \(error); the next run reads these blocks again")
+            var ledger = fileLedger ?? VerifiedBlockLedger(store: target)
+            if ledgerInStore {
+                do {
+                    ledger = try await VerifiedBlockLedger.load(from: opened.store, prefix: opened.layout.prefix, storeURL: target)
+                } catch let error as LedgerError {
+                    throw DRError(.usage, subject: "--ledger-in-store", detail: error.message)
+                }
             }
+            let report = await assurance.run(
+                reader: BackupReader(store: opened.store, layout: opened.layout), store: target, ledger: &ledger, now: Date(), cluster: cluster)
+            do {
+                if let ledgerURL {
+                    try ledger.save(to: ledgerURL)
+                } else if ledgerInStore {
+                    try await ledger.save(to: opened.store, prefix: opened.layout.prefix)
+                }
+            } catch {
+                Terminal.note("warning: the ledger could not be saved: \(error); the next run reads these blocks again")
+            }
+            return report
         }
         print(output == .json ? report.json() : report.text())
         // Metrics always; notifications on a FAIL only, unless asked for every run (a daily PASS is noise).
@@ -128,5 +179,20 @@ struct AssureCommand: AsyncParsableCommand {
         if notify == .failures, report.passed { (outputs.webhook, outputs.discord) = (nil, nil) }
         for problem in await ReportDelivery(outputs).deliver(report.deliveryContent()) { Terminal.note("warning: \(problem)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
+    }
+
+    /// The cluster's BackupTarget, BackupVolumes and Backups in the restore config's namespace and
+    /// target, or why they could not be read (every volume then fails with reason `cluster`).
+    func readCluster(_ config: RestoreConfig) async -> Result<ClusterBackupView, DRError> {
+        do {
+            let cluster = try Terminal.loadCluster(kubeconfig: secretOptions.kubeconfig, context: secretOptions.context)
+            let view = try await KubeClient.withClient(cluster) { client in
+                let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhornNamespace)
+                return try await ClusterBackupView.read(from: longhorn, target: config.backupTarget)
+            }
+            return .success(view)
+        } catch {
+            return .failure(FailureMapping.drError(error))
+        }
     }
 }

@@ -12,7 +12,7 @@ import Testing
     static let blockSize = 64 * 1024
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    struct Fixture {
+    struct Fixture: Sendable {
         let root: URL
         let store: FileSystemObjectStore
         let layout = BackupstoreLayout(targetURL: "s3://bucket@us-east-1/dr/")

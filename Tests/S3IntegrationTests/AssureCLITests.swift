@@ -104,4 +104,35 @@ struct AssureCLITests {
         #expect(result.status == 2, "\(result.all)")
         #expect(result.stderr.contains("belongs to store s3://other@us-east-1/"), "\(result.all)")
     }
+
+    @Test("--ledger-in-store keeps the ledger beside backupstore/ in the store, and a second run reads only a share")
+    func ledgerInTheStore() async throws {
+        let services = try TestServices.load()
+        let fixture = try await BackupFixture.make(services, label: "assure-store-ledger")
+        let config = try Self.config([(fixture.volume, nil)])
+        defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
+        let arguments = ["--ledger-in-store", "--full-every", "30", "--output", "json"]
+        let first = try await assure(services, fixture, config: config, arguments)
+        #expect(first.status == 0, "\(first.all)")
+        #expect(!first.stderr.contains("no --ledger"), "\(first.stderr)")
+        let second = try await assure(services, fixture, config: config, arguments)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any], "\(second.all)")
+        #expect(report["run"] as? Int == 2)
+        let row = try #require((report["volumes"] as? [[String: Any]])?.first)
+        #expect((row["blocksSkipped"] as? Int ?? 0) > 0, "the ledger in the store saved no read: \(row)")
+    }
+
+    @Test("--ledger with --ledger-in-store, or no --target without --cross-check, is refused (exit 2)")
+    func flagRules() async throws {
+        let config = try Self.config([("photos", nil)])
+        defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
+        let both = try await CLIProcess.run(
+            ["assure", "--config", config.path, "--target", "s3://b@us-east-1/", "--ledger", "/tmp/l.json", "--ledger-in-store"])
+        #expect(both.status == 2 && both.stderr.contains("--ledger and --ledger-in-store: give one"), "\(both.all)")
+        let noTarget = try await CLIProcess.run(["assure", "--config", config.path])
+        #expect(noTarget.status == 2 && noTarget.stderr.contains("--target is required (or --cross-check"), "\(noTarget.all)")
+        let twoHooks = try await CLIProcess.run(
+            ["assure", "--config", config.path, "--target", "s3://b@us-east-1/", "--discord-url-from-env", "D", "--discord-url-file", "/f"])
+        #expect(twoHooks.status == 2, "\(twoHooks.all)")
+    }
 }

@@ -1,6 +1,6 @@
 /// The protobuf field numbers of the built-in kinds `kubectl create <kind>` sends as protobuf
-/// (namespace, configmap, secret, serviceaccount, deployment, job, role, clusterrole, rolebinding,
-/// clusterrolebinding), from Kubernetes' `generated.proto` files; field names are the JSON names.
+/// (namespace, configmap, secret, serviceaccount, deployment, job (also `--from=cronjob/…`), cronjob,
+/// role, clusterrole, rolebinding, clusterrolebinding), from Kubernetes' `generated.proto` files; field names are the JSON names.
 ///
 /// One line per field: `<number> <name> <type>`. The type is `string` (the default), `bytes`, `int`,
 /// `bool`, `Time`, `Quantity`, `IntOrString`, `map` (string to string), `bytesmap`, `quantitymap`,
@@ -11,7 +11,7 @@ enum KubeProtobufSchema {
     /// The Kubernetes kinds this schema decodes, keyed by "apiVersion/kind".
     static let kinds: [String: String] = [
         "v1/Namespace": "Namespace", "v1/ConfigMap": "ConfigMap", "v1/Secret": "Secret",
-        "v1/ServiceAccount": "ServiceAccount", "apps/v1/Deployment": "Deployment", "batch/v1/Job": "Job",
+        "v1/ServiceAccount": "ServiceAccount", "apps/v1/Deployment": "Deployment", "batch/v1/Job": "Job", "batch/v1/CronJob": "CronJob",
         "rbac.authorization.k8s.io/v1/Role": "Role", "rbac.authorization.k8s.io/v1/ClusterRole": "ClusterRole",
         "rbac.authorization.k8s.io/v1/RoleBinding": "RoleBinding",
         "rbac.authorization.k8s.io/v1/ClusterRoleBinding": "ClusterRoleBinding",
@@ -41,7 +41,7 @@ enum KubeProtobufSchema {
         "LocalObjectReference": "1 name",
         "PodTemplateSpec": "1 metadata ObjectMeta; 2 spec PodSpec",
         "PodSpec": """
-        2 containers [Container]; 20 initContainers [Container]; 3 restartPolicy; \
+        1 volumes [Volume]; 2 containers [Container]; 20 initContainers [Container]; 3 restartPolicy; \
         4 terminationGracePeriodSeconds int?; 5 activeDeadlineSeconds int?; 6 dnsPolicy; 7 nodeSelector map; \
         8 serviceAccountName; 9 serviceAccount; 21 automountServiceAccountToken bool?; 10 nodeName; \
         11 hostNetwork bool; 12 hostPID bool; 13 hostIPC bool; 27 shareProcessNamespace bool?; \
@@ -57,6 +57,18 @@ enum KubeProtobufSchema {
         13 terminationMessagePath; 20 terminationMessagePolicy; 14 imagePullPolicy; \
         15 securityContext SecurityContext?; 16 stdin bool; 17 stdinOnce bool; 18 tty bool
         """,
+        // The volume sources a pod of this tool's manifests uses; any other is refused by name.
+        "Volume": "1 name; 2 ^volumeSource VolumeSource",
+        "VolumeSource": """
+        1 hostPath HostPathVolumeSource?; 2 emptyDir EmptyDirVolumeSource?; 6 secret SecretVolumeSource?; \
+        10 persistentVolumeClaim PersistentVolumeClaimVolumeSource?; 19 configMap ConfigMapVolumeSource?
+        """,
+        "HostPathVolumeSource": "1 path; 2 type?",
+        "EmptyDirVolumeSource": "1 medium; 2 sizeLimit Quantity?",
+        "SecretVolumeSource": "1 secretName; 2 items [KeyToPath]; 3 defaultMode int?; 4 optional bool?",
+        "ConfigMapVolumeSource": "1 ^localObjectReference LocalObjectReference; 2 items [KeyToPath]; 3 defaultMode int?; 4 optional bool?",
+        "KeyToPath": "1 key; 2 path; 3 mode int?",
+        "PersistentVolumeClaimVolumeSource": "1 claimName; 2 readOnly bool",
         "ContainerPort": "1 name; 2 hostPort int; 3 containerPort int; 4 protocol; 5 hostIP",
         "EnvVar": "1 name; 2 value; 3 valueFrom EnvVarSource?",
         "EnvVarSource": """
@@ -83,11 +95,12 @@ enum KubeProtobufSchema {
         "Toleration": "1 key; 2 operator; 3 value; 4 effect; 5 tolerationSeconds int?",
         "PodSecurityContext": """
         2 runAsUser int?; 6 runAsGroup int?; 3 runAsNonRoot bool?; 4 supplementalGroups [int]; 5 fsGroup int?; \
-        9 fsGroupChangePolicy?
+        9 fsGroupChangePolicy?; 10 seccompProfile SeccompProfile?
         """,
+        "SeccompProfile": "1 type; 2 localhostProfile?",
         "SecurityContext": """
         1 capabilities Capabilities?; 2 privileged bool?; 4 runAsUser int?; 8 runAsGroup int?; 5 runAsNonRoot bool?; \
-        6 readOnlyRootFilesystem bool?; 7 allowPrivilegeEscalation bool?
+        6 readOnlyRootFilesystem bool?; 7 allowPrivilegeEscalation bool?; 11 seccompProfile SeccompProfile?
         """,
         "Capabilities": "1 add [string]; 2 drop [string]",
         // k8s.io/api/apps/v1
@@ -109,6 +122,13 @@ enum KubeProtobufSchema {
         14 podReplacementPolicy?; 15 managedBy?
         """,
         "JobStatus": "",
+        "CronJob": "1 metadata ObjectMeta; 2 spec CronJobSpec; 3 status CronJobStatus",
+        "CronJobSpec": """
+        1 schedule; 8 timeZone?; 2 startingDeadlineSeconds int?; 3 concurrencyPolicy; 4 suspend bool?; \
+        5 jobTemplate JobTemplateSpec; 6 successfulJobsHistoryLimit int?; 7 failedJobsHistoryLimit int?
+        """,
+        "JobTemplateSpec": "1 metadata ObjectMeta; 2 spec JobSpec",
+        "CronJobStatus": "",
         // k8s.io/api/rbac/v1
         "Role": "1 metadata ObjectMeta; 2 rules [PolicyRule]",
         "ClusterRole": "1 metadata ObjectMeta; 2 rules [PolicyRule]; 3 aggregationRule AggregationRule?",
