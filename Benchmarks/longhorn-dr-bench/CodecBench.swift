@@ -11,7 +11,8 @@ import Foundation
 ///   lz4 decode     `LZ4Frame.decompress` of those frames (content checksum checked);
 ///   lz4 dec no-xxh the same frames written without a content checksum: the block decoder alone;
 ///   xxhash32       `XXHash32.hash` of each block;
-///   sha512         `BackupstoreLayout.checksum(of:)`, the block name check `BackupReader` does;
+///   sha512 E       `BackupstoreLayout.checksum(of:engine:)`, the block name check `BackupReader` does,
+///                  with each SHA-512 implementation (libcrypto, boringssl) that can run here;
 ///   decode+hash    what `BackupReader` does per fetched object: `CompressionMethod.lz4.decompress` of the
 ///                  stored `Data`, the length check and the SHA-512 name check;
 ///   reader verify  `BackupReader.verify` over an in-memory store (parallelism 1): the above plus the task
@@ -93,9 +94,17 @@ enum CodecBench {
         measure("xxhash32") {
             blocks.reduce(0) { $0 &+ UInt64(XXHash32.hash($1)) }
         }
-        measure("sha512") {
-            blocks.reduce(0) { $0 &+ UInt64(BackupstoreLayout.checksum(of: $1).utf8.first ?? 0) }
+        // Both SHA-512 implementations side by side; `verify` uses SHA512Engine.preferred.
+        for engine in SHA512Engine.allCases {
+            guard engine.isAvailable else {
+                print("sha512 \(engine.rawValue): not available here (libcrypto.so.3 cannot be loaded)")
+                continue
+            }
+            measure("sha512 \(engine.rawValue)") {
+                blocks.reduce(0) { $0 &+ UInt64(BackupstoreLayout.checksum(of: $1, engine: engine).utf8.first ?? 0) }
+            }
         }
+        print("sha512 used by verify: \(SHA512Engine.preferred.summary) (LONGHORN_DR_SHA512=libcrypto picks the other)")
         try measure("decode+hash") {
             var total: UInt64 = 0
             for (frame, name) in zip(frames, names) {

@@ -50,8 +50,10 @@ public struct BackupstoreLayout: Sendable, Hashable {
     }
 
     /// The first 64 hex digits of SHA-512 of `data`: a block's name in the store.
-    public static func checksum(of data: some DataProtocol) -> String {
-        let digest = SHA512.hash(data: data)
+    public static func checksum(of data: some DataProtocol, engine: SHA512Engine = .preferred) -> String {
+        let digest =
+            data.withContiguousStorageIfAvailable { engine.digest(UnsafeRawBufferPointer($0)) }
+            ?? Array(data).withUnsafeBytes { engine.digest($0) }
         var hex = ""
         hex.reserveCapacity(checksumLength)
         for byte in digest.prefix(checksumLength / 2) {

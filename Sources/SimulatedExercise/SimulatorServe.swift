@@ -75,7 +75,9 @@ public struct SimulatorServe: Sendable {
         }
         // Flux reaches the server as a client, as the real controllers do, with the admin identity.
         var fluxTask: Task<Void, Never>?
-        if let flux {
+        if var flux {
+            // Its artifacts live with the cluster's other data when there is a data folder.
+            if flux.artifactFolder == nil, let dataFolder { flux.artifactFolder = dataFolder.appendingPathComponent("flux-artifacts") }
             let client: KubeClient
             do {
                 let cluster = try KubeconfigLoader().load(KubeconfigLoader.Options(kubeconfigPath: (kubeconfigPath as NSString).expandingTildeInPath))

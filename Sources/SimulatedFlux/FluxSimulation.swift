@@ -10,7 +10,8 @@ import Simulator
 ///
 /// - source-controller: the GitRepository `flux-system/flux-system` (and any GitRepository whose
 ///   URL is `file://FOLDER`) serves a local folder; every change to its files is a new revision
-///   (``FolderSource``).
+///   (``FolderSource``), stored as an artifact: a copy of the folder at that revision, which the
+///   Kustomizations build from (as Flux builds from the artifact's tarball, never the live tree).
 /// - kustomize-controller: `kustomize.toolkit.fluxcd.io/v1` Kustomizations are built with the real
 ///   kustomize (`kubectl kustomize`) and server-side applied as `kustomize-controller`, with
 ///   `dependsOn` (exists, observed generation, Ready, and for the same source the same
@@ -43,6 +44,8 @@ public actor FluxSimulation {
         public var healthPollInterval: Duration = .seconds(5)
         /// How often the controllers look at the cluster.
         public var tick: Duration = .milliseconds(250)
+        /// Where source artifacts are stored (a folder per revision); nil: a new temporary folder.
+        public var artifactFolder: URL?
 
         public init(sourceFolder: URL, kubectl: String) {
             self.sourceFolder = sourceFolder
@@ -64,10 +67,32 @@ public actor FluxSimulation {
     var resourceSetStates: [String: ResourceSetState] = [:]
     private var discovered: [String: GroupVersionResource] = [:]
     private var sourceHashed: [String: (at: ContinuousClock.Instant, revision: String)] = [:]
+    /// What the controllers' loop is doing and since when: a loop that stopped moving says where.
+    private var activity = (what: "not started", since: ContinuousClock.now)
+
+    private func doing(_ what: String) { activity = (what, clock.now) }
+
+    /// "kustomization flux-system/app: apply (for 2m3s); passes so far: 412", for a test's failure message.
+    public func describeActivity() -> String {
+        "\(activity.what) (for \(DurationText.format(activity.since.duration(to: clock.now)))); passes so far: \(passes); sources hashed: \(sourceHashed.mapValues(\.revision)); last source problem: \(sourceProblem ?? "none")"
+    }
+
+    private var passes = 0
+    /// Why the source-controller last could not look at the sources, for a test's failure message.
+    private var sourceProblem: String?
+
+    /// Where source artifacts are kept (one folder per revision), removed with the simulation.
+    let artifactRoot: URL
 
     public init(client: KubeClient, options: Options) {
         self.client = client
         self.options = options
+        artifactRoot =
+            options.artifactFolder ?? FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-flux-artifacts-\(UUID().uuidString)")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: artifactRoot)
     }
 
     /// One object a Kustomization applied or checks.
@@ -146,41 +171,72 @@ public actor FluxSimulation {
 
     /// One pass of every controller.
     func pass() async {
+        passes += 1
+        doing("source-controller")
         await reconcileSources()
+        doing("helm-controller")
         await reconcileHelmReleases()
+        doing("ResourceSet controller")
         await reconcileResourceSets()
+        doing("kustomize-controller")
         await reconcileKustomizations()
+        doing("idle between passes")
     }
 
     // MARK: - source-controller
 
     private func reconcileSources() async {
-        guard let repositories = try? await client.list(FluxCRDs.resource(FluxCRDs.gitRepository)).items else { return }
+        let repositories: [JSONValue]
+        do {
+            repositories = try await client.list(FluxCRDs.resource(FluxCRDs.gitRepository)).items
+        } catch {
+            sourceProblem = "listing GitRepositories: \(error)"
+            return
+        }
         for repository in repositories {
             guard let folder = Self.folder(of: repository) else { continue }
             let key = folder.path
             let now = clock.now
-            var revision: String
-            if let cached = sourceHashed[key], now - cached.at < .seconds(1) {
-                revision = cached.revision
-            } else {
-                do {
-                    revision = try FolderSource(folder: folder).revision()
-                } catch {
-                    await patchStatus(
-                        FluxCRDs.resource(FluxCRDs.gitRepository), repository,
-                        conditions: [("Ready", "False", "StorageOperationFailed", "cannot read \(folder.path): \(error)")], extra: [:])
-                    continue
-                }
-                sourceHashed[key] = (now, revision)
+            // Hashed less than a second ago: nothing new to learn yet.
+            if let cached = sourceHashed[key], now - cached.at < .seconds(1) { continue }
+            let live: String
+            do {
+                doing("source-controller: hashing \(folder.path)")
+                live = try FolderSource(folder: folder).revision()
+            } catch {
+                await patchStatus(
+                    FluxCRDs.resource(FluxCRDs.gitRepository), repository,
+                    conditions: [("Ready", "False", "StorageOperationFailed", "cannot read \(folder.path): \(error)")], extra: [:])
+                continue
             }
+            // A folder being written is no commit: a revision is what the folder held for a
+            // whole second (two hashes in a row), never the half of a change.
+            let settled = sourceHashed[key]?.revision == live
+            sourceHashed[key] = (now, live)
+            guard settled else { continue }
             let generation = repository[path: ["metadata", "generation"]] ?? 1
-            if repository[path: ["status", "artifact", "revision"]]?.stringValue == revision,
+            if repository[path: ["status", "artifact", "revision"]]?.stringValue == live,
                 repository[path: ["status", "observedGeneration"]] == generation
             {
                 continue
             }
+            // The artifact: a copy, hashed itself, so a revision always names exactly what the
+            // builds read.
+            let revision: String
+            let artifact: URL
+            do {
+                doing("source-controller: storing an artifact of \(folder.path)")
+                (revision, artifact) = try storeArtifact(of: folder)
+            } catch {
+                await patchStatus(
+                    FluxCRDs.resource(FluxCRDs.gitRepository), repository,
+                    conditions: [("Ready", "False", "StorageOperationFailed", "cannot store an artifact of \(folder.path): \(error)")], extra: [:])
+                continue
+            }
+            // Changed while it was copied: the next look settles it.
+            guard revision == live else { continue }
             let digest = revision.split(separator: "@").last.map(String.init) ?? revision
+            doing("source-controller: storing revision \(revision)")
             await patchStatus(
                 FluxCRDs.resource(FluxCRDs.gitRepository), repository,
                 conditions: [
@@ -190,11 +246,33 @@ public actor FluxSimulation {
                 extra: [
                     "observedGeneration": generation,
                     "artifact": [
-                        "revision": .string(revision), "digest": .string(digest), "path": .string(folder.path), "url": .string("file://" + folder.path),
+                        "revision": .string(revision), "digest": .string(digest), "path": .string(artifact.path), "url": .string("file://" + artifact.path),
                         "lastUpdateTime": .string(Self.timestamp()),
                     ],
                 ])
         }
+    }
+
+    /// Copies `folder` (without `.git`) into the artifact store, named after its revision.
+    private func storeArtifact(of folder: URL) throws -> (revision: String, path: URL) {
+        let files = FileManager.default
+        try files.createDirectory(at: artifactRoot, withIntermediateDirectories: true)
+        let staging = artifactRoot.appendingPathComponent("staging-\(UUID().uuidString)")
+        try files.copyItem(at: folder, to: staging)
+        try? files.removeItem(at: staging.appendingPathComponent(".git"))
+        let revision = try FolderSource(folder: staging).revision()
+        let stored = artifactRoot.appendingPathComponent(String(revision.split(separator: ":").last ?? "artifact"))
+        if files.fileExists(atPath: stored.path) {
+            try files.removeItem(at: staging)
+        } else {
+            try files.moveItem(at: staging, to: stored)
+        }
+        return (revision, stored)
+    }
+
+    /// The folder of the artifact a GitRepository's status names.
+    static func artifactFolder(of repository: JSONValue) -> URL? {
+        repository[path: ["status", "artifact", "path"]]?.stringValue.map { URL(fileURLWithPath: $0) }
     }
 
     /// The folder a `file://` GitRepository serves.
@@ -237,7 +315,10 @@ public actor FluxSimulation {
             if kustomization[path: ["metadata", "deletionTimestamp"]] != nil { continue }
             var state = states[key] ?? KustomizationState()
             if let wait = state.wait {
-                if clock.now >= wait.nextPoll { await poll(kustomization, wait: wait, state: &state) }
+                if clock.now >= wait.nextPoll {
+                    doing("kustomization \(key): health poll")
+                    await poll(kustomization, wait: wait, state: &state)
+                }
                 states[key] = state
                 continue
             }
@@ -249,6 +330,7 @@ public actor FluxSimulation {
             let due = trigger != state.trigger || state.nextRun.map { clock.now >= $0 } ?? true
             guard due else { continue }
             state.trigger = trigger
+            doing("kustomization \(key): reconcile at \(revision ?? "no revision")")
             await reconcile(kustomization, revision: revision, state: &state)
             states[key] = state
         }
@@ -288,7 +370,8 @@ public actor FluxSimulation {
         }
         guard let revision,
             let repository = try? await client.getIfPresent(FluxCRDs.resource(FluxCRDs.gitRepository), namespace: source.namespace, name: source.name),
-            let folder = Self.folder(of: repository)
+            repository[path: ["status", "artifact", "revision"]]?.stringValue == revision,
+            let folder = Self.artifactFolder(of: repository)
         else {
             await finish(
                 kustomization, failure: Failure(reason: "ArtifactFailed", message: "Source artifact not found, retrying in 30s"), revision: nil, inventory: nil)
@@ -303,6 +386,8 @@ public actor FluxSimulation {
             return
         }
         do {
+            let key = Self.key(kustomization)
+            doing("kustomization \(key): build")
             var objects = try await build(kustomization, folder: folder)
             do {
                 if let substitution = try await PostBuildSubstitution.variables(of: kustomization, client: client) {
@@ -311,7 +396,9 @@ public actor FluxSimulation {
             } catch {
                 throw Failure(reason: "BuildFailed", message: error.message)
             }
+            doing("kustomization \(key): apply")
             let (inventory, waitFor) = try await apply(objects, by: .kustomization(kustomization))
+            doing("kustomization \(key): prune and status")
             if kustomization[path: ["spec", "prune"]]?.boolValue == true {
                 try await prune(previous: kustomization[path: ["status", "inventory", "entries"]], keeping: Set(inventory.map(\.inventoryID)))
             }

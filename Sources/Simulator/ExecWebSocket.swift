@@ -95,6 +95,11 @@ enum ExecWebSocket {
             }
             try await outbound.writeBinaryMessage(frame(3, status(exitCode: exitCode).encoded()))
             try await outbound.close(.normalClosure, reason: nil)
+            // Wait (briefly) for the client's side of the close, as on the error path: closing the
+            // connection with the client's frames unread resets it, and a reset can drop the
+            // Status still in flight (seen as "ended before the exit status" on a busy machine).
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            _ = try? await group.next()
             group.cancelAll()
         }
     }

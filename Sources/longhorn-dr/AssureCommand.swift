@@ -7,8 +7,6 @@ import DRCore
 import Delivery
 import Exercise
 import Foundation
-import KubeClient
-import Longhorn
 
 /// `longhorn-dr assure`: between DR exercises, every declared volume's newest backup checked in
 /// the store, its age against its maxAge, its blocks verified; nothing destroyed, nothing written
@@ -113,25 +111,9 @@ struct AssureCommand: AsyncParsableCommand {
     func run() async throws {
         let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
         // Read before the store, so the store's newest is never older than the cluster's view of it.
-        let cluster = crossCheck ? await readCluster(restoreConfig) : nil
-        var secretOptions = secretOptions
-        let target: String
-        if let given = self.target {
-            target = given
-        } else {
-            // In the cluster (the CronJob): the target and its credentials are the BackupTarget's.
-            guard let cluster else { throw ValidationError("--target is required without --cross-check") }
-            let view = try cluster.get()
-            guard let url = view.backupTarget?.spec?.backupTargetURL, !url.isEmpty else {
-                throw DRError(
-                    .environment, subject: "BackupTarget \(restoreConfig.longhornNamespace)/\(restoreConfig.backupTarget)",
-                    detail: view.backupTarget == nil ? "does not exist" : "has no backupTargetURL", hint: "set the backup target in Longhorn, or pass --target")
-            }
-            target = url
-            if secretOptions.secret == nil, let credential = view.backupTarget?.spec?.credentialSecret, !credential.isEmpty {
-                secretOptions.secret = "\(restoreConfig.longhornNamespace)/\(credential)"
-            }
-        }
+        let (target, cluster, secretOptions) = try await ClusterAndStore.resolve(
+            namespace: restoreConfig.longhornNamespace, backupTarget: restoreConfig.backupTarget, target: self.target, readCluster: crossCheck,
+            secretOptions: secretOptions)
         let location = try S3Location(parsing: target)
         let ledgerURL = ledger.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         if let ledgerURL, ledgerURL.path.contains("/backupstore/") {
@@ -179,20 +161,5 @@ struct AssureCommand: AsyncParsableCommand {
         if notify == .failures, report.passed { (outputs.webhook, outputs.discord) = (nil, nil) }
         for problem in await ReportDelivery(outputs).deliver(report.deliveryContent()) { Terminal.note("warning: \(problem)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
-    }
-
-    /// The cluster's BackupTarget, BackupVolumes and Backups in the restore config's namespace and
-    /// target, or why they could not be read (every volume then fails with reason `cluster`).
-    func readCluster(_ config: RestoreConfig) async -> Result<ClusterBackupView, DRError> {
-        do {
-            let cluster = try Terminal.loadCluster(kubeconfig: secretOptions.kubeconfig, context: secretOptions.context)
-            let view = try await KubeClient.withClient(cluster) { client in
-                let longhorn = try await LonghornClient.connect(kube: client, namespace: config.longhornNamespace)
-                return try await ClusterBackupView.read(from: longhorn, target: config.backupTarget)
-            }
-            return .success(view)
-        } catch {
-            return .failure(FailureMapping.drError(error))
-        }
     }
 }

@@ -10,7 +10,7 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Work with Longhorn backups in their backup store.",
-        subcommands: [BackupVerifyCommand.self])
+        subcommands: [BackupVerifyCommand.self, BackupListCommand.self])
 }
 
 /// `longhorn-dr backup verify`: reads a backup straight from S3, through a path that does not

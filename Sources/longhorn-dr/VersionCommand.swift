@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backupstore
 import DRCore
 
 struct VersionCommand: ParsableCommand {
@@ -11,10 +12,13 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         if json {
-            print(#"{"version":"\#(BuildInfo.version)","configApiVersion":"\#(ConfigKind.apiVersion)"}"#)
+            print(
+                #"{"version":"\#(BuildInfo.version)","configApiVersion":"\#(ConfigKind.apiVersion)","sha512":"\#(SHA512Engine.preferred.rawValue)"}"#)
         } else {
             print("longhorn-dr \(BuildInfo.version)")
             print("config apiVersion: \(ConfigKind.apiVersion)")
+            // Which SHA-512 verify and assure use: it sets their speed (docs/backup-verify.md).
+            print("sha512: \(SHA512Engine.preferred.summary)")
         }
     }
 }

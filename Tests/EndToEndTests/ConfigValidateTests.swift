@@ -129,6 +129,7 @@ import Testing
         let version = try await CLIProcess.run(["version"])
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("longhorn-dr "))
+        #expect(version.stdout.contains("sha512: BoringSSL (swift-crypto, linked)"), "\(version.stdout)")
         let unknown = try await CLIProcess.run(["no-such-command"])
         #expect(unknown.status == 2)
         let help = try await CLIProcess.run(["--help"])

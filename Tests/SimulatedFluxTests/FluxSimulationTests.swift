@@ -17,6 +17,9 @@ import Testing
     static let gitRepositories = GroupVersionResource(group: "source.toolkit.fluxcd.io", version: "v1", resource: "gitrepositories", namespaced: true)
 
     /// A source folder, a cluster, Flux on it; `body` gets the client and the folder.
+    /// The simulation a test body runs against, for its failure messages.
+    @TaskLocal static var currentFlux: FluxSimulation?
+
     func withFlux(_ body: @Sendable (KubeClient, URL) async throws -> Void) async throws {
         let kubectl = try #require(
             ToolLocator.locate("kubectl"), "kubectl is needed for kustomize builds: run scripts/install-tools and put .tools/venv/bin on PATH")
@@ -33,7 +36,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await flux.run() }
                 defer { group.cancelAll() }
-                try await body(client, folder)
+                try await Self.$currentFlux.withValue(flux) { try await body(client, folder) }
             }
         }
     }
@@ -253,10 +256,12 @@ import Testing
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try Self.write(Self.app.replacingOccurrences(of: "name: app", with: "name: extra"), to: "app/extra.yaml", in: folder)
             try await Self.applyKustomizations(client)
-            _ = try await Self.waitForReady(client, "app", status: "True")
+            // Flux may first apply a revision from before the last file was written (it runs while
+            // the test writes): wait until the app's inventory holds extra.
+            _ = try await client.waitFor(Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(120), until: "holding extra") {
+                $0?[path: ["status", "inventory", "entries"]]?.arrayValue?.contains { $0["id"] == "default_extra__ConfigMap" } == true
+            }
             #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "extra") != nil)
-            let app = try await client.get(Self.kustomizations, namespace: "flux-system", name: "app")
-            #expect(app[path: ["status", "inventory", "entries"]]?.arrayValue?.contains { $0["id"] == "default_extra__ConfigMap" } == true)
             try FileManager.default.removeItem(at: folder.appendingPathComponent("app/extra.yaml"))
             do {
                 try await client.waitFor(.configMaps, namespace: "default", name: "extra", timeout: .seconds(120), until: "pruned") { $0 == nil }
@@ -266,6 +271,9 @@ import Testing
                     let object = try? await client.get(Self.kustomizations, namespace: "flux-system", name: name)
                     Issue.record("Kustomization \(name): \(object?["status"]?.jsonText ?? "none")")
                 }
+                let source = try? await client.get(Self.gitRepositories, namespace: "flux-system", name: "flux-system")
+                Issue.record("GitRepository: \(source?["status"]?.jsonText ?? "none")")
+                Issue.record("the Flux loop: \(await Self.currentFlux?.describeActivity() ?? "unknown")")
                 throw error
             }
             // Suspended: a change in the source is not applied.

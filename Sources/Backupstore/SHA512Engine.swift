@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// SHA-512, the one hash of every block `verify` and `assure` read, from one of the two
+/// implementations this binary can use: swift-crypto's BoringSSL (linked; on x86-64 it runs its
+/// portable code, `sha512_block_data_order_nohw` in a profile) or OpenSSL's libcrypto
+/// (`libcrypto.so.3`, loaded at run time when the system has it; AVX2 code where the CPU has it).
+/// `longhorn-dr-bench codec` times both side by side: on this project's machines (AMD EPYC) they
+/// run at the same speed, so the linked one is used and nothing more has to ship in the image.
+/// `LONGHORN_DR_SHA512=libcrypto` picks libcrypto where it is faster.
+public enum SHA512Engine: String, Sendable, CaseIterable {
+    case libcrypto
+    case boringSSL = "boringssl"
+
+    /// BoringSSL, or libcrypto when `LONGHORN_DR_SHA512=libcrypto` asks and it can be loaded.
+    public static let preferred: SHA512Engine = {
+        guard ProcessInfo.processInfo.environment["LONGHORN_DR_SHA512"] == SHA512Engine.libcrypto.rawValue, LibcryptoSHA512.function != nil else {
+            return .boringSSL
+        }
+        return .libcrypto
+    }()
+
+    /// Whether this engine can run here.
+    public var isAvailable: Bool { self == .boringSSL || LibcryptoSHA512.function != nil }
+
+    /// What `longhorn-dr version` prints.
+    public var summary: String {
+        switch self {
+        case .libcrypto: "OpenSSL libcrypto (\(LibcryptoSHA512.path ?? "libcrypto.so.3"))"
+        case .boringSSL: "BoringSSL (swift-crypto, linked)"
+        }
+    }
+
+    /// The 64-byte digest of `bytes`.
+    public func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        switch self {
+        case .libcrypto:
+            if let sha512 = LibcryptoSHA512.function {
+                var out = [UInt8](repeating: 0, count: 64)
+                out.withUnsafeMutableBufferPointer { target in
+                    _ = sha512(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, target.baseAddress)
+                }
+                return out
+            }
+            return Array(SHA512.hash(data: bytes))
+        case .boringSSL:
+            return Array(SHA512.hash(data: bytes))
+        }
+    }
+}
+
+/// `SHA512()` from libcrypto.so.3, looked up once. Its one-shot form with a caller's buffer keeps
+/// no shared state, so any number of threads may call it.
+enum LibcryptoSHA512 {
+    typealias Function = @convention(c) (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?) -> UnsafeMutablePointer<UInt8>?
+
+    static let loaded: (function: Function, path: String)? = {
+        for name in ["libcrypto.so.3"] {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "SHA512") else { continue }
+            // Where the loader found it, from this process's own mappings (dladdr is not in Glibc's module).
+            let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+            let path = maps.split(separator: "\n").lazy.compactMap { $0.split(separator: " ").last.map(String.init) }.first { $0.hasSuffix("/" + name) }
+            return (unsafeBitCast(symbol, to: Function.self), path ?? name)
+        }
+        return nil
+    }()
+
+    static var function: Function? { loaded?.function }
+    static var path: String? { loaded?.path }
+}
