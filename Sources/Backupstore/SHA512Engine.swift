@@ -30,7 +30,7 @@ public enum SHA512Engine: String, Sendable, CaseIterable {
     /// What `longhorn-dr version` prints.
     public var summary: String {
         switch self {
-        case .libcrypto: "OpenSSL libcrypto (\(LibcryptoSHA512.path ?? "libcrypto.so.3"))"
+        case .libcrypto: "OpenSSL libcrypto (\(LibcryptoSHA512.name))"
         case .boringSSL: "BoringSSL (swift-crypto, linked)"
         }
     }
@@ -58,17 +58,10 @@ public enum SHA512Engine: String, Sendable, CaseIterable {
 enum LibcryptoSHA512 {
     typealias Function = @convention(c) (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?) -> UnsafeMutablePointer<UInt8>?
 
-    static let loaded: (function: Function, path: String)? = {
-        for name in ["libcrypto.so.3"] {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "SHA512") else { continue }
-            // Where the loader found it, from this process's own mappings (dladdr is not in Glibc's module).
-            let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
-            let path = maps.split(separator: "\n").lazy.compactMap { $0.split(separator: " ").last.map(String.init) }.first { $0.hasSuffix("/" + name) }
-            return (unsafeBitCast(symbol, to: Function.self), path ?? name)
-        }
-        return nil
+    static let function: Function? = {
+        guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "SHA512") else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
     }()
 
-    static var function: Function? { loaded?.function }
-    static var path: String? { loaded?.path }
+    static let name = "libcrypto.so.3"
 }
