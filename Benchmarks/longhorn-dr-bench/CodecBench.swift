@@ -205,7 +205,7 @@ enum CodecBench {
     static func report(_ label: String, _ timing: Timing, bytes: Int) {
         let wall = Double(bytes) / timing.wall / 1e6
         let cpu = Double(bytes) / timing.cpu / 1e6
-        print("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%12.0f%12.0f", wall, cpu))
+        print("  " + label.padding(toLength: 17, withPad: " ", startingAt: 0) + String(format: "%12.0f%12.0f", wall, cpu))
     }
 }
 

@@ -9,7 +9,7 @@ import Testing
         // the test below checks both name blocks alike. Without it they would silently not run.
         #expect(SHA512Engine.libcrypto.isAvailable, "libcrypto.so.3 could not be loaded (Debian: apt-get install libssl3)")
         #expect(SHA512Engine.libcrypto.summary == "OpenSSL libcrypto (libcrypto.so.3)")
-        // Measured equal here (longhorn-dr-bench codec): the linked one, unless asked.
+        // The linked one, unless LONGHORN_DR_SHA512=libcrypto asks (the image has no libcrypto).
         #expect(SHA512Engine.preferred == .boringSSL)
     }
 
