@@ -103,7 +103,7 @@ public struct BackupListing: Sendable {
         for row in rows {
             var cells = [
                 row.volume, row.backup, row.createdAt.isEmpty ? "-" : row.createdAt, row.age.map(DurationText.format) ?? "-",
-                row.size.map(Self.size) ?? "-", row.store,
+                row.size.map(ByteText.size) ?? "-", row.store,
             ]
             if withCluster { cells += [row.cluster ?? "-", row.agreement ?? "-"] }
             table.append(cells)
@@ -130,16 +130,5 @@ public struct BackupListing: Sendable {
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

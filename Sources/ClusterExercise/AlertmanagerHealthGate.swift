@@ -128,12 +128,12 @@ public struct AlertmanagerHealthGate: Sendable {
         }
         let data = Data(body.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
-            return .unreadable("answered HTTP \(response.status.code) \(response.status.reasonPhrase)\(Self.excerpt(data).map { ": \($0)" } ?? "")")
+            return .unreadable("answered HTTP \(response.status.code) \(response.status.reasonPhrase)\(ByteText.excerpt(data).map { ": \($0)" } ?? "")")
         }
         guard let alerts = try? JSONDecoder().decode([Alert].self, from: data) else {
             let type = response.headers.first(name: "Content-Type") ?? "no Content-Type"
             return .unreadable(
-                "answered HTTP \(response.status.code) (\(type)) but not with a JSON list of alerts\(Self.excerpt(data).map { ": \($0)" } ?? "") (is this an Alertmanager's URL?)"
+                "answered HTTP \(response.status.code) (\(type)) but not with a JSON list of alerts\(ByteText.excerpt(data).map { ": \($0)" } ?? "") (is this an Alertmanager's URL?)"
             )
         }
         let firing = alerts.filter(\.firing)
@@ -205,11 +205,4 @@ public struct AlertmanagerHealthGate: Sendable {
     }
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-
-    /// The start of a body, on one line, for errors: enough to recognise a proxy's page.
-    static func excerpt(_ data: Data) -> String? {
-        let text = String(decoding: data.prefix(200), as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        guard !text.isEmpty else { return nil }
-        return text.count > 120 ? String(text.prefix(120)) + "…" : text
-    }
 }

@@ -38,9 +38,9 @@ public struct VerifyReport: Sendable {
         var lines = [
             "PASS backup \(backup) of volume \(volume) in \(target)",
             "  created:     \(createdTime)",
-            "  blocks:      \(result.blocksVerified) verified (SHA-512), block size \(Self.size(Int64(result.blockSize))), \(compression)",
-            "  data:        \(Self.size(result.bytesVerified)) checked, \(Self.size(result.compressedBytes)) fetched",
-            result.outputSize.map { "  image:       \(Self.size($0)) rebuilt for --file (sparse, removed afterwards)" }
+            "  blocks:      \(result.blocksVerified) verified (SHA-512), block size \(ByteText.size(Int64(result.blockSize))), \(compression)",
+            "  data:        \(ByteText.size(result.bytesVerified)) checked, \(ByteText.size(result.compressedBytes)) fetched",
+            result.outputSize.map { "  image:       \(ByteText.size($0)) rebuilt for --file (sparse, removed afterwards)" }
                 ?? "  image:       none written (only --file needs one)",
             String(format: "  time:        %.1f s (%.1f MiB/s verified)", elapsed.seconds, throughputMiBps),
             "  credentials: \(credentialsSource)",
@@ -107,16 +107,5 @@ public struct VerifyReport: Sendable {
     static func encode(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
     }
 }

@@ -104,7 +104,7 @@ public struct ReportDelivery: Sendable {
                 return "\(what): the request failed: \(secret ? text.replacingOccurrences(of: url, with: "<url>") : text)"
             }
             if (200..<300).contains(status.code) { return nil }
-            let excerpt = Self.excerpt(answer)
+            let excerpt = ByteText.excerpt(answer.readableBytesView, limit: 300)
             guard status.code == 429 else {
                 return "\(what): answered HTTP \(status.code) \(status.reasonPhrase)\(excerpt.map { ": \($0)" } ?? "")"
             }
@@ -133,12 +133,5 @@ public struct ReportDelivery: Sendable {
             return .milliseconds(Int64((seconds * 1000).rounded(.up)))
         }
         return nil
-    }
-
-    /// The start of an error answer, on one line: enough to say what the server objected to.
-    static func excerpt(_ body: ByteBuffer) -> String? {
-        let text = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
-            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        return text.isEmpty ? nil : text
     }
 }
