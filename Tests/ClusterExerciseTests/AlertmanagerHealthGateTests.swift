@@ -89,8 +89,10 @@ final class LogLines: @unchecked Sendable {
         let server = CannedAlertmanager()
         await server.answer(alerts: [("TargetDown", ["namespace": "monitoring"], "active")])
         let seen = try await server.serve { url, _ in
+            // Resolved once the gate has seen it firing (not after a fixed time: on a busy
+            // machine the first request can come later than any such time).
             let resolve = Task {
-                try await Task.sleep(for: .milliseconds(500))
+                while await server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
                 await server.answer(alerts: [])
             }
             defer { resolve.cancel() }
