@@ -287,7 +287,12 @@ let package = Package(
                 "Simulator", "KubeClient", "KubeModels", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/SimulatorTestSupport", swiftSettings: strict),
-        .testTarget(name: "AssuranceTests", dependencies: ["Assurance", "Backupstore", "Delivery", "DRCore", "Longhorn", "KubeModels"], swiftSettings: strict),
+        .testTarget(
+            name: "AssuranceTests",
+            dependencies: [
+                "Assurance", "Backupstore", "CLITestSupport", "Delivery", "DRCore", "KubeClient", "KubeModels", "Longhorn", "Simulator",
+                "SimulatorTestSupport",
+            ], swiftSettings: strict),
         // Delivery against a receiver on loopback (Hummingbird) that records what it got.
         .testTarget(
             name: "DeliveryTests",
@@ -320,7 +325,7 @@ let package = Package(
         // The shipped Kubernetes and Flux manifests, checked as files (scripts/e2e-restore-job runs them).
         .testTarget(
             name: "PackagingTests",
-            dependencies: ["DRCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Assurance", "DRCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Against the real SeaweedFS (S3, SigV4 enforced) and moto (SSM) that scripts/test starts.

@@ -23,6 +23,9 @@ public struct AssuranceReport: Sendable {
         case clusterMismatch = "cluster-mismatch"
         /// With `--cross-check`: the cluster's Longhorn objects could not be read.
         case cluster
+        /// With `--restore-test`: the cluster's Longhorn did not restore the backup into the
+        /// scratch volume, or what it restored differs from the backup.
+        case restoreTest = "restore-test"
     }
 
     public struct VolumeResult: Sendable {
@@ -38,12 +41,20 @@ public struct AssuranceReport: Sendable {
         public var blocksSkipped = 0
         /// Bytes fetched from the store (compressed).
         public var bytesRead: Int64 = 0
+        /// With `--restore-test`, for the one volume tested this run.
+        public var restoreTest: RestoreTest.Outcome?
         public var reasons: [Reason] = []
         public var messages: [String] = []
         /// The exit status its worst failure stands for; `.ok` when it passed.
         public var status: ExitStatus = .ok
 
         public var passed: Bool { reasons.isEmpty }
+
+        /// Records a restore test's outcome; a failed one fails the volume.
+        public mutating func record(_ outcome: RestoreTest.Outcome) {
+            restoreTest = outcome
+            if !outcome.passed { fail(.restoreTest, outcome.detail, status: outcome.status) }
+        }
 
         mutating func fail(_ reason: Reason, _ message: String, status: ExitStatus) {
             reasons.append(reason)
@@ -84,6 +95,9 @@ public struct AssuranceReport: Sendable {
                 "  \(volume.passed ? "PASS" : "FAIL") \(volume.volume): backup \(volume.backup.isEmpty ? "-" : volume.backup), \(age)\(limit), "
                     + "\(volume.blocksVerified) of \(volume.blocksListed) blocks verified, \(volume.blocksSkipped) verified in earlier runs"
                     + (volume.clusterBackup.map { ", the cluster would restore \($0)" } ?? ""))
+            if let test = volume.restoreTest, test.passed {
+                lines.append("       restore test: \(test.detail) (\(DurationText.format(test.duration)))")
+            }
             for message in volume.messages { lines.append("       \(message)") }
         }
         lines.append("  read \(Self.mebibytes(bytesRead)) from the store")
@@ -98,6 +112,12 @@ public struct AssuranceReport: Sendable {
                 "ageSeconds": volume.age.map { Self.seconds($0) } ?? NSNull(), "maxAgeSeconds": volume.maxAge.map { Self.seconds($0) } ?? NSNull(),
                 "blocksListed": volume.blocksListed, "blocksVerified": volume.blocksVerified, "blocksSkipped": volume.blocksSkipped,
                 "bytesRead": volume.bytesRead, "clusterBackup": volume.clusterBackup ?? NSNull(),
+                "restoreTest": volume.restoreTest.map { test -> [String: Any] in
+                    [
+                        "verdict": test.passed ? "PASS" : "FAIL", "backup": test.backup, "scratchVolume": test.scratchVolume, "detail": test.detail,
+                        "seconds": Self.seconds(test.duration), "leftovers": test.leftovers,
+                    ]
+                } ?? NSNull(),
             ]
         }
         let object: [String: Any] = [
@@ -130,12 +150,19 @@ public struct AssuranceReport: Sendable {
             ),
             ("longhorn_dr_assure_blocks_verified", "Blocks the last run fetched and verified.", "gauge", { String($0.blocksVerified) }),
             ("longhorn_dr_assure_blocks_listed", "Blocks the newest backup lists.", "gauge", { String($0.blocksListed) }),
+            (
+                "longhorn_dr_restore_test_success", "1 when the last restore test of the volume (in this run) read back the backup's data.", "gauge",
+                { $0.restoreTest.map { $0.passed ? "1" : "0" } }
+            ),
+            (
+                "longhorn_dr_restore_test_duration_seconds", "How long this run's restore test of the volume took.", "gauge",
+                { $0.restoreTest.map { String(Self.seconds($0.duration)) } }
+            ),
         ]
         for (name, help, type, value) in perVolume {
-            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"]
-            for volume in volumes {
-                if let value = value(volume) { lines.append("\(name){volume=\"\(Self.label(volume.volume))\"} \(value)") }
-            }
+            let samples = volumes.compactMap { volume in value(volume).map { "\(name){volume=\"\(Self.label(volume.volume))\"} \($0)" } }
+            // A family without samples (no restore test this run) is left out.
+            if !samples.isEmpty { lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples }
         }
         return lines.joined(separator: "\n") + "\n"
     }

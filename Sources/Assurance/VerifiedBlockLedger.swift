@@ -23,6 +23,8 @@ public struct VerifiedBlockLedger: Codable, Sendable, Equatable {
     public var runs: Int
     /// Block checksum → the run that last verified it.
     public var blocks: [String: Int]
+    /// With `--restore-test`: the volume the last restore test took, so the next takes the one after it.
+    public var lastRestoreTest: String?
 
     public init(store: String, runs: Int = 0, blocks: [String: Int] = [:]) {
         self.store = store

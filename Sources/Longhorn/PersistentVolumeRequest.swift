@@ -24,15 +24,20 @@ public struct PersistentVolumeRequest: Sendable, Hashable {
     public var storageClassName: String
     public var fsType: String
     public var claim: ClaimReference
+    /// `Filesystem` (mounted, with `fsType`) or `Block` (a raw device; no filesystem is touched).
+    public var volumeMode: String
 
-    public init(volumeName: String, capacityBytes: Int64, accessMode: String = "rwo", storageClassName: String, fsType: String = "ext4", claim: ClaimReference)
-    {
+    public init(
+        volumeName: String, capacityBytes: Int64, accessMode: String = "rwo", storageClassName: String, fsType: String = "ext4", claim: ClaimReference,
+        volumeMode: String = "Filesystem"
+    ) {
         self.volumeName = volumeName
         self.capacityBytes = capacityBytes
         self.accessMode = accessMode
         self.storageClassName = storageClassName
         self.fsType = fsType
         self.claim = claim
+        self.volumeMode = volumeMode
     }
 
     /// Longhorn's CSI driver name.
@@ -52,10 +57,12 @@ public struct PersistentVolumeRequest: Sendable, Hashable {
         ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": .string(claim.namespace), "name": .string(claim.name)]
     }
 
-    /// The PV object, as Longhorn's own `pvCreate` builds it (`Retain`, `Filesystem`, CSI handle =
-    /// volume name), plus the claimRef.
+    /// The PV object, as Longhorn's own `pvCreate` builds it (`Retain`, CSI handle = volume name),
+    /// plus the claimRef.
     public var manifest: JSONValue {
-        [
+        var csi: JSONValue = ["driver": .string(Self.csiDriver), "volumeHandle": .string(volumeName)]
+        if volumeMode != "Block" { csi["fsType"] = .string(fsType) }
+        return [
             "apiVersion": "v1",
             "kind": "PersistentVolume",
             "metadata": ["name": .string(volumeName)],
@@ -63,9 +70,9 @@ public struct PersistentVolumeRequest: Sendable, Hashable {
                 "capacity": ["storage": .string(Self.quantity(bytes: capacityBytes))],
                 "accessModes": .array(kubernetesAccessModes.map { .string($0) }),
                 "persistentVolumeReclaimPolicy": "Retain",
-                "volumeMode": "Filesystem",
+                "volumeMode": .string(volumeMode),
                 "storageClassName": .string(storageClassName),
-                "csi": ["driver": .string(Self.csiDriver), "volumeHandle": .string(volumeName), "fsType": .string(fsType)],
+                "csi": csi,
                 "claimRef": claimRef,
             ],
         ]

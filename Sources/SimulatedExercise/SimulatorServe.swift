@@ -110,6 +110,7 @@ public struct SimulatorServe: Sendable {
             dataRoot: data,
             storeResolver: s3?.resolver ?? LonghornSimulation.Options.folderStores(root: backupstoreFolder))
         options.personality = longhorn
+        options.faultsFromConfigMap = true
         options.backupTargetURL = backupTarget
         options.pollInterval = pollInterval
         options.syncHopDelay = syncHopDelay

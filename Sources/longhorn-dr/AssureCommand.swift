@@ -7,6 +7,9 @@ import DRCore
 import Delivery
 import Exercise
 import Foundation
+import KubeClient
+import KubeModels
+import Longhorn
 
 /// `longhorn-dr assure`: between DR exercises, every declared volume's newest backup checked in
 /// the store, its age against its maxAge, its blocks verified; nothing destroyed, nothing written
@@ -20,8 +23,10 @@ struct AssureCommand: AsyncParsableCommand {
             backup straight in the S3 store, judges its age, and verifies its blocks (decompressed, SHA-512 \
             against the name). With --ledger FILE (or --ledger-in-store), blocks verified in earlier runs are \
             skipped, except a rolling share: every block is read again at least every --full-every runs. With \
-            --cross-check, the cluster's Longhorn objects must name the same newest backup. Nothing is written \
-            to Longhorn's folders in the store, nor to the cluster.
+            --cross-check, the cluster's Longhorn objects must name the same newest backup. With --restore-test, \
+            the cluster's Longhorn restores one volume's newest backup per run (round robin) into a scratch volume, a \
+            pod reads it back and it must hold exactly the backup's data; the scratch objects are deleted. Nothing is \
+            written to Longhorn's folders in the store, and nothing in the cluster but those scratch objects.
             Exit status: 0 every volume passed, 1 a backup is missing, stale or damaged, 2 bad arguments or config, \
             3 credentials or tools missing, 4 store unreachable.
             """)
@@ -61,6 +66,18 @@ struct AssureCommand: AsyncParsableCommand {
             "Also read the cluster's Longhorn backup objects (through --kubeconfig/--context, or in-cluster) and fail a volume whose newest backup there differs from the store's (not-synced, cluster-mismatch)."
         ))
     var crossCheck = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "Also restore one volume's newest backup per run (round robin through the ledger) into a scratch Longhorn volume, read it back in a pod and compare it with the backup; the scratch objects are deleted (needs the restore-test RBAC, docs/assure.md)."
+        ))
+    var restoreTest = false
+
+    @Option(help: ArgumentHelp("The image of the restore test's reader pod (default: the image of the pod assure runs in).", valueName: "image"))
+    var restoreTestImage: String?
+
+    @Option(help: ArgumentHelp("How long the restore and the read back may take together (size it to the volume).", valueName: "duration"))
+    var restoreTestTimeout = "1h"
 
     @Option(help: ArgumentHelp("Also PUT the metrics to this Prometheus Pushgateway (group job=longhorn_dr_assure, store=TARGET).", valueName: "url"))
     var pushgateway: String?
@@ -106,14 +123,18 @@ struct AssureCommand: AsyncParsableCommand {
         if let pushgateway, let refusal = EndpointPolicy.cleartextRefusal(pushgateway) { throw ValidationError("--pushgateway: the URL \(refusal)") }
         guard (1...64).contains(parallelism) else { throw ValidationError("--parallelism must be between 1 and 64; got \(parallelism)") }
         guard (1...366).contains(fullEvery) else { throw ValidationError("--full-every must be between 1 and 366; got \(fullEvery)") }
+        guard let timeout = DurationText.parse(restoreTestTimeout), timeout > .zero else {
+            throw ValidationError("--restore-test-timeout must be a duration such as 30m or 2h; got \(restoreTestTimeout)")
+        }
+        if restoreTestImage != nil, !restoreTest { throw ValidationError("--restore-test-image needs --restore-test") }
     }
 
     func run() async throws {
         let restoreConfig = try ConfigLoader.loadRestore(try ConfigLoader.readFile(config), file: config)
         // Read before the store, so the store's newest is never older than the cluster's view of it.
         let (target, cluster, secretOptions) = try await ClusterAndStore.resolve(
-            namespace: restoreConfig.longhornNamespace, backupTarget: restoreConfig.backupTarget, target: self.target, readCluster: crossCheck,
-            secretOptions: secretOptions)
+            namespace: restoreConfig.longhornNamespace, backupTarget: restoreConfig.backupTarget, target: self.target,
+            readCluster: crossCheck || restoreTest, secretOptions: secretOptions)
         let location = try S3Location(parsing: target)
         let ledgerURL = ledger.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         if let ledgerURL, ledgerURL.path.contains("/backupstore/") {
@@ -142,8 +163,22 @@ struct AssureCommand: AsyncParsableCommand {
                     throw DRError(.usage, subject: "--ledger-in-store", detail: error.message)
                 }
             }
-            let report = await assurance.run(
-                reader: BackupReader(store: opened.store, layout: opened.layout), store: target, ledger: &ledger, now: Date(), cluster: cluster)
+            let reader = BackupReader(store: opened.store, layout: opened.layout)
+            var report = await assurance.run(reader: reader, store: target, ledger: &ledger, now: Date(), cluster: crossCheck ? cluster : nil)
+            if restoreTest {
+                let eligible = Set(report.volumes.filter { $0.passed && !$0.backup.isEmpty }.map(\.volume))
+                if let chosen = RestoreTest.pick(report.volumes.map(\.volume), after: ledger.lastRestoreTest, eligible: eligible),
+                    let index = report.volumes.firstIndex(where: { $0.volume == chosen })
+                {
+                    ledger.lastRestoreTest = chosen
+                    let outcome = await runRestoreTest(
+                        volume: chosen, backup: report.volumes[index].backup, reader: reader, cluster: cluster,
+                        namespace: restoreConfig.longhornNamespace)
+                    report.volumes[index].record(outcome)
+                } else {
+                    Terminal.note("restore test: no volume passed the store check; nothing was restored")
+                }
+            }
             do {
                 if let ledgerURL {
                     try ledger.save(to: ledgerURL)
@@ -161,5 +196,63 @@ struct AssureCommand: AsyncParsableCommand {
         if notify == .failures, report.passed { (outputs.webhook, outputs.discord) = (nil, nil) }
         for problem in await ReportDelivery(outputs).deliver(report.deliveryContent()) { Terminal.note("warning: \(problem)") }
         if report.exitStatus != .ok { throw ExitStatusError(status: report.exitStatus) }
+    }
+
+    /// The restore test of `volume`'s newest store backup `backup`: through the Backup CR the
+    /// cluster lists for it, compared with the digest its block list gives.
+    func runRestoreTest(
+        volume: String, backup: String, reader: BackupReader, cluster: Result<ClusterBackupView, DRError>?, namespace: String
+    ) async -> RestoreTest.Outcome {
+        let timeout = DurationText.parse(restoreTestTimeout) ?? .seconds(3600)
+        func failed(_ detail: String, _ status: ExitStatus) -> RestoreTest.Outcome {
+            .notStarted(volume: volume, backup: backup, detail: detail, status: status)
+        }
+        let view: ClusterBackupView
+        switch cluster {
+        case .success(let read)?: view = read
+        case .failure(let error)?: return failed("the cluster's backups could not be read: \(error)", error.status)
+        case nil: return failed("the cluster was not read", .usage)
+        }
+        guard let crd = view.backups.first(where: { $0.metadata.name == backup && $0.volumeName == volume }) else {
+            return failed(
+                "the cluster lists no Backup \(backup) of \(volume) (not synced yet?), so it cannot restore it; see `longhorn-dr backup list --cluster`",
+                .verificationFailed)
+        }
+        let expected: ImageDigest
+        do {
+            expected = try ImageDigest.expected(for: try await reader.backupConfig(volume: volume, backup: backup))
+        } catch {
+            let failure = FailureMapping.drError(error)
+            return failed("the backup's block list could not be read: \(failure)", failure.status)
+        }
+        do {
+            let resolved = try Terminal.loadCluster(kubeconfig: secretOptions.kubeconfig, context: secretOptions.context)
+            return try await KubeClient.withClient(resolved) { client in
+                let longhorn = try await LonghornClient.connect(kube: client, namespace: namespace)
+                var image = restoreTestImage
+                if image == nil { image = try await Self.ownImage(client) }
+                guard let image else {
+                    return failed("--restore-test-image is needed outside a pod (the reader pod runs this tool's image)", .usage)
+                }
+                let test = RestoreTest(
+                    longhorn: longhorn, settings: RestoreTest.Settings(image: image, timeout: timeout), note: { Terminal.note($0) })
+                return await test.run(volume: volume, backup: crd, expected: expected)
+            }
+        } catch {
+            let failure = FailureMapping.drError(error)
+            return failed("the cluster could not be reached: \(failure)", failure.status)
+        }
+    }
+
+    /// In a pod: the image of the container assure runs in (its pod is named by HOSTNAME).
+    static func ownImage(_ client: KubeClient) async throws -> String? {
+        let namespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+        guard let pod = ProcessInfo.processInfo.environment["HOSTNAME"], !pod.isEmpty,
+            let namespace = try? String(contentsOfFile: namespaceFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        else { return nil }
+        let object = try await client.get(.pods, namespace: namespace, name: pod)
+        let containers = object[path: ["spec", "containers"]]?.arrayValue ?? []
+        let own = containers.first { $0["command"]?.arrayValue?.first?.stringValue == "longhorn-dr" } ?? containers.first
+        return own?["image"]?.stringValue
     }
 }

@@ -16,7 +16,7 @@ struct LonghornDR: AsyncParsableCommand {
     static var commands: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [
             VersionCommand.self, ConfigCommand.self, ExerciseCommand.self, RestoreCommand.self, BackupCommand.self,
-            KubeconfigCommand.self, PreflightCommand.self, AssureCommand.self,
+            KubeconfigCommand.self, PreflightCommand.self, AssureCommand.self, ImageDigestCommand.self,
         ]
         #if Simulator
             commands.append(SimCommand.self)

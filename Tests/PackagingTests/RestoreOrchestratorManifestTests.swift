@@ -1,3 +1,4 @@
+import Assurance
 import DRCore
 import Foundation
 import Testing
@@ -94,6 +95,34 @@ import Yams
         #expect(conditions == ["request.userInfo.username == '\(user)'"])
         let validations = (Self.value(policy, "spec", "validations") as? [[String: Any]] ?? []).compactMap { $0["expression"] as? String }
         #expect(validations.contains("has(object.spec.csi) && object.spec.csi.driver == 'driver.longhorn.io'"))
+    }
+
+    /// The restore test's service account may delete Longhorn volumes; its policy must hold it to
+    /// the scratch objects the tool makes: the same account, name prefix and label as the code.
+    @Test func theRestoreTestPolicyHoldsTheAssureAccountToItsScratchObjects() throws {
+        let folder = Self.root.appendingPathComponent("kubernetes/platform/config/longhorn/assurance")
+        let docs = try Self.documents("restore-test/policy.yaml", in: folder)
+        let policy = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicy" })
+        let binding = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicyBinding" })
+        #expect(Self.value(binding, "spec", "policyName") as? String == Self.value(policy, "metadata", "name") as? String)
+        #expect(Self.value(binding, "spec", "validationActions") as? [String] == ["Deny"])
+        #expect(Self.value(policy, "spec", "failurePolicy") as? String == "Fail")
+        let rules = try #require(Self.value(policy, "spec", "matchConstraints", "resourceRules") as? [[String: Any]])
+        let covered = Set(rules.flatMap { $0["resources"] as? [String] ?? [] })
+        #expect(covered == ["volumes", "persistentvolumes", "persistentvolumeclaims", "pods"])
+        #expect(rules.allSatisfy { Set($0["operations"] as? [String] ?? []) == ["CREATE", "UPDATE", "DELETE"] })
+        let account = try #require(try Self.documents("serviceaccount.yaml", in: folder).first { $0["kind"] as? String == "ServiceAccount" })
+        let user =
+            "system:serviceaccount:\(Self.value(account, "metadata", "namespace") as? String ?? "-"):\(Self.value(account, "metadata", "name") as? String ?? "-")"
+        let conditions = (Self.value(policy, "spec", "matchConditions") as? [[String: Any]] ?? []).compactMap { $0["expression"] as? String }
+        #expect(conditions == ["request.userInfo.username == '\(user)'"])
+        let validations = (Self.value(policy, "spec", "validations") as? [[String: Any]] ?? []).compactMap { $0["expression"] as? String }.joined(
+            separator: "\n")
+        #expect(validations.contains("startsWith('\(RestoreTest.namePrefix)')"))
+        #expect(validations.contains("'\(RestoreTest.label)' in variables.target.metadata.labels"))
+        let roles = try Self.documents("restore-test/rbac.yaml", in: folder)
+        let subjects = roles.compactMap { Self.value($0, "subjects") as? [[String: Any]] }.flatMap { $0 }
+        #expect(!subjects.isEmpty && subjects.allSatisfy { $0["name"] as? String == Self.value(account, "metadata", "name") as? String })
     }
 
     @Test func theFluxGateWaitsForTheJobLongerThanItsDeadline() throws {

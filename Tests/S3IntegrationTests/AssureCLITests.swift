@@ -122,7 +122,7 @@ struct AssureCLITests {
         #expect((row["blocksSkipped"] as? Int ?? 0) > 0, "the ledger in the store saved no read: \(row)")
     }
 
-    @Test("--ledger with --ledger-in-store, or no --target without --cross-check, is refused (exit 2)")
+    @Test("--ledger with --ledger-in-store, no --target without --cross-check, or bad restore-test flags are refused (exit 2)")
     func flagRules() async throws {
         let config = try Self.config([("photos", nil)])
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
@@ -134,5 +134,10 @@ struct AssureCLITests {
         let twoHooks = try await CLIProcess.run(
             ["assure", "--config", config.path, "--target", "s3://b@us-east-1/", "--discord-url-from-env", "D", "--discord-url-file", "/f"])
         #expect(twoHooks.status == 2, "\(twoHooks.all)")
+        let imageAlone = try await CLIProcess.run(["assure", "--config", config.path, "--target", "s3://b@us-east-1/", "--restore-test-image", "x:1"])
+        #expect(imageAlone.status == 2 && imageAlone.stderr.contains("--restore-test-image needs --restore-test"), "\(imageAlone.all)")
+        let badTimeout = try await CLIProcess.run(
+            ["assure", "--config", config.path, "--target", "s3://b@us-east-1/", "--restore-test", "--restore-test-timeout", "soon"])
+        #expect(badTimeout.status == 2 && badTimeout.stderr.contains("--restore-test-timeout must be a duration"), "\(badTimeout.all)")
     }
 }

@@ -17,8 +17,31 @@ public actor LonghornFaults {
     /// byte flipped), as bit rot or a bad upload would: the backup says Completed, the store
     /// check must say otherwise.
     public var corruptUploadedBlock = false
+    /// A restore completes, but one byte of the volume it wrote differs from the backup (a bad
+    /// replica disk): only reading the restored volume back can tell.
+    public var corruptRestoredData = false
 
     public init() {}
+
+    /// The faults by the names the ConfigMap `longhorn-dr-sim-faults` of `sim serve` uses.
+    public static let names = [
+        "backup-error", "snapshot-never-ready", "restore-stalls", "restore-fault", "store-unreachable", "stale-snapshots",
+        "corrupt-uploaded-block", "corrupt-restored-data",
+    ]
+
+    /// Sets exactly the named faults (a backup error with a fixed message); returns unknown names.
+    @discardableResult
+    public func set(named names: Set<String>) -> [String] {
+        backupError = names.contains("backup-error") ? "simulated fault: replica failed to upload" : nil
+        snapshotNeverReady = names.contains("snapshot-never-ready")
+        restoreStalls = names.contains("restore-stalls")
+        restoreFaults = names.contains("restore-fault")
+        storeUnreachable = names.contains("store-unreachable")
+        staleSnapshots = names.contains("stale-snapshots")
+        corruptUploadedBlock = names.contains("corrupt-uploaded-block")
+        corruptRestoredData = names.contains("corrupt-restored-data")
+        return names.subtracting(Self.names).sorted()
+    }
 
     public func set(backupError: String?) { self.backupError = backupError }
     public func set(snapshotNeverReady: Bool) { self.snapshotNeverReady = snapshotNeverReady }
@@ -27,4 +50,5 @@ public actor LonghornFaults {
     public func set(storeUnreachable: Bool) { self.storeUnreachable = storeUnreachable }
     public func set(staleSnapshots: Bool) { self.staleSnapshots = staleSnapshots }
     public func set(corruptUploadedBlock: Bool) { self.corruptUploadedBlock = corruptUploadedBlock }
+    public func set(corruptRestoredData: Bool) { self.corruptRestoredData = corruptRestoredData }
 }

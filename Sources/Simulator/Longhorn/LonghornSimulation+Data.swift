@@ -150,6 +150,17 @@ extension LonghornSimulation {
         }
     }
 
+    /// Damages one byte of a file in place, as a bad disk write would.
+    static func flipByte(in file: URL, at offset: Int64) throws {
+        let handle = try FileHandle(forUpdating: file)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        var byte = try handle.read(upToCount: 1) ?? Data([0])
+        byte[byte.startIndex] ^= 0xFF
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: byte)
+    }
+
     static func makeSparseFile(_ url: URL, size: Int64) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
@@ -250,16 +261,23 @@ extension LonghornSimulation {
             let output: String
             do {
                 output = try await ToolRunner.run("debugfs", ["-R", "rdump / \(folder.path)", scratch.path])
-            } catch let failure as ToolRunner.Failure where geteuid() != 0 {
+            } catch let failure as ToolRunner.Failure where geteuid() != 0 || failure.output.contains("Bad magic") {
                 output = failure.output
             }
-            // Without root, owners other than the user's cannot be kept (like `cp -a`): not a data loss.
-            let problems = output.split(separator: "\n").filter {
-                $0.hasPrefix("rdump:") && !(geteuid() != 0 && $0.contains("while changing ownership"))
+            // Longhorn restores blocks, not files: an image without an ext4 filesystem (a raw
+            // device's data) restores all the same, and its folder simply shows no files.
+            if !output.contains("Bad magic") {
+                // Without root, owners other than the user's cannot be kept (like `cp -a`): not a data loss.
+                let problems = output.split(separator: "\n").filter {
+                    $0.hasPrefix("rdump:") && !(geteuid() != 0 && $0.contains("while changing ownership"))
+                }
+                if !problems.isEmpty { throw ToolRunner.Failure(command: ["debugfs", "rdump"], status: 1, output: output) }
             }
-            if !problems.isEmpty || output.contains("Bad magic") {
-                throw ToolRunner.Failure(command: ["debugfs", "rdump"], status: 1, output: output)
+            if await faults.corruptRestoredData, let first = try await reader.backupConfig(volume: storeVolume, backup: backupName).blocks.first {
+                try Self.flipByte(in: scratch, at: first.offset + 4096 + 17)
             }
+            // The restored image is also the volume's block device (a PV of volumeMode Block reads it).
+            try cluster.volumes.setBlockImage(volumeKey: name, from: scratch)
         } catch {
             return await fault("All replica restore failed and the volume became Faulted: \(error)")
         }

@@ -22,6 +22,10 @@ public final class LonghornSimulation: Sendable {
         public var syncHopDelay: Duration = .seconds(1)
         /// Where volume contents, snapshots and scratch images live.
         public var dataRoot: URL
+        /// Read the faults to simulate from ConfigMap `longhorn-dr-sim-faults` (key `faults`, names
+        /// separated by commas) in the namespace on every pass, so a script can switch them with
+        /// kubectl while the cluster runs (`sim serve`).
+        public var faultsFromConfigMap = false
         /// The backup store behind a target URL (nil: unreachable).
         public var storeResolver: @Sendable (String) -> (any ObjectStore)?
 
@@ -213,6 +217,7 @@ public final class LonghornSimulation: Sendable {
     func reconcile() async -> [Job] {
         // Each controller runs on its own: one failing must not stop the others.
         var jobs: [Job] = []
+        if options.faultsFromConfigMap { await readFaults() }
         do { try await reconcileTargets() } catch { await inFlight.note("backup targets: \(error)") }
         do { try await reconcileBackupVolumes() } catch { await inFlight.note("backup volumes: \(error)") }
         do { jobs += try await reconcileBackups() } catch { await inFlight.note("backups: \(error)") }
@@ -221,6 +226,20 @@ public final class LonghornSimulation: Sendable {
         var started: [Job] = []
         for job in jobs where await inFlight.start(job) { started.append(job) }
         return started
+    }
+
+    static let faultsConfigMap = "longhorn-dr-sim-faults"
+
+    /// Takes the faults the ConfigMap names; without the ConfigMap, none.
+    func readFaults() async {
+        guard let configMaps = await store.type(group: "", resource: "configmaps") else { return }
+        let text = await store.find(configMaps, namespace: namespace, name: Self.faultsConfigMap)?[path: ["data", "faults"]]?.stringValue ?? ""
+        let names = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let unknown = await faults.set(named: names)
+        if !unknown.isEmpty {
+            await inFlight.note(
+                "ConfigMap \(Self.faultsConfigMap): unknown faults \(unknown.joined(separator: ", ")); known: \(LonghornFaults.names.joined(separator: ", "))")
+        }
     }
 
     /// The last error a controller pass hit, for tests and debugging.

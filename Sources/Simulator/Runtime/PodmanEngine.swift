@@ -261,7 +261,9 @@ enum VolumeOwnership {
                 }
                 continue
             }
-            guard let fsGroup else { continue }
+            // Block devices keep their owner (root:disk): the kubelet applies fsGroup to filesystems only.
+            var isFolder: ObjCBool = false
+            guard let fsGroup, FileManager.default.fileExists(atPath: mount.source, isDirectory: &isFolder), isFolder.boolValue else { continue }
             let writable = !mount.readOnly
             adjust(mount.source, group: gid_t(fsGroup), writable: writable)
             let enumerator = FileManager.default.enumerator(atPath: mount.source)

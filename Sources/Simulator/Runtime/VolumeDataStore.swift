@@ -6,6 +6,9 @@ import KubeModels
 ///
 /// - `volumes/<key>/`: a persistent volume's content, keyed by the PV's `csi.volumeHandle` (or the
 ///   PV name when it has none), so a Longhorn simulation can find the data of the volume it manages;
+/// - `blocks/<key>`: the same volume seen as a block device (a PV of `volumeMode: Block`): the
+///   image a Longhorn restore wrote, else zeros of the PV's size. A PV has one volumeMode, so a
+///   volume is used either as files or as a device, and the two never need to agree;
 /// - `pods/<uid>/<volume>/`: a pod's emptyDir volumes, gone with the pod;
 /// - `bin/mount-exec`: the fixed helper that bind-mounts volumes inside a mount namespace.
 public struct VolumeDataStore: Sendable {
@@ -33,6 +36,48 @@ public struct VolumeDataStore: Sendable {
     /// Removes a volume's content, as deleting the backing storage would.
     public func removeVolume(volumeKey key: String) {
         try? FileManager.default.removeItem(at: root.appendingPathComponent("volumes").appendingPathComponent(Self.safe(key)))
+        try? FileManager.default.removeItem(at: blockImage(volumeKey: key))
+    }
+
+    /// Where the volume stored under `key` keeps its content as a block device (not created here).
+    public func blockImage(volumeKey key: String) -> URL {
+        root.appendingPathComponent("blocks").appendingPathComponent(Self.safe(key))
+    }
+
+    /// Makes `image` the block content of the volume under `key` (moved, not copied), readable
+    /// as a block device is on a node: by root and group disk (6), when the simulator runs as root.
+    public func setBlockImage(volumeKey key: String, from image: URL) throws {
+        let target = blockImage(volumeKey: key)
+        _ = try ensure(target.deletingLastPathComponent())
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: image, to: target)
+        try Self.ownAsBlockDevice(target)
+    }
+
+    /// The block device of the volume under `key`, made of zeros (sparse) of `size` bytes when it has none yet.
+    func blockDevice(volumeKey key: String, size: Int64) throws -> URL {
+        let target = blockImage(volumeKey: key)
+        if !FileManager.default.fileExists(atPath: target.path) {
+            _ = try ensure(target.deletingLastPathComponent())
+            guard FileManager.default.createFile(atPath: target.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
+            }
+            guard truncate(target.path, off_t(size)) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path]) }
+            try Self.ownAsBlockDevice(target)
+        }
+        return target
+    }
+
+    static let diskGroup: gid_t = 6
+
+    private static func ownAsBlockDevice(_ file: URL) throws {
+        if geteuid() == 0 {
+            guard chown(file.path, 0, diskGroup) == 0, chmod(file.path, 0o660) == 0 else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path])
+            }
+        } else {
+            chmod(file.path, 0o600)
+        }
     }
 
     /// A pod's emptyDir volume (created on first use).
@@ -64,7 +109,8 @@ public struct VolumeDataStore: Sendable {
     static let helperScript = """
         #!/bin/sh
         # Usage: mount-exec ROOTFS WORKDIR COUNT [SOURCE TARGET MODE]... COMMAND [ARG]...
-        # ROOTFS "-" (root): bind each SOURCE onto TARGET in place (read-only when MODE is ro).
+        # ROOTFS "-" (root): bind each SOURCE onto TARGET in place (read-only when MODE is ro); a
+        # SOURCE that is a file (a block device's image) is bound onto a file.
         # ROOTFS a folder (rootless): a tmpfs there mirrors the host's root (each entry bound back),
         # host folders on the way to a TARGET are mirrored the same way so TARGET can be made,
         # then the command runs chrooted in it. Nothing on the host is created or changed.
@@ -75,7 +121,7 @@ public struct VolumeDataStore: Sendable {
         shift 3
         if [ "$rootfs" = - ]; then
           while [ "$count" -gt 0 ]; do
-            mkdir -p "$2"
+            if [ -d "$1" ]; then mkdir -p "$2"; else mkdir -p "$(dirname "$2")"; [ -e "$2" ] || : >"$2"; fi
             mount --bind "$1" "$2"
             if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
             shift 3
@@ -115,7 +161,12 @@ public struct VolumeDataStore: Sendable {
         }
         mirror /
         while [ "$count" -gt 0 ]; do
-          make_dir "$2"
+          if [ -d "$1" ]; then
+            make_dir "$2"
+          else # a file (a block device's image): its folder, then the file to bind it on
+            make_dir "$(dirname "$2")"
+            [ -e "$rootfs$(realpath -m "$2")" ] || : >"$rootfs$(realpath -m "$2")"
+          fi
           target=$(realpath -m "$2")
           mount --bind "$1" "$rootfs$target"
           if [ "$3" = ro ]; then mount -o remount,bind,ro "$rootfs$target"; fi
@@ -258,6 +309,8 @@ enum PodVolumes {
         let namespace = pod[path: ["metadata", "namespace"]]?.stringValue
         let uid = pod[path: ["metadata", "uid"]]?.stringValue ?? "unknown"
         var sources: [String: String] = [:]
+        // Volumes whose PV is `volumeMode: Block`: their device, and whether the claim is mounted read-only.
+        var devices: [String: (source: String, readOnly: Bool)] = [:]
         for volume in pod[path: ["spec", "volumes"]]?.arrayValue ?? [] {
             guard let name = volume["name"]?.stringValue else { continue }
             do {
@@ -269,7 +322,13 @@ enum PodVolumes {
                         let pv = store.find(volumes, namespace: nil, name: pvName),
                         let key = VolumeDataStore.volumeKey(forPersistentVolume: pv)
                     else { throw NotReady(message: "volume \"\(name)\": persistentvolumeclaim \"\(claimName)\" has no bound persistent volume") }
-                    sources[name] = try data.directory(volumeKey: key).path
+                    if pv[path: ["spec", "volumeMode"]]?.stringValue == "Block" {
+                        let size = Int64(Quantity.bytes(pv[path: ["spec", "capacity", "storage"]]?.stringValue ?? "") ?? 0)
+                        let readOnly = volume[path: ["persistentVolumeClaim", "readOnly"]]?.boolValue ?? false
+                        devices[name] = (try data.blockDevice(volumeKey: key, size: size).path, readOnly)
+                    } else {
+                        sources[name] = try data.directory(volumeKey: key).path
+                    }
                 } else if volume["emptyDir"] != nil {
                     sources[name] = try data.emptyDir(podUID: uid, volume: name).path
                 } else if let source = volume["configMap"] ?? volume["secret"] {
@@ -296,10 +355,25 @@ enum PodVolumes {
             for container in pod[path: ["spec", list]]?.arrayValue ?? [] {
                 guard let containerName = container["name"]?.stringValue else { continue }
                 var mounts: [VolumeMount] = []
+                for device in container["volumeDevices"]?.arrayValue ?? [] {
+                    guard let volume = device["name"]?.stringValue, let path = device["devicePath"]?.stringValue else { continue }
+                    guard let source = devices[volume] else {
+                        // The kubelet maps only block-mode volumes as devices.
+                        throw NotReady(
+                            message: "container \"\(containerName)\": volume \"\(volume)\" is not a block volume (volumeMode Block); use volumeMounts")
+                    }
+                    guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                        throw NotReady(message: "container \"\(containerName)\": devicePath \"\(path)\" must be an absolute path without '..'")
+                    }
+                    mounts.append(VolumeMount(source: source.source, target: path, readOnly: source.readOnly))
+                }
                 for mount in container["volumeMounts"]?.arrayValue ?? [] {
-                    guard let volume = mount["name"]?.stringValue, let path = mount["mountPath"]?.stringValue,
-                        var source = sources[volume]
-                    else { continue }
+                    guard let volume = mount["name"]?.stringValue, let path = mount["mountPath"]?.stringValue else { continue }
+                    if devices[volume] != nil {
+                        throw NotReady(
+                            message: "container \"\(containerName)\": volume \"\(volume)\" has volumeMode Block; use volumeDevices, not volumeMounts")
+                    }
+                    guard var source = sources[volume] else { continue }
                     guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
                         throw NotReady(message: "container \"\(containerName)\": mountPath \"\(path)\" must be an absolute path without '..'")
                     }
