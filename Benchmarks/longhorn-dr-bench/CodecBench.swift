@@ -104,7 +104,7 @@ enum CodecBench {
                 blocks.reduce(0) { $0 &+ UInt64(BackupstoreLayout.checksum(of: $1, engine: engine).utf8.first ?? 0) }
             }
         }
-        print("sha512 used by verify: \(SHA512Engine.preferred.summary) (LONGHORN_DR_SHA512=libcrypto picks the other)")
+        print("sha512 used by verify: \(SHA512Engine.preferred.summary) (LONGHORN_DR_SHA512=boringssl picks the linked one)")
         try measure("decode+hash") {
             var total: UInt64 = 0
             for (frame, name) in zip(frames, names) {

@@ -37,6 +37,7 @@ extension AssuranceReport {
     static func summary(_ volume: VolumeResult) -> String {
         let age = volume.age.map { "age \(DurationText.format($0))" } ?? "age -"
         let limit = volume.maxAge.map { " (maxAge \(DurationText.format($0)))" } ?? ""
-        return "\(volume.backup), \(age)\(limit); \(volume.blocksVerified) of \(volume.blocksListed) blocks read this run"
+        let restored = volume.restoreTest.map { $0.passed ? "; restored by the cluster and read back: the backup's data" : "" } ?? ""
+        return "\(volume.backup), \(age)\(limit); \(volume.blocksVerified) of \(volume.blocksListed) blocks read this run\(restored)"
     }
 }

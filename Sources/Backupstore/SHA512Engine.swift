@@ -10,18 +10,16 @@ import Foundation
 /// portable code, `sha512_block_data_order_nohw` in a profile) or OpenSSL's libcrypto
 /// (`libcrypto.so.3`, loaded at run time when the system has it; AVX2 code where the CPU has it).
 /// `longhorn-dr-bench codec` times both side by side: on this project's machine (AMD EPYC)
-/// libcrypto is about 1.08× faster per CPU-second; the linked one stays the default until the
-/// image ships libcrypto. `LONGHORN_DR_SHA512=libcrypto` picks libcrypto where it is loadable.
+/// libcrypto is about 1.1× faster per CPU-second, so it is the default wherever it loads (the
+/// image ships it); `LONGHORN_DR_SHA512=boringssl` picks the linked one.
 public enum SHA512Engine: String, Sendable, CaseIterable {
     case libcrypto
     case boringSSL = "boringssl"
 
-    /// BoringSSL, or libcrypto when `LONGHORN_DR_SHA512=libcrypto` asks and it can be loaded.
+    /// libcrypto when it can be loaded, unless `LONGHORN_DR_SHA512=boringssl` asks for the linked one.
     public static let preferred: SHA512Engine = {
-        guard ProcessInfo.processInfo.environment["LONGHORN_DR_SHA512"] == SHA512Engine.libcrypto.rawValue, LibcryptoSHA512.function != nil else {
-            return .boringSSL
-        }
-        return .libcrypto
+        if ProcessInfo.processInfo.environment["LONGHORN_DR_SHA512"] == SHA512Engine.boringSSL.rawValue { return .boringSSL }
+        return LibcryptoSHA512.function != nil ? .libcrypto : .boringSSL
     }()
 
     /// Whether this engine can run here.
