@@ -71,6 +71,16 @@ public struct ExerciseRunner: Sendable {
             journal.resumedAt = (journal.resumedAt ?? []) + [now()]
             log("resuming run \(journal.runID) at \(journal.nextPhase?.rawValue ?? "the report")")
         } else {
+            if options.from == nil, !options.resume, let saved = try await journalStore.load(), let mark = saved.destroyStarted,
+                saved.phases[.rebuild]?.outcome != .completed
+            {
+                // A new run would overwrite the only record of a cluster that may be half gone:
+                // which backups hold the sentinel, and that destroy already ran.
+                throw DRError(
+                    .usage, subject: "exercise run \(saved.runID) on cluster \(saved.cluster)",
+                    detail: "began destroying the cluster at \(Self.timestamp(mark.at)) and was not rebuilt; a new run would overwrite its journal",
+                    hint: "continue it with --resume (it rebuilds and verifies), or start over anyway with --from preflight")
+            }
             journal = ExerciseJournal(runID: Self.runID(now()), cluster: config.cluster.name, startedAt: now())
             journal.volumes = config.workloads.map(\.volume)
         }

@@ -92,6 +92,9 @@ struct ExerciseCommand: AsyncParsableCommand {
         let environment: ClusterExerciseEnvironment
         let confirmed: Bool
         if simulate {
+            // The simulated cluster ended with the process that made it: an earlier simulated
+            // run, finished or not, has nothing left to resume.
+            try? FileManager.default.removeItem(at: journal.path)
             environment = try simulatedEnvironment(exerciseConfig, runFolder: runFolder)
             Terminal.note("DR exercise on the simulated cluster (Longhorn \(longhornVersion ?? Self.defaultLonghorn)); journal \(journal.path.path)")
             confirmed = true

@@ -540,6 +540,34 @@ actor MemoryJournal: JournalStore {
         #expect(await environment.calls.filter { $0 == "inventory" }.count == 1)
     }
 
+    @Test func aNewRunDoesNotOverwriteARunWhoseDestroyBeganAndWasNotRebuilt() async throws {
+        let environment = ScriptedEnvironment()
+        let journal = MemoryJournal()
+        await environment.set(destroyFailures: 1)
+        let first = try await run(environment, journal: journal)
+        #expect(first.verdict == .fail)
+        let saved = try #require(await journal.saved)
+        await environment.set()
+        // Without --resume: refused, the journal kept as it was.
+        await #expect(throws: DRError.self) { _ = try await run(environment, journal: journal) }
+        do {
+            _ = try await run(environment, journal: journal)
+        } catch let error as DRError {
+            #expect(error.status == .usage)
+            #expect("\(error)".contains("began destroying the cluster"), "\(error)")
+            #expect("\(error)".contains("--resume"), "\(error)")
+        }
+        #expect(await journal.saved == saved, "nothing was overwritten")
+        #expect(await environment.calls.filter { $0 == "destroy" }.count == 1, "no phase ran")
+        // Once the operator has the cluster back by hand, --from preflight starts over on
+        // purpose; a finished run's journal is never in the way of the next.
+        let rebuiltByHand = ScriptedEnvironment()
+        let fresh = try await run(rebuiltByHand, journal: journal, from: .preflight)
+        #expect(fresh.verdict == .pass, "\(fresh.consoleText())")
+        let next = try await run(ScriptedEnvironment(), journal: journal)
+        #expect(next.verdict == .pass, "\(next.consoleText())")
+    }
+
     @Test func anInterruptedDestroyIsJournaledAndResumes() async throws {
         let environment = ScriptedEnvironment()
         let journal = MemoryJournal()
