@@ -160,6 +160,19 @@ public struct AlertmanagerHealthGate: Sendable {
         }
     }
 
+    /// What in the settings would stop the gate before it asks anything (a `caFile` without a
+    /// certificate), for the preflight: found before destroy, not after the rebuild.
+    public func configurationProblem() async -> String? {
+        do {
+            try await makeClient().shutdown()
+            return nil
+        } catch let error as DRError {
+            return "\(error.subject): \(error.detail)"
+        } catch {
+            return "alertmanager: \(error)"
+        }
+    }
+
     /// The HTTP client: certificates always verified, `caFile` trusted besides the system roots,
     /// no redirects (a login page behind one is not an Alertmanager).
     func makeClient() throws -> HTTPClient {

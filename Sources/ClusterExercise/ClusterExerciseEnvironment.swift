@@ -89,6 +89,9 @@ public actor ClusterExerciseEnvironment: ExerciseEnvironment {
         if ToolLocator.locate("debugfs") == nil {
             problems.append("debugfs is not installed; the store check needs it (apt-get install e2fsprogs)")
         }
+        if let settings = config.alertmanager, let problem = await AlertmanagerHealthGate(settings).configurationProblem() {
+            problems.append("\(problem); wait-ready would stop there after the rebuild")
+        }
         let session: Session
         do {
             session = try await connect()

@@ -192,4 +192,18 @@ final class LogLines: @unchecked Sendable {
             #expect(broken?.status == .environment)
         }
     }
+
+    /// A caFile that holds no certificate is a preflight problem, found before anything is destroyed.
+    @Test func aCAFileWithoutACertificateIsFoundBeforeTheGateRuns() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-am-ca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notPEM = folder.appendingPathComponent("ca.pem")
+        try Data("not a certificate\n".utf8).write(to: notPEM)
+        let bad = await Self.gate("https://alertmanager.example:9093", caFile: notPEM.path).configurationProblem()
+        #expect(bad?.contains("alertmanager.caFile \(notPEM.path)") == true, "\(bad ?? "nil")")
+        let missing = await Self.gate("https://alertmanager.example:9093", caFile: folder.appendingPathComponent("absent.pem").path).configurationProblem()
+        #expect(missing != nil)
+        #expect(await Self.gate("https://alertmanager.example:9093").configurationProblem() == nil)
+    }
 }
