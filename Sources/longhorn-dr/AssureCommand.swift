@@ -36,7 +36,7 @@ struct AssureCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The Longhorn backup target. Without it, --cross-check reads it from the cluster's BackupTarget (with its credentialSecret as --secret).",
+            "The Longhorn backup target. Without it, --cross-check and --restore-test read it from the cluster's BackupTarget (with its credentialSecret as --secret).",
             valueName: "s3://bucket@region/path/"))
     var target: String?
 
@@ -117,7 +117,9 @@ struct AssureCommand: AsyncParsableCommand {
 
     func validate() throws {
         if ledger != nil, ledgerInStore { throw ValidationError("--ledger and --ledger-in-store: give one") }
-        if target == nil, !crossCheck { throw ValidationError("--target is required (or --cross-check, to read it from the cluster's BackupTarget)") }
+        if target == nil, !crossCheck, !restoreTest {
+            throw ValidationError("--target is required (or --cross-check or --restore-test, to read it from the cluster's BackupTarget)")
+        }
         if webhookUrlFromEnv != nil, webhookUrlFile != nil { throw ValidationError("--webhook-url-from-env and --webhook-url-file: give one") }
         if discordUrlFromEnv != nil, discordUrlFile != nil { throw ValidationError("--discord-url-from-env and --discord-url-file: give one") }
         if let pushgateway, let refusal = EndpointPolicy.cleartextRefusal(pushgateway) { throw ValidationError("--pushgateway: the URL \(refusal)") }
