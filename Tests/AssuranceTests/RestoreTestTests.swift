@@ -65,13 +65,13 @@ import Testing
             do {
                 let longhorn = try await LonghornClient.connect(kube: kube)
                 _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
-                _ = try await longhorn.createFreshVolume(name: "data", sizeBytes: 64 << 20)
+                _ = try await longhorn.createFreshVolume(name: "data", sizeBytes: 32 << 20)
                 try await kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "data", timeout: .seconds(60), until: "detached") {
                     $0?[path: ["status", "state"]] == "detached"
                 }
                 let folder = manager.volumeDirectory("data")
                 try Data("the sentinel\n".utf8).write(to: folder.appendingPathComponent("sentinel.txt"))
-                try Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }).write(to: folder.appendingPathComponent("photo.raw"))
+                try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }).write(to: folder.appendingPathComponent("photo.raw"))
                 try Data(count: 4 << 20).write(to: folder.appendingPathComponent("zeros.bin"))
                 let snapshot = try await longhorn.createSnapshot(volume: "data")
                 _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(60))
@@ -95,70 +95,16 @@ import Testing
         }
     }
 
-    @Test func theClustersRestoreReadBackMatchesTheBackupAndLeavesNothingBehind() async throws {
-        try await Self.withBackup { run in
-            let kube = run.longhorn.kube
-            let before = try await kube.get(LonghornResources.volumes, namespace: run.longhorn.namespace, name: "data")
-            let outcome = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
-            #expect(outcome.passed, "\(outcome.detail)")
-            #expect(outcome.status == .ok)
-            #expect(outcome.scratchVolume.hasPrefix(RestoreTest.namePrefix))
-            #expect(outcome.detail.contains("the same \(run.expected.dataBlocks) data blocks as the backup lists"), "\(outcome.detail)")
-            #expect(run.expected.dataBlocks > 1)
-            #expect(outcome.leftovers.isEmpty)
-            let left = try await run.scratchObjects()
-            #expect(left.isEmpty, "left: \(left)")
-            // The real volume: same object, same files.
-            let after = try await kube.get(LonghornResources.volumes, namespace: run.longhorn.namespace, name: "data")
-            #expect(after[path: ["metadata", "resourceVersion"]] == before[path: ["metadata", "resourceVersion"]])
-            let sentinel = try String(contentsOf: run.manager.volumeDirectory("data").appendingPathComponent("sentinel.txt"), encoding: .utf8)
-            #expect(sentinel == "the sentinel\n")
-        }
-    }
+    // Each cluster below serves several scenarios in turn: setting one up (a backup and its
+    // sync through the simulated manager) is most of the cost, and the test process runs every
+    // suite at once on two cores.
 
-    @Test func aRestoreThatWritesOtherBytesFailsNamingWhere() async throws {
-        try await Self.withBackup { run in
-            await run.manager.faults.set(corruptRestoredData: true)
-            let outcome = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
-            #expect(!outcome.passed)
-            #expect(outcome.status == .verificationFailed)
-            #expect(outcome.detail.contains("does not hold the backup's data"), "\(outcome.detail)")
-            #expect(outcome.detail.contains("differs in 1 GiB range (0 GiB–1 GiB)"), "\(outcome.detail)")
-            let left = try await run.scratchObjects()
-            #expect(left.isEmpty, "left: \(left)")
-        }
-    }
-
-    @Test func aFaultedRestoreFailsAndIsCleanedUp() async throws {
-        try await Self.withBackup { run in
-            await run.manager.faults.set(restoreFaults: true)
-            let outcome = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
-            #expect(!outcome.passed)
-            #expect(outcome.status == .verificationFailed)
-            #expect(outcome.detail.contains("Longhorn could not restore \(run.backup.metadata.name)"), "\(outcome.detail)")
-            #expect(outcome.detail.contains("RestoreFailure") || outcome.detail.contains("faulted"), "\(outcome.detail)")
-            let left = try await run.scratchObjects()
-            #expect(left.isEmpty, "left: \(left)")
-        }
-    }
-
-    @Test func aStalledRestoreRunsOutOfTimeAndIsStillRemoved() async throws {
-        try await Self.withBackup { run in
-            await run.manager.faults.set(restoreStalls: true)
-            let outcome = await run.test(timeout: .seconds(3)).run(volume: "data", backup: run.backup, expected: run.expected)
-            #expect(!outcome.passed)
-            #expect(outcome.status == .infrastructure, "\(outcome.detail)")
-            #expect(outcome.detail.contains("did not finish restoring \(run.backup.metadata.name)"), "\(outcome.detail)")
-            #expect(outcome.detail.contains("within --restore-test-timeout 3s"), "\(outcome.detail)")
-            let left = try await run.scratchObjects()
-            #expect(left.isEmpty, "left: \(left)")
-        }
-    }
-
-    @Test func whatAnInterruptedRunLeftIsRemovedButNotARunningOnesOrAnyoneElses() async throws {
+    /// The healthy path, with what an earlier run left lying around, then a reader that cannot read.
+    @Test func theClustersRestoreReadBackMatchesTheBackupAndOnlyScratchObjectsAreRemoved() async throws {
         try await Self.withBackup { run in
             let kube = run.longhorn.kube
             let namespace = run.longhorn.namespace
+            let before = try await kube.get(LonghornResources.volumes, namespace: namespace, name: "data")
             // An earlier run killed after its volume and claim were made (its time is over); a
             // run going on beside this one; and a volume of the same name pattern that someone
             // else made, without the label.
@@ -177,23 +123,63 @@ import Testing
                     "metadata": ["name": .string("\(RestoreTest.namePrefix)old1"), "labels": .object([RestoreTest.label: "true"])],
                     "spec": ["accessModes": ["ReadWriteOnce"], "volumeMode": "Block", "storageClassName": "", "resources": ["requests": ["storage": "16Mi"]]],
                 ])
+
             let outcome = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
             #expect(outcome.passed, "\(outcome.detail)")
+            #expect(outcome.status == .ok)
+            #expect(outcome.scratchVolume.hasPrefix(RestoreTest.namePrefix))
+            #expect(outcome.detail.contains("the same \(run.expected.dataBlocks) data blocks as the backup lists"), "\(outcome.detail)")
+            #expect(run.expected.dataBlocks > 1)
+            #expect(outcome.leftovers.isEmpty)
             let left = try await run.scratchObjects()
-            #expect(left == ["volumes/\(RestoreTest.namePrefix)busy"], "the earlier run's volume and claim are gone, the running one's kept: \(left)")
+            #expect(left == ["volumes/\(RestoreTest.namePrefix)busy"], "its own objects and the earlier run's are gone, the running one's kept: \(left)")
             #expect(try await kube.getIfPresent(LonghornResources.volumes, namespace: namespace, name: "\(RestoreTest.namePrefix)theirs") != nil)
+            // The real volume: same object, same files.
+            let after = try await kube.get(LonghornResources.volumes, namespace: namespace, name: "data")
+            #expect(after[path: ["metadata", "resourceVersion"]] == before[path: ["metadata", "resourceVersion"]])
+            let sentinel = try String(contentsOf: run.manager.volumeDirectory("data").appendingPathComponent("sentinel.txt"), encoding: .utf8)
+            #expect(sentinel == "the sentinel\n")
+
+            // An image without longhorn-dr: the reader's command is not found and the pod fails.
+            let blind = RestoreTest(longhorn: run.longhorn, settings: RestoreTest.Settings(image: "registry.invalid/none:1", timeout: .seconds(60)))
+            let unread = await blind.run(volume: "data", backup: run.backup, expected: run.expected)
+            #expect(!unread.passed)
+            #expect(unread.status == .infrastructure)
+            #expect(unread.detail.contains("the reader pod"), "\(unread.detail)")
+            let still = try await run.scratchObjects()
+            #expect(still == ["volumes/\(RestoreTest.namePrefix)busy"], "\(still)")
         }
     }
 
-    @Test func aReaderPodThatCannotReadFailsTheTest() async throws {
+    /// Each way the cluster's restore can go wrong is a FAIL, and cleaned up.
+    @Test func aRestoreThatWritesOtherBytesFaultsOrStallsFailsAndIsRemoved() async throws {
         try await Self.withBackup { run in
-            // An image without longhorn-dr: the reader's command is not found and the pod fails.
-            let test = RestoreTest(longhorn: run.longhorn, settings: RestoreTest.Settings(image: "registry.invalid/none:1", timeout: .seconds(60)))
-            let outcome = await test.run(volume: "data", backup: run.backup, expected: run.expected)
-            #expect(!outcome.passed)
-            #expect(outcome.detail.contains("the reader pod"), "\(outcome.detail)")
-            let left = try await run.scratchObjects()
+            await run.manager.faults.set(corruptRestoredData: true)
+            let corrupt = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
+            #expect(!corrupt.passed)
+            #expect(corrupt.status == .verificationFailed)
+            #expect(corrupt.detail.contains("does not hold the backup's data"), "\(corrupt.detail)")
+            #expect(corrupt.detail.contains("differs in 1 GiB range (0 GiB–1 GiB)"), "\(corrupt.detail)")
+            var left = try await run.scratchObjects()
             #expect(left.isEmpty, "left: \(left)")
+
+            await run.manager.faults.set(named: ["restore-fault"])
+            let faulted = await run.test().run(volume: "data", backup: run.backup, expected: run.expected)
+            #expect(!faulted.passed)
+            #expect(faulted.status == .verificationFailed)
+            #expect(faulted.detail.contains("Longhorn could not restore \(run.backup.metadata.name)"), "\(faulted.detail)")
+            #expect(faulted.detail.contains("RestoreFailure") || faulted.detail.contains("faulted"), "\(faulted.detail)")
+            left = try await run.scratchObjects()
+            #expect(left.isEmpty, "left: \(left)")
+
+            await run.manager.faults.set(named: ["restore-stalls"])
+            let stalled = await run.test(timeout: .seconds(3)).run(volume: "data", backup: run.backup, expected: run.expected)
+            #expect(!stalled.passed)
+            #expect(stalled.status == .infrastructure, "\(stalled.detail)")
+            #expect(stalled.detail.contains("did not finish restoring \(run.backup.metadata.name)"), "\(stalled.detail)")
+            #expect(stalled.detail.contains("within --restore-test-timeout 3s"), "\(stalled.detail)")
+            left = try await run.scratchObjects()
+            #expect(left.isEmpty, "the stalled scratch volume is deleted: \(left)")
         }
     }
 

@@ -23,10 +23,12 @@ struct SimTestCluster: Sendable {
         return try await cluster.withControllers { try await body(SimTestCluster(cluster: cluster)) }
     }
 
-    /// Waits, by watching, until `predicate` holds for the object (nil = absent).
+    /// Waits, by watching, until `predicate` holds for the object (nil = absent). The default
+    /// bound is for liveness, not speed: when `swift test` starts every suite at once on two
+    /// cores, controllers have been seen starved for more than 30 s.
     @discardableResult
     func waitFor(
-        _ group: String, _ resource: String, namespace: String? = "default", name: String, timeout: Duration = .seconds(30),
+        _ group: String, _ resource: String, namespace: String? = "default", name: String, timeout: Duration = .seconds(90),
         _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool
     ) async throws -> JSONValue? {
         let type = try await type(group, resource)
