@@ -76,15 +76,20 @@ import Yams
         #expect(generated.contains(Self.value(volume, "configMap", "name") as? String ?? "-"), "the Job mounts the generated (hashed) ConfigMap")
     }
 
+    /// The ValidatingAdmissionPolicy of `docs`, checked to be bound by name, to deny, and to fail closed.
+    static func denyingPolicy(_ docs: [[String: Any]], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let policy = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicy" }, sourceLocation: sourceLocation)
+        let binding = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicyBinding" }, sourceLocation: sourceLocation)
+        #expect(Self.value(binding, "spec", "policyName") as? String == Self.value(policy, "metadata", "name") as? String, sourceLocation: sourceLocation)
+        #expect(Self.value(binding, "spec", "validationActions") as? [String] == ["Deny"], sourceLocation: sourceLocation)
+        #expect(Self.value(policy, "spec", "failurePolicy") as? String == "Fail", sourceLocation: sourceLocation)
+        return policy
+    }
+
     /// The policy only works if its names match the Job's: a renamed service account or namespace
     /// would silently leave PV writes unrestricted (the simulator does not evaluate CEL).
     @Test func thePVPolicyHoldsTheJobsServiceAccountToLonghornVolumes() throws {
-        let docs = try Self.documents("pv-policy.yaml")
-        let policy = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicy" })
-        let binding = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicyBinding" })
-        #expect(Self.value(binding, "spec", "policyName") as? String == Self.value(policy, "metadata", "name") as? String)
-        #expect(Self.value(binding, "spec", "validationActions") as? [String] == ["Deny"])
-        #expect(Self.value(policy, "spec", "failurePolicy") as? String == "Fail")
+        let policy = try Self.denyingPolicy(try Self.documents("pv-policy.yaml"))
         let rules = try #require(Self.value(policy, "spec", "matchConstraints", "resourceRules") as? [[String: Any]])
         #expect(rules.contains { ($0["resources"] as? [String]) == ["persistentvolumes"] && Set($0["operations"] as? [String] ?? []) == ["CREATE", "UPDATE"] })
         let account = try #require(try Self.documents("serviceaccount.yaml").first { $0["kind"] as? String == "ServiceAccount" })
@@ -101,12 +106,7 @@ import Yams
     /// the scratch objects the tool makes: the same account, name prefix and label as the code.
     @Test func theRestoreTestPolicyHoldsTheAssureAccountToItsScratchObjects() throws {
         let folder = Self.root.appendingPathComponent("kubernetes/platform/config/longhorn/assurance")
-        let docs = try Self.documents("restore-test/policy.yaml", in: folder)
-        let policy = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicy" })
-        let binding = try #require(docs.first { $0["kind"] as? String == "ValidatingAdmissionPolicyBinding" })
-        #expect(Self.value(binding, "spec", "policyName") as? String == Self.value(policy, "metadata", "name") as? String)
-        #expect(Self.value(binding, "spec", "validationActions") as? [String] == ["Deny"])
-        #expect(Self.value(policy, "spec", "failurePolicy") as? String == "Fail")
+        let policy = try Self.denyingPolicy(try Self.documents("restore-test/policy.yaml", in: folder))
         let rules = try #require(Self.value(policy, "spec", "matchConstraints", "resourceRules") as? [[String: Any]])
         let covered = Set(rules.flatMap { $0["resources"] as? [String] ?? [] })
         #expect(covered == ["volumes", "persistentvolumes", "persistentvolumeclaims", "pods"])

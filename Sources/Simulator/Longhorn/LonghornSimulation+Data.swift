@@ -97,7 +97,8 @@ extension LonghornSimulation {
         defer { try? FileManager.default.removeItem(at: scratch) }
         do {
             try FileManager.default.createDirectory(at: scratch.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Self.makeSparseFile(scratch, size: size)
+            // mke2fs needs room for its metadata: at least 16 MiB.
+            try VolumeDataStore.makeSparseFile(scratch, size: max(size, 16 << 20))
             try await ToolRunner.run(
                 "mke2fs",
                 [
@@ -159,15 +160,6 @@ extension LonghornSimulation {
         byte[byte.startIndex] ^= 0xFF
         try handle.seek(toOffset: UInt64(offset))
         try handle.write(contentsOf: byte)
-    }
-
-    static func makeSparseFile(_ url: URL, size: Int64) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        let handle = try FileHandle(forWritingTo: url)
-        try handle.truncate(atOffset: UInt64(max(size, 16 << 20)))
-        try handle.close()
     }
 
     // MARK: - Volumes

@@ -59,13 +59,20 @@ public struct VolumeDataStore: Sendable {
         let target = blockImage(volumeKey: key)
         if !FileManager.default.fileExists(atPath: target.path) {
             _ = try ensure(target.deletingLastPathComponent())
-            guard FileManager.default.createFile(atPath: target.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
-            }
-            guard truncate(target.path, off_t(size)) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path]) }
+            try Self.makeSparseFile(target, size: size)
             try Self.ownAsBlockDevice(target)
         }
         return target
+    }
+
+    /// A new file of `size` bytes that takes no disk space until written (a volume's zeros).
+    static func makeSparseFile(_ url: URL, size: Int64) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.close()
     }
 
     static let diskGroup: gid_t = 6
