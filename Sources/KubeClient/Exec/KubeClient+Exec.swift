@@ -87,9 +87,10 @@ extension KubeClient {
 /// One exec session: a TLS (or plain) TCP connection, the HTTP/1.1 upgrade handshake done by
 /// SwiftNIO's typed client upgrader, then remote-command frames.
 ///
-/// Bytes that arrive in the same read as the `101` are kept: the typed upgrader buffers everything
-/// received until the upgrade pipeline is configured, and the frame stream is attached synchronously
-/// inside that configuration, before the buffer is replayed.
+/// Bytes that arrive in the same read as the `101` are kept: the HTTP decoder forwards what it holds
+/// past the head when it is removed, the typed upgrader buffers everything received until the upgrade
+/// pipeline is configured, and the frame stream is attached synchronously inside that configuration,
+/// before the buffer is replayed.
 struct ExecConnection: Sendable {
     var server: URL
     var tls: TLSSettings
@@ -149,8 +150,11 @@ struct ExecConnection: Sendable {
                                 .refused(try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel))
                             }
                         })
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration))
+                    var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                    // Frames that came in the same read as the 101 sit in the HTTP decoder when it
+                    // is removed; NIO's default drops them (a lost exit status on a busy machine).
+                    pipeline.leftOverBytesStrategy = .forwardBytes
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
                 }
             }
             .get()

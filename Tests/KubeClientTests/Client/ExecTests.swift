@@ -170,6 +170,25 @@ import Testing
         }
     }
 
+    /// A busy server's `101` and every frame after it can reach the client in one read; the frames
+    /// must not be lost with the HTTP decoder (CI saw "ended before the exit status" this way).
+    @Test func framesInTheSameReadAsTheUpgradeAreKept() async throws {
+        let server = try RawWebSocketServer()
+        let status = Array(#"{"metadata":{},"status":"Success"}"#.utf8)
+        let frames =
+            RawWebSocketServer.frame(opcode: 0x2, [1] + Array("out\n".utf8)) + RawWebSocketServer.frame(opcode: 0x2, [2] + Array("err\n".utf8))
+            + RawWebSocketServer.frame(opcode: 0x2, [3] + status) + RawWebSocketServer.frame(opcode: 0x8, [0x03, 0xE8])
+        async let served: Void = server.serveOnce(frames: frames)
+        let connection = ExecConnection(
+            server: try #require(URL(string: "http://127.0.0.1:\(server.port)")), tls: TLSSettings(), target: "/exec", authorization: nil,
+            subject: "exec in a raw server")
+        let result = try await connection.run(stdin: nil)
+        #expect(result.stdoutText == "out\n")
+        #expect(result.stderrText == "err\n")
+        #expect(result.exitCode == 0)
+        try await served
+    }
+
     @Test func acceptKeyMatchesRFC6455Sample() {
         #expect(ExecConnection.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }

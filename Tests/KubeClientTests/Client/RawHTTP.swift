@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import KubeClient
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -39,5 +41,71 @@ enum RawHTTP {
             reply += buffer[0..<count]
         }
         return String(decoding: reply, as: UTF8.self)
+    }
+}
+
+/// A one-connection loopback server that answers the WebSocket upgrade with the `101` and the
+/// given frames in a single `send`, as a busy API server's bytes can reach a client in one read.
+final class RawWebSocketServer: Sendable {
+    let port: Int
+    private let listener: Int32
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw RawHTTP.Failure(description: "socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(listener)
+            throw RawHTTP.Failure(description: "bind/listen on loopback: errno \(errno)")
+        }
+        self.listener = listener
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(listener) }
+
+    /// An unmasked server frame: FIN, `opcode`, a payload shorter than 126 bytes.
+    static func frame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        [0x80 | opcode, UInt8(payload.count)] + payload
+    }
+
+    /// Accepts one connection, reads its request head, answers with the 101 and `frames` in one
+    /// send, then keeps the connection until the client closes it (or `limit` passes).
+    func serveOnce(frames: [UInt8], limit: Duration = .seconds(30)) async throws {
+        let listener = self.listener
+        try await Task.detached {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { throw RawHTTP.Failure(description: "accept: errno \(errno)") }
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: Int(limit.components.seconds), tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var request = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: request, as: UTF8.self).contains("\r\n\r\n") {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { throw RawHTTP.Failure(description: "the client left before its request head ended") }
+                request += buffer[0..<count]
+            }
+            let key =
+                String(decoding: request, as: UTF8.self).split(separator: "\r\n")
+                .first { $0.lowercased().hasPrefix("sec-websocket-key:") }
+                .map { $0.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces) } ?? ""
+            let head =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(ExecConnection.acceptValue(forKey: key))\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n"
+            let reply = Array(head.utf8) + frames
+            guard reply.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == reply.count else {
+                throw RawHTTP.Failure(description: "send: errno \(errno)")
+            }
+            while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        }.value
     }
 }
