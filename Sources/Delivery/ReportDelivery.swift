@@ -4,6 +4,7 @@ import Exercise
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Sends a finished run's results where the operator asked: a node-exporter textfile, a
 /// Prometheus Pushgateway, a generic JSON webhook, a Discord webhook. Every output is tried; what
@@ -41,6 +42,24 @@ public struct ReportDelivery: Sendable {
 
     /// - Returns: one line per output that could not be delivered (empty when all went out).
     public func deliver(_ content: DeliveryContent, log: @Sendable (String) -> Void = { _ in }) async -> [String] {
+        let client = makeClient()
+        let problems = await deliver(content, client: client, log: log)
+        try? await client.shutdown()
+        return problems
+    }
+
+    /// A client of this delivery's own: TLS verified, no redirect followed (a webhook that
+    /// answers 3xx does not get the report sent elsewhere), and a refused connection fails at
+    /// once instead of being retried until the deadline (a dead Pushgateway cost 15 s).
+    func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: .makeClientConfiguration())
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: TimeAmount(min(requestTimeout, .seconds(10))), read: TimeAmount(requestTimeout))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    private func deliver(_ content: DeliveryContent, client: HTTPClient, log: @Sendable (String) -> Void) async -> [String] {
         var problems: [String] = []
         let exposition = Data(content.exposition.utf8)
         if let textfile = outputs.textfile {
@@ -57,7 +76,7 @@ public struct ReportDelivery: Sendable {
             // One group per job and grouping labels, replaced on every run (PUT).
             let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + content.pushgatewayGroup.path
             let what = "pushgateway \(base)"
-            if let problem = await send("PUT", url, body: exposition, contentType: "text/plain; version=0.0.4", what: what, secret: false) {
+            if let problem = await send(client, "PUT", url, body: exposition, contentType: "text/plain; version=0.0.4", what: what, secret: false) {
                 problems.append(problem)
             } else {
                 log("metrics pushed to \(base)")
@@ -70,7 +89,7 @@ public struct ReportDelivery: Sendable {
             case .failure(let problem):
                 problems.append("\(name): \(problem), so nobody was notified")
             case .success(let url):
-                if let problem = await send("POST", url, body: body, contentType: "application/json", what: name, secret: true) {
+                if let problem = await send(client, "POST", url, body: body, contentType: "application/json", what: name, secret: true) {
                     problems.append(problem)
                 } else {
                     log("notified \(name)")
@@ -80,10 +99,10 @@ public struct ReportDelivery: Sendable {
         return problems
     }
 
-    /// One request, TLS verified, no redirects; a 429 is retried after the `retry_after` it
-    /// names (Discord's body, else the `Retry-After` header). Nil on a 2xx answer, else what went
-    /// wrong, without the URL when it is a secret.
-    func send(_ method: String, _ url: String, body: Data, contentType: String, what: String, secret: Bool) async -> String? {
+    /// One request through `client` (see ``makeClient()``); a 429 is retried after the
+    /// `retry_after` it names (Discord's body, else the `Retry-After` header). Nil on a 2xx
+    /// answer, else what went wrong, without the URL when it is a secret.
+    func send(_ client: HTTPClient, _ method: String, _ url: String, body: Data, contentType: String, what: String, secret: Bool) async -> String? {
         if let refusal = EndpointPolicy.cleartextRefusal(url) { return "\(what): the URL \(refusal)" }
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
@@ -95,7 +114,7 @@ public struct ReportDelivery: Sendable {
             let answer: ByteBuffer
             let headers: HTTPHeaders
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: TimeAmount(requestTimeout))
+                let response = try await client.execute(request, timeout: TimeAmount(requestTimeout))
                 status = response.status
                 headers = response.headers
                 answer = (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer()

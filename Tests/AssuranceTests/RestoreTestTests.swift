@@ -26,7 +26,7 @@ import Testing
         let backup: Backup
         let expected: ImageDigest
 
-        func test(timeout: Duration = .seconds(120)) -> RestoreTest {
+        func test(timeout: Duration = .seconds(180)) -> RestoreTest {
             RestoreTest(longhorn: longhorn, settings: RestoreTest.Settings(image: RestoreTestTests.image, timeout: timeout))
         }
 
@@ -64,9 +64,9 @@ import Testing
             let kube = try SimulatorHarness.client(running.endpoint)
             do {
                 let longhorn = try await LonghornClient.connect(kube: kube)
-                _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
+                _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(120))
                 _ = try await longhorn.createFreshVolume(name: "data", sizeBytes: 32 << 20)
-                try await kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "data", timeout: .seconds(60), until: "detached") {
+                try await kube.waitFor(LonghornResources.volumes, namespace: longhorn.namespace, name: "data", timeout: .seconds(120), until: "detached") {
                     $0?[path: ["status", "state"]] == "detached"
                 }
                 let folder = manager.volumeDirectory("data")
@@ -74,7 +74,7 @@ import Testing
                 try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }).write(to: folder.appendingPathComponent("photo.raw"))
                 try Data(count: 4 << 20).write(to: folder.appendingPathComponent("zeros.bin"))
                 let snapshot = try await longhorn.createSnapshot(volume: "data")
-                _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(60))
+                _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(120))
                 let created = try await longhorn.createBackup(snapshot: snapshot.name, volume: "data")
                 let backup = try await longhorn.waitForBackup(created.name, timeout: .seconds(120))
                 // Longhorn restores only once the BackupVolume lists the backup (its webhook says so).
@@ -152,7 +152,7 @@ import Testing
             #expect(sentinel == "the sentinel\n")
 
             // An image without longhorn-dr: the reader's command is not found and the pod fails.
-            let blind = RestoreTest(longhorn: run.longhorn, settings: RestoreTest.Settings(image: "registry.invalid/none:1", timeout: .seconds(60)))
+            let blind = RestoreTest(longhorn: run.longhorn, settings: RestoreTest.Settings(image: "registry.invalid/none:1", timeout: .seconds(180)))
             let unread = await blind.run(volume: "data", backup: run.backup, expected: run.expected)
             #expect(!unread.passed)
             #expect(unread.status == .infrastructure)
@@ -184,11 +184,11 @@ import Testing
             #expect(left.isEmpty, "left: \(left)")
 
             await run.manager.faults.set(named: ["restore-stalls"])
-            let stalled = await run.test(timeout: .seconds(3)).run(volume: "data", backup: run.backup, expected: run.expected)
+            let stalled = await run.test(timeout: .seconds(10)).run(volume: "data", backup: run.backup, expected: run.expected)
             #expect(!stalled.passed)
             #expect(stalled.status == .infrastructure, "\(stalled.detail)")
             #expect(stalled.detail.contains("did not finish restoring \(run.backup.metadata.name)"), "\(stalled.detail)")
-            #expect(stalled.detail.contains("within --restore-test-timeout 3s"), "\(stalled.detail)")
+            #expect(stalled.detail.contains("within --restore-test-timeout 10s"), "\(stalled.detail)")
             left = try await run.scratchObjects()
             #expect(left.isEmpty, "the stalled scratch volume is deleted: \(left)")
         }

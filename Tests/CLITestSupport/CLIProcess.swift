@@ -112,7 +112,7 @@ public final class BackgroundTool: Sendable {
     public var exitStatus: Int32? { record.state.withLock { $0.status } }
 
     /// The first line it wrote, once it has; throws when it ends first or takes over `limit`.
-    public func firstLine(within limit: Duration = .seconds(30)) async throws -> String {
+    public func firstLine(within limit: Duration = .seconds(90)) async throws -> String {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while true {

@@ -160,7 +160,7 @@ final class LogLines: @unchecked Sendable {
                 await server.answer(body: "[]")
             }
             defer { ready.cancel() }
-            return try await Self.gate(url).wait(timeout: .seconds(20)) { _ in }
+            return try await Self.gate(url).wait(timeout: .seconds(120)) { _ in }
         }
         #expect(seen == "no alert firing")
     }

@@ -42,8 +42,11 @@ import Testing
             wait
             """
         let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(300)) }
-        let child = try await Self.pid(writtenTo: pidFile)
-        #expect(child > 0, "the child started")
+        let child: pid_t
+        do { child = try await Self.pid(writtenTo: pidFile) } catch {
+            run.cancel()
+            throw error
+        }
         run.cancel()
         _ = await run.result
         let aliveAtReturn = !Self.isDead(child)
@@ -62,8 +65,11 @@ import Testing
             while kill -0 $! 2>/dev/null; do wait $!; done
             """
         let run = Task { try await CommandRunner.run(["sh", "-c", script, "wrapper", pidFile], purpose: "destroy", grace: .milliseconds(500)) }
-        let child = try await Self.pid(writtenTo: pidFile)
-        #expect(child > 0, "the child started")
+        let child: pid_t
+        do { child = try await Self.pid(writtenTo: pidFile) } catch {
+            run.cancel()
+            throw error
+        }
         run.cancel()
         // Bounded: with only the wrapper signalled, the call would wait for `sleep 300`.
         let ended = await withTaskGroup(of: Bool.self) { group in
@@ -72,29 +78,33 @@ import Testing
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(20))
+                try? await Task.sleep(for: .seconds(90))
                 return false
             }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
         }
-        #expect(ended, "the cancelled command returned within 20 s")
+        #expect(ended, "the cancelled command returned within 90 s")
         if !ended { kill(child, SIGKILL) }
         #expect((try? await run.value) == nil, "a stopped command is not a success")
         #expect(Self.isDead(child), "the child that ignores SIGTERM was killed with the group")
     }
 
     /// Gone, or a zombie waiting for whoever adopted it to reap it (it runs no more).
-    /// The pid a test command writes to `file` once it runs; 0 when it never does (within 5 s).
+    /// The pid a test command writes to `file` once it runs. Throws when it never does within a
+    /// liveness bound: a 0 here would make `kill(0, …)` signal the test runner's own group.
     static func pid(writtenTo file: String) async throws -> pid_t {
-        for _ in 0..<200 {
-            if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+                pid > 0
+            {
                 return pid
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        return 0
+        throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file, NSLocalizedDescriptionKey: "no pid in \(file) after 90 s"])
     }
 
     static func isDead(_ pid: pid_t) -> Bool {

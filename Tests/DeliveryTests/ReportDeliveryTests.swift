@@ -86,11 +86,23 @@ import Testing
     }
 
     @Test func aConnectionThatFailsNamesNoSecret() async throws {
-        // Port 1 on loopback: refused (the client retries a refused connection until the deadline).
+        // Port 1 on loopback: refused, reported as such (not retried into a deadline).
         let (problems, _) = await Self.deliver(
-            .init(discord: .environment("D")), environment: ["D": "http://127.0.0.1:1/api/webhooks/1/secret-token"], requestTimeout: .seconds(2))
+            .init(discord: .environment("D")), environment: ["D": "http://127.0.0.1:1/api/webhooks/1/secret-token"])
         #expect(problems.count == 1 && problems[0].hasPrefix("notify.discord (from $D): the request failed"), "\(problems)")
+        #expect(problems.joined().localizedCaseInsensitiveContains("refused"), "\(problems)")
         #expect(!problems.joined().contains("secret-token"), "\(problems)")
+    }
+
+    /// A webhook that redirects does not get the report sent where it points.
+    @Test func aRedirectIsAProblemNotFollowed() async throws {
+        let receiver = RecordingReceiver(answers: [.init(status: 307, body: "", headers: ["Location": "/elsewhere"])])
+        let (problems, received) = try await receiver.serve { url in
+            let outcome = await Self.deliver(.init(webhook: .environment("HOOK")), environment: ["HOOK": url + "/hook"])
+            return (outcome.problems, await receiver.received.map(\.path))
+        }
+        #expect(problems == ["notify.webhook (from $HOOK): answered HTTP 307 Temporary Redirect"], "\(problems)")
+        #expect(received == ["/hook"])
     }
 
     @Test func discordRateLimitsAreWaitedOutForTheRetryAfterTheyName() async throws {

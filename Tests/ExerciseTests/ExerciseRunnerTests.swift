@@ -207,7 +207,7 @@ actor MemoryJournal: JournalStore {
 @Suite struct ExerciseRunnerTests {
     /// - Parameter rebuild: a short budget for the rebuild alone (the phase the tests hang), so
     ///   the other phases are not timed out by a busy machine.
-    static func config(total: Duration = .seconds(7200), phase: Duration = .seconds(5), rebuild: Duration? = nil) throws -> ExerciseConfig {
+    static func config(total: Duration = .seconds(7200), phase: Duration = .seconds(60), rebuild: Duration? = nil) throws -> ExerciseConfig {
         var config = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nsentinel: {size: 4Ki}\n", file: "t.yaml")
         var phases = Dictionary(uniqueKeysWithValues: ExercisePhase.allCases.map { ($0, phase) })
         if let rebuild { phases[.rebuild] = rebuild }
@@ -330,6 +330,14 @@ actor MemoryJournal: JournalStore {
         while await !environment.calls.contains("rebuild") {
             guard ContinuousClock.now - started < .seconds(60) else {
                 Issue.record("the run never reached rebuild")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // The phase's budget sleep reads the clock when its task runs: advance only once it waits.
+        while budgets.sleeperCount == 0 {
+            guard ContinuousClock.now - started < .seconds(60) else {
+                Issue.record("the rebuild's budget never started waiting")
                 break
             }
             try await Task.sleep(for: .milliseconds(10))
@@ -702,6 +710,8 @@ final class ManualClock: Clock, @unchecked Sendable {
 
     var now: Instant { lock.withLock { current } }
     var minimumResolution: Duration { .zero }
+    /// How many sleeps wait on this clock now.
+    var sleeperCount: Int { lock.withLock { sleepers.count } }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = UUID()

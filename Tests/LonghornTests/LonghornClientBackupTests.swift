@@ -17,7 +17,7 @@ import Testing
 
             let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data", labels: ["lhdr": "drill"])
             #expect(snapshot.spec.createSnapshot == true)
-            async let ready = longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(10))
+            async let ready = longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(120))
             try await sim.watchOpened(on: "snapshots")
             try await sim.setStatus(
                 LonghornResources.snapshots, snapshot.name,
@@ -36,7 +36,7 @@ import Testing
             #expect(backup.spec?.snapshotName == snapshot.name)
 
             let seen = Collector<String>()
-            async let completed = longhorn.waitForBackup(backup.name, timeout: .seconds(10)) { b in
+            async let completed = longhorn.waitForBackup(backup.name, timeout: .seconds(120)) { b in
                 seen.append("\(b.state):\(b.status?.progress ?? 0)")
             }
             try await sim.watchOpened(on: "backups")
@@ -49,7 +49,14 @@ import Testing
             for status in statuses {
                 try await sim.setStatus(LonghornResources.backups, backup.name, status)
                 let expected = "\(status["state"]?.stringValue ?? "InProgress"):\(status["progress"]?.intValue ?? 0)"
-                for _ in 0..<100 where !seen.values.contains(expected) { try await Task.sleep(for: .milliseconds(50)) }
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !seen.values.contains(expected) {
+                    guard ContinuousClock.now < deadline else {
+                        Issue.record("\(expected) was never reported: \(seen.values)")
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
             let final = try await completed
             #expect(final.isCompleted)
@@ -72,13 +79,12 @@ import Testing
                     "state": .string(state), "error": "failed to get backup target client: timeout",
                     "messages": ["ReplicaError": "replica tcp://10.0.0.5:10000 failed"],
                 ])
-            let start = ContinuousClock.now
-            let error = await expectLonghornError { _ = try await longhorn.waitForBackup(backup.name, timeout: .seconds(60)) }
+            // A failure is reported as such (not waited into the timeout, which would be .timeout).
+            let error = await expectLonghornError { _ = try await longhorn.waitForBackup(backup.name, timeout: .seconds(300)) }
             #expect(error?.code == .backupFailed)
             #expect(error?.detail.contains("ended \(state)") == true)
             #expect(error?.detail.contains("failed to get backup target client: timeout") == true, "Longhorn's own error text")
             #expect(error?.detail.contains("replica tcp://10.0.0.5:10000 failed") == true)
-            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 
@@ -88,13 +94,13 @@ import Testing
             try await sim.configureBackupTarget()
             try await sim.setStatus(LonghornResources.backupTargets, "default", ["available": true])
             let backup = try await longhorn.createBackup(snapshot: "snap-1", volume: "dr-exercise-data")
-            async let gone = expectLonghornError { _ = try await longhorn.waitForBackup(backup.name, timeout: .seconds(30)) }
+            async let gone = expectLonghornError { _ = try await longhorn.waitForBackup(backup.name, timeout: .seconds(120)) }
             try await sim.watchOpened(on: "backups")
             try await sim.kube.delete(LonghornResources.backups, namespace: sim.namespace, name: backup.name)
             #expect(await gone?.code == .backupFailed)
 
             let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data")
-            async let vanished = expectLonghornError { _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(30)) }
+            async let vanished = expectLonghornError { _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(120)) }
             try await sim.watchOpened(on: "snapshots")
             try await sim.kube.delete(LonghornResources.snapshots, namespace: sim.namespace, name: snapshot.name)
             let error = await vanished

@@ -32,7 +32,7 @@ import Testing
             try await sim.rollOutWorkloads(skipping: ["csi-snapshotter"])
             // The driver deployer makes the CSI workloads late: a missing one is waited for.
             let told = Collector<String>()
-            async let ready: Void = longhorn.waitForWorkloads(timeout: .seconds(10)) { line in told.append(line) }
+            async let ready: Void = longhorn.waitForWorkloads(timeout: .seconds(120)) { line in told.append(line) }
             try await sim.watchOpened(on: "deployments")
             try await sim.rollOut(Workload(resource: .deployments, name: "csi-snapshotter"))
             try await ready

@@ -58,9 +58,9 @@ import Testing
             let kube = run.longhorn.kube
             let namespace = run.longhorn.namespace
             let setting = try await kube.get(LonghornResources.settings, namespace: namespace, name: "backup-target")
-            try await kube.delete(LonghornResources.settings, namespace: namespace, name: "backup-target", waitUntilGone: .seconds(10))
-            try await kube.delete(LonghornResources.backupTargets, namespace: namespace, name: "default", waitUntilGone: .seconds(10))
-            let waiting = Task { try await longhorn.waitUntilReadyForRestore(timeout: .seconds(60)) }
+            try await kube.delete(LonghornResources.settings, namespace: namespace, name: "backup-target", waitUntilGone: .seconds(120))
+            try await kube.delete(LonghornResources.backupTargets, namespace: namespace, name: "default", waitUntilGone: .seconds(120))
+            let waiting = Task { try await longhorn.waitUntilReadyForRestore(timeout: .seconds(180)) }
             try await Task.sleep(for: .seconds(2))
             #expect(try await longhorn.get(BackupTarget.self, "default") == nil, "still missing: the Setting is not back")
             // Longhorn's Setting controller comes round: the target appears, the wait ends.
@@ -92,7 +92,7 @@ import Testing
             let longhorn = run.longhorn
             #expect(longhorn.version.description == personality)
             // v1.7 and older create BackupTarget default after the manager starts: wait, do not fail.
-            _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30))
+            _ = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(120))
             _ = try await longhorn.createFreshVolume(name: "dr-exercise-data", sizeBytes: 64 << 20)
             try await longhorn.kube.waitFor(
                 LonghornResources.volumes, namespace: longhorn.namespace, name: "dr-exercise-data",
@@ -100,7 +100,7 @@ import Testing
             ) { $0?[path: ["status", "state"]] == "detached" }
             try Data(sentinel.utf8).write(to: run.manager.volumeDirectory("dr-exercise-data").appendingPathComponent("sentinel.txt"))
             let snapshot = try await longhorn.createSnapshot(volume: "dr-exercise-data")
-            _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(60))
+            _ = try await longhorn.waitForSnapshot(snapshot.name, timeout: .seconds(120))
             let backup = try await longhorn.createBackup(snapshot: snapshot.name, volume: "dr-exercise-data")
             let done = try await longhorn.waitForBackup(backup.name, timeout: .seconds(120))
             #expect(done.isCompleted)
@@ -112,8 +112,8 @@ import Testing
         // A brand-new cluster over the same store.
         try await Self.withManager(personality, store: store) { run in
             let longhorn = run.longhorn
-            let requested = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(30)).syncRequestedAt
-            let lookup = try await longhorn.waitForBackupDecision(volume: "dr-exercise-data", syncedAfter: requested, timeout: .seconds(60))
+            let requested = try await longhorn.waitUntilReadyForRestore(timeout: .seconds(120)).syncRequestedAt
+            let lookup = try await longhorn.waitForBackupDecision(volume: "dr-exercise-data", syncedAfter: requested, timeout: .seconds(120))
             guard case .found(let backup, let backupVolume) = lookup else {
                 Issue.record("expected the backup made in the first cluster, got \(lookup)")
                 return

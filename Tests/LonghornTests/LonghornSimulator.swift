@@ -98,13 +98,13 @@ struct LonghornSimulator: Sendable {
     func await(_ resource: GroupVersionResource, _ name: String, _ what: String, _ predicate: @escaping @Sendable (JSONValue?) -> Bool) async throws
         -> JSONValue?
     {
-        try await kube.waitFor(resource, namespace: namespace, name: name, timeout: .seconds(60), until: what, predicate)
+        try await kube.waitFor(resource, namespace: namespace, name: name, timeout: .seconds(90), until: what, predicate)
     }
 
     /// Returns once a client has opened a watch on `plural` (seen in the request log), so status
     /// changes made next are seen as changes rather than folded into the first list.
     func watchOpened(on plural: String, after count: Int = 0) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             let watches = await cluster.log.entries.filter { $0.path.hasSuffix("/\(plural)") && $0.query.contains("watch=true") }
             if watches.count > count {

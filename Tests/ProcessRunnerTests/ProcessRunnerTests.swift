@@ -45,7 +45,7 @@ import Testing
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-pr-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: pidFile) }
         let script = #"(trap '' TERM; echo $$ >/dev/null; exec sleep 600) & echo $! > "$1"; wait"#
-        let outcome = try await ProcessRunner.run(Self.sh(script, [pidFile.path], timeout: .milliseconds(300), grace: .milliseconds(300)))
+        let outcome = try await ProcessRunner.run(Self.sh(script, [pidFile.path], timeout: .seconds(3), grace: .milliseconds(300)))
         #expect(outcome.timedOut && !outcome.succeeded)
         let child = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(Self.alive(child) == false, "the child that ignored SIGTERM is gone when the call returns")
@@ -56,14 +56,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: pidFile) }
         let running = Task { try await ProcessRunner.run(Self.sh(#"echo $$ > "$1"; exec sleep 600"#, [pidFile.path], grace: .milliseconds(300))) }
         var leader: Int32?
-        for _ in 0..<500 where leader == nil {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while leader == nil, ContinuousClock.now < deadline {
             leader = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             try await Task.sleep(for: .milliseconds(10))
         }
         running.cancel()
         let outcome = try await running.value
         #expect(outcome.signal == SIGTERM)
-        #expect(leader.map(Self.alive) == false)
+        let started = try #require(leader, "the program never wrote its pid")
+        #expect(Self.alive(started) == false)
     }
 
     /// A daemon the program left behind keeps the output pipe open for ten minutes; the call
@@ -163,7 +165,8 @@ extension ProcessRequest {
         }
 
         func waitForExit() async throws {
-            for _ in 0..<1000 where !exited { try await Task.sleep(for: .milliseconds(10)) }
+            let deadline = ContinuousClock.now + .seconds(90)
+            while !exited, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         }
     }
 
@@ -196,12 +199,14 @@ extension ProcessRequest {
         let child = try ChildProcess(ProcessRequest(executable: "/bin/sh", arguments: ["-c", "sleep 600 & echo $!; wait"]), acceptsInput: false) {
             recorder.add($0)
         }
-        for _ in 0..<500 where recorder.output.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let started = ContinuousClock.now + .seconds(90)
+        while recorder.output.isEmpty, ContinuousClock.now < started { try await Task.sleep(for: .milliseconds(10)) }
         let background = try #require(Int32(recorder.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         child.stop(grace: .milliseconds(500))
         try await recorder.waitForExit()
         #expect(recorder.all.last == .exited(128 + SIGTERM))
-        for _ in 0..<300 where ProcessRunnerTests.alive(background) { try await Task.sleep(for: .milliseconds(10)) }
+        let gone = ContinuousClock.now + .seconds(90)
+        while ProcessRunnerTests.alive(background), ContinuousClock.now < gone { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!ProcessRunnerTests.alive(background), "the background child went with the group")
     }
 }

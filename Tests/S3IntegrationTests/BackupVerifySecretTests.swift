@@ -17,14 +17,14 @@ struct BackupVerifySecretTests {
         let server = try BackgroundTool(try CLIProcess.binary().path, ["sim", "serve", "--port", "0", "--kubeconfig", kubeconfig, "--longhorn", "none"])
         // The kubeconfig is written atomically once the server listens.
         var waited = 0
-        while !FileManager.default.fileExists(atPath: kubeconfig), waited < 300 {
+        while !FileManager.default.fileExists(atPath: kubeconfig), waited < 900 {
             if let status = server.exitStatus { throw TestSetupError("sim serve exited with status \(status)") }
             try await Task.sleep(for: .milliseconds(100))
             waited += 1
         }
         guard FileManager.default.fileExists(atPath: kubeconfig) else {
             server.stop()
-            throw TestSetupError("sim serve wrote no kubeconfig in 30 s")
+            throw TestSetupError("sim serve wrote no kubeconfig in 90 s")
         }
         do {
             let result = try await body(kubeconfig)

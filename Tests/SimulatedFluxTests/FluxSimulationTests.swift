@@ -81,7 +81,7 @@ import Testing
         """
 
     /// The gate Kustomization (wait: true) and the app behind it (dependsOn the gate).
-    static func applyKustomizations(_ client: KubeClient, gateTimeout: String = "1m", appDependsOnGate: Bool = true, gateSpec: JSONValue = [:]) async throws {
+    static func applyKustomizations(_ client: KubeClient, gateTimeout: String = "5m", appDependsOnGate: Bool = true, gateSpec: JSONValue = [:]) async throws {
         var gate: JSONValue = [
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": ["name": "gate", "namespace": "flux-system"],
             "spec": [
@@ -117,8 +117,11 @@ import Testing
     }
 
     @Test func dependentsWaitWhileTheGateJobRunsThenStart() async throws {
+        // The Job runs until the test has seen it hold the app back, however slow the machine.
+        let release = "/tmp/lhdr-flux-release-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: release) }
         try await withFlux { client, folder in
-            try Self.write(Self.gate(script: "sleep 3"), to: "gate/job.yaml", in: folder)
+            try Self.write(Self.gate(script: "while [ ! -e \(release) ]; do sleep 0.2; done"), to: "gate/job.yaml", in: folder)
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client)
             // While the Job runs: the gate is progressing, the app held back, nothing of it applied.
@@ -129,6 +132,7 @@ import Testing
             #expect(Self.ready(held)?["message"] == "dependency 'flux-system/gate' is not ready")
             #expect(Self.ready(try await client.get(Self.kustomizations, namespace: "flux-system", name: "gate"))?["reason"] == "Progressing")
             #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "app") == nil)
+            try Data().write(to: URL(fileURLWithPath: release))
             // The Job completes: the gate is Ready at the source's revision, then the app applies.
             let gate = try await Self.waitForReady(client, "gate", status: "True")
             let revision = try await Self.revision(client)
@@ -148,7 +152,7 @@ import Testing
             try Self.write(Self.app, to: "app/configmap.yaml", in: folder)
             try await Self.applyKustomizations(client, gateTimeout: "5m")
             // Fail-fast: the wait ends when the Job fails, long before the 5 minute timeout.
-            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(60))
+            let gate = try await Self.waitForReady(client, "gate", status: "False", reason: "HealthCheckFailed", timeout: .seconds(180))
             let message = Self.ready(gate)?["message"]?.stringValue ?? ""
             #expect(message.contains("failed early due to stalled resources: [Job/default/gate status: 'Failed']"), "\(message)")
             #expect(gate?[path: ["status", "lastAppliedRevision"]] == nil)
@@ -212,7 +216,7 @@ import Testing
             // A new commit changes the Job's pod template (an edited restore config does the same
             // through the ConfigMap's hash): immutable, so Flux deletes and recreates it.
             try Self.write(Self.gate(script: "sleep 2", marker: "second"), to: "gate/job.yaml", in: folder)
-            try await client.waitFor(Self.gitRepositories, namespace: "flux-system", name: "flux-system", timeout: .seconds(10), until: "at a new revision") {
+            try await client.waitFor(Self.gitRepositories, namespace: "flux-system", name: "flux-system", timeout: .seconds(120), until: "at a new revision") {
                 $0?[path: ["status", "artifact", "revision"]]?.stringValue != firstRevision
             }
             let newRevision = try await Self.revision(client)
@@ -223,7 +227,7 @@ import Testing
             #expect(container?["env"]?.arrayValue?.first?["value"] == "second")
             // The app, on the same source, waits for the gate to pass at the new revision.
             let app = try await client.waitFor(
-                Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(60), until: "applied at the new revision"
+                Self.kustomizations, namespace: "flux-system", name: "app", timeout: .seconds(180), until: "applied at the new revision"
             ) {
                 $0?[path: ["status", "lastAppliedRevision"]]?.stringValue == newRevision
             }
@@ -409,7 +413,7 @@ extension FluxSimulationTests {
                 try FluxSimulationTests.write(FluxSimulationTests.gate(script: "true"), to: "gate/job.yaml", in: folder)
                 try FluxSimulationTests.write(FluxSimulationTests.app, to: "app/configmap.yaml", in: folder)
                 try await FluxSimulationTests.applyKustomizations(client)
-                let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(60)) { _ in }
+                let summary = try await FluxHealthGate(allowNotReady: []).wait(client: client, timeout: .seconds(180)) { _ in }
                 #expect(summary == "2 Kustomizations and 0 HelmReleases Ready")
             }
         }

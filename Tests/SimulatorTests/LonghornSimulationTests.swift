@@ -46,7 +46,7 @@ import Testing
     /// Waits for a Longhorn object to satisfy `predicate`; fails the test with what it saw last.
     @discardableResult
     static func eventually(
-        _ longhorn: LonghornSimulation, _ resource: String, _ name: String, timeout: Duration = .seconds(60),
+        _ longhorn: LonghornSimulation, _ resource: String, _ name: String, timeout: Duration = .seconds(90),
         sourceLocation: SourceLocation = #_sourceLocation, _ predicate: (JSONValue) -> Bool
     ) async throws -> JSONValue? {
         let type = try await longhorn.type("longhorn.io", resource)
@@ -298,7 +298,7 @@ import Testing
             try await Sim.create(longhorn, "snapshots", ["metadata": ["name": "mirror"], "spec": ["volume": "v1"]])
             let type = try await longhorn.type("longhorn.io", "snapshots")
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(20)
+            let deadline = clock.now + .seconds(90)
             while await longhorn.store.find(type, namespace: Sim.namespace, name: "mirror") != nil, clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }

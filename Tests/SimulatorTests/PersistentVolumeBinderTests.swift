@@ -207,12 +207,12 @@ func pvcObject(_ name: String, size: String = "1Gi", modes: [String] = ["ReadWri
                 return nil
             }
             group.addTask {
-                try await Task.sleep(for: .seconds(5))
+                try await Task.sleep(for: .seconds(90))
                 return nil
             }
             let first = try await group.next() ?? nil
             group.cancelAll()
-            guard let first else { throw WaitTimeout(description: "no \(reason) event about \(name) within 5 s") }
+            guard let first else { throw WaitTimeout(description: "no \(reason) event about \(name) within 90 s") }
             return first
         }
     }

@@ -117,7 +117,7 @@ import Testing
             let applied = try await client.apply(.configMaps, namespace: "default", object: configMap("c2", data: ["x": "y"]), fieldManager: "test")
             #expect(applied[path: ["metadata", "managedFields"]]?.arrayValue?.first?["manager"] == "test")
 
-            try await client.delete(.configMaps, namespace: "default", name: "c1", waitUntilGone: .seconds(5))
+            try await client.delete(.configMaps, namespace: "default", name: "c1", waitUntilGone: .seconds(120))
             #expect(try await client.getIfPresent(.configMaps, namespace: "default", name: "c1") == nil)
         }
     }
@@ -227,7 +227,7 @@ import Testing
     @Test func waitForSeesTheChange() async throws {
         try await SimulatorHarness.withClient { client, cluster, _ in
             try await client.create(.configMaps, namespace: "default", object: configMap("flag", data: ["ready": "no"]))
-            async let waited = client.waitFor(.configMaps, namespace: "default", name: "flag", timeout: .seconds(10), until: "ready") {
+            async let waited = client.waitFor(.configMaps, namespace: "default", name: "flag", timeout: .seconds(120), until: "ready") {
                 $0?[path: ["data", "ready"]] == "yes"
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -240,7 +240,7 @@ import Testing
         try await SimulatorHarness.withClient { client, _, _ in
             try await client.create(.configMaps, namespace: "default", object: configMap("never", data: ["ready": "no"]))
             let error = await expectKubeError {
-                try await client.waitFor(.configMaps, namespace: "default", name: "never", timeout: .milliseconds(300), until: "ready") {
+                try await client.waitFor(.configMaps, namespace: "default", name: "never", timeout: .seconds(5), until: "ready") {
                     $0?[path: ["data", "ready"]] == "yes"
                 }
             }

@@ -11,8 +11,16 @@ import Foundation
 enum RawHTTP {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func exchange(port: Int, request: String, limit: Duration = .seconds(10)) async throws -> String {
-        try await Task.detached { try exchangeBlocking(port: port, request: request, limit: limit) }.value
+    static func exchange(port: Int, request: String, limit: Duration = .seconds(120)) async throws -> String {
+        try await onThread { try exchangeBlocking(port: port, request: request, limit: limit) }
+    }
+
+    /// Runs blocking socket calls on a thread of their own, not on one of the few threads that
+    /// run every test's async work.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     private static func exchangeBlocking(port: Int, request: String, limit: Duration) throws -> String {
@@ -37,6 +45,9 @@ enum RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                throw Failure(description: "no end of the answer within \(limit); got so far: \(String(decoding: reply, as: UTF8.self))")
+            }
             if count <= 0 { break }
             reply += buffer[0..<count]
         }
@@ -79,13 +90,15 @@ final class RawWebSocketServer: Sendable {
 
     /// Accepts one connection, reads its request head, answers with the 101 and `frames` in one
     /// send, then keeps the connection until the client closes it (or `limit` passes).
-    func serveOnce(frames: [UInt8], limit: Duration = .seconds(30)) async throws {
+    func serveOnce(frames: [UInt8], limit: Duration = .seconds(120)) async throws {
         let listener = self.listener
-        try await Task.detached {
+        try await RawHTTP.onThread {
+            // accept() honours the listener's receive timeout: no client, no hang.
+            var timeout = timeval(tv_sec: Int(limit.components.seconds), tv_usec: 0)
+            setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { throw RawHTTP.Failure(description: "accept: errno \(errno)") }
             defer { close(fd) }
-            var timeout = timeval(tv_sec: Int(limit.components.seconds), tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var request = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -106,6 +119,6 @@ final class RawWebSocketServer: Sendable {
                 throw RawHTTP.Failure(description: "send: errno \(errno)")
             }
             while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
-        }.value
+        }
     }
 }

@@ -35,11 +35,11 @@ import Testing
         try await SimulatorHarness.withClient { client, _, _ in
             let informer = await client.informer(.configMaps, namespace: "default")
             // The informer is synced before the object exists, so its cache lags the create below.
-            _ = try await client.waitFor(informer, name: "other", timeout: .seconds(5), until: "absent") { $0 == nil }
+            _ = try await client.waitFor(informer, name: "other", timeout: .seconds(120), until: "absent") { $0 == nil }
             for round in 0..<20 {
                 let name = "fresh-\(round)"
                 try await client.create(.configMaps, namespace: "default", object: configMap(name))
-                let seen = try await client.waitFor(informer, name: name, timeout: .seconds(5), until: "present or deleted") { _ in true }
+                let seen = try await client.waitFor(informer, name: name, timeout: .seconds(120), until: "present or deleted") { _ in true }
                 #expect(seen != nil, "round \(round): a lagging cache must not report a just-created object as deleted")
             }
         }
@@ -49,7 +49,7 @@ import Testing
         try await SimulatorHarness.withClient { client, _, _ in
             try await client.create(.configMaps, namespace: "default", object: configMap("doomed"))
             let informer = await client.informer(.configMaps, namespace: "default")
-            let waiting = Task { try await client.waitFor(informer, name: "doomed", timeout: .seconds(10), until: "deleted") { $0 == nil } }
+            let waiting = Task { try await client.waitFor(informer, name: "doomed", timeout: .seconds(120), until: "deleted") { $0 == nil } }
             try await Task.sleep(for: .milliseconds(300))
             try await client.delete(.configMaps, namespace: "default", name: "doomed")
             let result = try await waiting.value
@@ -65,7 +65,7 @@ import Testing
                 let name = "race-\(round)"
                 try await client.create(.configMaps, namespace: "default", object: configMap(name))
                 let informer = await client.informer(.configMaps, namespace: "default")
-                let waiting = Task { try await client.waitFor(informer, name: name, timeout: .seconds(10), until: "deleted") { $0 == nil } }
+                let waiting = Task { try await client.waitFor(informer, name: name, timeout: .seconds(120), until: "deleted") { $0 == nil } }
                 try await client.delete(.configMaps, namespace: "default", name: name)
                 let result = try await waiting.value
                 #expect(result == nil, "round \(round)")
@@ -77,7 +77,7 @@ import Testing
         // (Resuming and relisting on 410 is the watch's, tested in KubeClientTests.)
         try await SimulatorHarness.withClient { client, _, _ in
             let informer = await client.informer(.configMaps, namespace: "default")
-            _ = try await client.waitFor(informer, name: "first", timeout: .seconds(5), until: "absent") { $0 == nil }
+            _ = try await client.waitFor(informer, name: "first", timeout: .seconds(120), until: "absent") { $0 == nil }
             for index in 0..<30 { try await client.create(.configMaps, namespace: "default", object: configMap("burst-\(index)")) }
             var count = 0
             for try await _ in await informer.changes() {
@@ -97,7 +97,7 @@ import Testing
                 for name in ["a", "b", "c"] {
                     group.addTask {
                         await expectKubeError {
-                            try await client.waitFor(informer, name: name, timeout: .seconds(10), until: "present") { $0 != nil }
+                            try await client.waitFor(informer, name: name, timeout: .seconds(120), until: "present") { $0 != nil }
                         }
                     }
                 }

@@ -171,7 +171,7 @@ struct ExecCredentialProviderTests {
                 dir, "slow", "#!/bin/sh\necho $$ > \"\(pidFile)\"\necho 'waiting for browser login' >&2\nexec sleep 30\n", executable: true)
             let provider = ExecCredentialProvider(
                 plugin: .init(apiVersion: execV1, command: script), environment: baseEnvironment,
-                timeout: .milliseconds(500))
+                timeout: .seconds(5))  // long enough for the plugin to start and speak on a busy machine
             let error = await #expect(throws: KubeconfigError.self) { try await provider.credential() }
             #expect(error?.code == .execPluginTimedOut)
             #expect(error?.detail.contains("waiting for browser login") == true)
