@@ -231,20 +231,31 @@ struct ExecConnection: Sendable {
                     try await outbound.write(Self.frame(opcode: .pong, Array(frame.unmaskedData.readableBytesView)))
                 case .connectionClose:
                     // Echo the close code, as RFC 6455 asks, then stop reading.
-                    try? await outbound.write(Self.frame(opcode: .connectionClose, Array(frame.unmaskedData.readableBytesView.prefix(2))))
-                    return try finish(result, status: statusSeen)
+                    let payload = Array(frame.unmaskedData.readableBytesView)
+                    try? await outbound.write(Self.frame(opcode: .connectionClose, Array(payload.prefix(2))))
+                    return try finish(result, status: statusSeen, ending: Self.describeClose(payload))
                 default:
                     continue
                 }
             }
-            return try finish(result, status: statusSeen)
+            return try finish(result, status: statusSeen, ending: "the connection closed without a close frame")
         }
     }
 
-    private func finish(_ result: ExecResult, status: JSONValue?) throws -> ExecResult {
+    /// A close frame's code and reason, as the error names them.
+    static func describeClose(_ payload: [UInt8]) -> String {
+        guard payload.count >= 2 else { return "the server closed the stream without a code" }
+        let code = Int(payload[0]) << 8 | Int(payload[1])
+        let reason = String(decoding: payload.dropFirst(2), as: UTF8.self)
+        return "the server closed the stream with code \(code)" + (reason.isEmpty ? "" : ": \(reason)")
+    }
+
+    private func finish(_ result: ExecResult, status: JSONValue?, ending: String) throws -> ExecResult {
         guard let status else {
             let error = KubeClientError(
-                .transport, subject: subject, detail: "the connection ended before the command's exit status arrived",
+                .transport, subject: subject,
+                detail:
+                    "the connection ended before the command's exit status arrived (\(ending); \(result.stdout.count) bytes of stdout, \(result.stderr.count) of stderr)",
                 hint: "the container may have been stopped; run the command again")
             if result.stdout.isEmpty, result.stderr.isEmpty { throw ExecEndedEmpty(error: error) }
             throw error

@@ -189,6 +189,22 @@ import Testing
         try await served
     }
 
+    /// A stream that ends without the exit status is an error that says how it ended and what
+    /// came before, never a result with exit code 0.
+    @Test func aStreamClosedBeforeTheStatusIsAnErrorSayingHow() async throws {
+        let server = try RawWebSocketServer()
+        let frames =
+            RawWebSocketServer.frame(opcode: 0x2, [1] + Array("out\n".utf8)) + RawWebSocketServer.frame(opcode: 0x8, [0x03, 0xF3] + Array("boom".utf8))
+        async let served: Void = server.serveOnce(frames: frames)
+        let connection = ExecConnection(
+            server: try #require(URL(string: "http://127.0.0.1:\(server.port)")), tls: TLSSettings(), target: "/exec", authorization: nil,
+            subject: "exec in a raw server")
+        let error = await #expect(throws: KubeClientError.self) { _ = try await connection.run(stdin: nil) }
+        #expect(error?.code == .transport)
+        #expect(error?.detail.contains("with code 1011: boom; 4 bytes of stdout, 0 of stderr") == true, "\(String(describing: error))")
+        try await served
+    }
+
     @Test func acceptKeyMatchesRFC6455Sample() {
         #expect(ExecConnection.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
