@@ -64,11 +64,16 @@ start_test_services() {
   wait_for "SeaweedFS" "$weed_pid" "http://127.0.0.1:$s3_port/" "$log_dir/weed.log" || return 1
   # The S3 port answers before the filer behind it is ready; wait until an authenticated-looking
   # request gets an S3 XML answer rather than a connection error or a 5xx.
-  for _ in $(seq 1 150); do
+  local code="" tries
+  for tries in $(seq 1 300); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$s3_port/longhorn-dr-probe" || true)
     case "$code" in 403|404|200) break ;; esac
     sleep 0.2
   done
+  case "$code" in 403|404|200) ;; *)
+    echo "SeaweedFS's S3 API did not answer with S3 XML after $tries tries (last: HTTP ${code:-none}); its log: $log_dir/weed.log" >&2
+    return 1 ;;
+  esac
   export LONGHORN_DR_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 
   local moto_port
