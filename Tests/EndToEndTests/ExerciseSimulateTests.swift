@@ -136,6 +136,33 @@ import Testing
         return config
     }
 
+    /// An Alertmanager CA file that holds no certificate stops the run at preflight (exit 3),
+    /// before anything is destroyed, naming the file: not after the rebuild, at wait-ready.
+    @Test func aBadAlertmanagerCAFileStopsTheRunAtPreflight() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-am-ca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notPEM = folder.appendingPathComponent("ca.pem")
+        try Data("not a certificate\n".utf8).write(to: notPEM)
+        let config = folder.appendingPathComponent("exercise.yaml")
+        try Data(
+            """
+            kind: ExerciseConfig
+            cluster: {name: sim-ca}
+            alertmanager:
+              url: https://alertmanager.example:9093
+              caFile: \(notPEM.path)
+            """.utf8
+        ).write(to: config)
+        let result = try await CLIProcess.run(
+            ["exercise", "--simulate", "--config", config.path], environment: ["XDG_STATE_HOME": folder.appendingPathComponent("state").path])
+        let output = result.stdout + result.stderr
+        #expect(result.status == 3, "\(output.suffix(2000))")
+        #expect(output.contains("FAIL preflight"), "\(output.suffix(2000))")
+        #expect(output.contains("alertmanager.caFile \(notPEM.path)"), "\(output.suffix(2000))")
+        #expect(!output.contains("▶ destroy"), "nothing destroyed")
+    }
+
     @Test func deliversMetricsAndTheNotificationOfAPass() async throws {
         let server = try await RecordingHTTPServer()
         defer { server.stop() }
