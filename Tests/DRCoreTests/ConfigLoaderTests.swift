@@ -71,6 +71,7 @@ func issues(_ text: String, kind: ConfigKind? = nil, sourceLocation: SourceLocat
         }
         do {
             _ = try ConfigLoader.loadExercise("kind: ExerciseConfig\ncluster: {name: dev}\nflux: {allowNotReady: [\"a/b/c\"], wait: true}\n", file: "t.yaml")
+            Issue.record("a bad name and an unknown key were accepted")
         } catch {
             #expect("\(error)".contains("flux.allowNotReady[0]") && "\(error)".contains("NAMESPACE/NAME"), "\(error)")
             #expect("\(error)".contains("flux.wait"), "an unknown key is named: \(error)")
