@@ -26,6 +26,20 @@ import Testing
         #expect(mode == 0o600, "the journal is private to its owner")
     }
 
+    @Test func reportDirPutsTheReportsWhereItSays() async throws {
+        let reportDir = FileManager.default.temporaryDirectory.appendingPathComponent("lhdr-e2e-reports-\(UUID().uuidString)")
+        let (result, state) = try await Self.run(["--report-dir", reportDir.path])
+        defer {
+            try? FileManager.default.removeItem(at: state)
+            try? FileManager.default.removeItem(at: reportDir)
+        }
+        #expect(result.status == 0, "stderr: \(result.stderr.suffix(3000))")
+        let reports = (try? FileManager.default.contentsOfDirectory(atPath: reportDir.path)) ?? []
+        #expect(reports.contains { $0.hasSuffix(".json") } && reports.contains { $0.hasSuffix(".md") }, "\(reports)")
+        let defaultFolder = state.appendingPathComponent("longhorn-dr/reports").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: defaultFolder)) ?? []).isEmpty, "nothing in the default folder")
+    }
+
     @Test(arguments: [
         // The bootstrap's status says "fresh": the rebuild proof fails before verify reads anything.
         ("skip-restore", Int32(1), "wait-ready"),
